@@ -1,0 +1,112 @@
+/**
+ * What every sampler shares: the denoiser it integrates, its options, the per-step callback, and
+ * the pieces of stochastic sampling (noise, the ODE/SDE window and mask).
+ *
+ * Conventions (Karras et al. 2022, "Elucidating the Design Space of Diffusion-Based Generative
+ * Models", §2): x is the variance-exploding view x = x₀ + σ·ε of the latent; a model of any
+ * parameterisation is wrapped into a denoiser D(x, σ) ≈ E[x₀ | x] (see `denoiser.ts`); a sampler
+ * walks a decreasing list of noise levels `sigmas` and returns x at the last one (σ = 0 gives the
+ * clean sample). The probability-flow ODE is dx/dσ = (x − D(x, σ))/σ (eq. 3 with σ(t) = t).
+ */
+import type { Vec } from '../tensor.js';
+import { blend } from '../tensor.js';
+import type { NoiseSource } from '../random.js';
+import { seededNoise } from '../random.js';
+
+export type { Vec } from '../tensor.js';
+
+/** D(x, σ): the denoised estimate of x₀ from x at noise level σ. */
+export type Denoiser = (x: Vec, sigma: number) => Promise<Vec>;
+
+/** What a sampler reports after each step. `t` is the noise level σᵢ (EDM's time, t = σ). */
+export interface StepInfo {
+  /** Step index, 0 … sigmas.length − 2. */
+  i: number;
+  /** The state after the step, at noise level `tNext`. */
+  x: Vec;
+  /** The denoised estimate the step was built on (a free preview of the final image). */
+  denoised: Vec;
+  t: number;
+  tNext: number;
+}
+
+/**
+ * Where stochasticity is allowed: the mixed ODE–SDE mode. A step σᵢ → σᵢ₊₁ is stochastic only if
+ * σᵢ lies in [window.sigmaMin, window.sigmaMax] and, per element, only where `mask` is 1 (soft
+ * masks blend the stochastic and the deterministic update). Elsewhere the same sampler takes its
+ * deterministic (η = 0) step. This is the local SDE injection of DiffEditor (Mou et al. 2024, §3.3).
+ */
+export interface SdeRegion {
+  window?: { sigmaMin: number; sigmaMax: number };
+  mask?: Vec;
+}
+
+export interface SamplerOptions {
+  callback?: (step: StepInfo) => void;
+  /** Cancellation, checked between steps. */
+  signal?: AbortSignal;
+  /** Standard normal noise for stochastic samplers; defaults to `seededNoise(0)`. */
+  noise?: NoiseSource;
+  /** Restrict stochastic steps to a window of noise levels and a mask (mixed ODE–SDE). */
+  sde?: SdeRegion;
+}
+
+export type Sampler<O extends SamplerOptions = SamplerOptions> = (
+  model: Denoiser,
+  x: Vec,
+  sigmas: ArrayLike<number>,
+  opts?: O,
+) => Promise<Vec>;
+
+/** Throw if the caller cancelled (between steps). */
+export function checkCancelled(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) {
+    throw signal.reason instanceof Error ? signal.reason : new DOMException('Sampling cancelled', 'AbortError');
+  }
+}
+
+/** Validate a σ list: at least two entries, finite, non-negative, strictly decreasing. */
+export function checkSigmas(sigmas: ArrayLike<number>): void {
+  if (sigmas.length < 2) throw new RangeError('sigmas needs at least two noise levels (one step)');
+  for (let i = 0; i < sigmas.length; i++) {
+    const s = sigmas[i];
+    if (!Number.isFinite(s) || s < 0) throw new RangeError(`sigmas[${i}] = ${s} is not a finite non-negative number`);
+    if (i > 0 && !(s < sigmas[i - 1])) {
+      throw new RangeError(`sigmas must decrease strictly (sigmas[${i - 1}] = ${sigmas[i - 1]}, sigmas[${i}] = ${s})`);
+    }
+  }
+}
+
+/** The noise source a stochastic sampler draws from. */
+export function noiseOf(opts: SamplerOptions | undefined): NoiseSource {
+  return opts?.noise ?? seededNoise(0);
+}
+
+/** Whether step i (from noise level σ) may be stochastic under `opts.sde`. */
+export function inSdeWindow(opts: SamplerOptions | undefined, sigma: number): boolean {
+  const w = opts?.sde?.window;
+  return !w || (sigma >= w.sigmaMin && sigma <= w.sigmaMax);
+}
+
+/**
+ * Combine a step's stochastic and deterministic results under the SDE region: inside the window
+ * the mask chooses per element (all stochastic without a mask); outside it, deterministic.
+ * `stochastic` is only called when some element needs it.
+ */
+export function sdeMix<V extends Vec>(opts: SamplerOptions | undefined, sigma: number, deterministic: () => V, stochastic: () => V): V {
+  if (!inSdeWindow(opts, sigma)) return deterministic();
+  const mask = opts?.sde?.mask;
+  if (!mask) return stochastic();
+  if (mask.length === 0) throw new RangeError('sde.mask is empty');
+  return blend(mask, stochastic(), deterministic());
+}
+
+/**
+ * Ancestral step split (k-diffusion `get_ancestral_step`; Song et al. 2021 DDIM eq. 16 in σ form):
+ * σ_up = min(σ_next, η·√(σ_next²(σ² − σ_next²)/σ²)), σ_down = √(σ_next² − σ_up²).
+ */
+export function ancestralStep(sigma: number, sigmaNext: number, eta: number): { down: number; up: number } {
+  if (sigmaNext === 0 || eta === 0) return { down: sigmaNext, up: 0 };
+  const up = Math.min(sigmaNext, eta * Math.sqrt((sigmaNext ** 2 * (sigma ** 2 - sigmaNext ** 2)) / sigma ** 2));
+  return { down: Math.sqrt(sigmaNext ** 2 - up ** 2), up };
+}
