@@ -45,13 +45,15 @@ function deisOrder(i: number, steps: number, next: number, o: DeisOptions): numb
 }
 
 /**
- * The weights Cⱼ/σ₀ of the update from σ₀ to σ' with nodes σ₀ > … (history first-to-last is
- * σ₀, σ₁, σ₂ with σ₂ > σ₁ > σ₀). With v = log(ρ/σ₀), L = log(σ'/σ₀) and dⱼ = log(σⱼ/σ₀),
- * Cⱼ/σ₀ = ∫₀^L ℓⱼ(v)·eᵛ dv, and the moments Iₖ = ∫₀^L vᵏ eᵛ dv follow from I₀ = e^L − 1,
- * Iₖ = Lᵏe^L − k·Iₖ₋₁ (diffusers' `ind_fn` antiderivatives, written in these variables):
- *   order 2: C₀ = I₀ − I₁/d₁,  C₁ = I₁/d₁;
- *   order 3: C₀ = (I₂ − (d₁+d₂)I₁ + d₁d₂I₀)/(d₁d₂),  C₁ = (I₂ − d₂I₁)/(d₁(d₁−d₂)),
- *            C₂ = (I₂ − d₁I₁)/(d₂(d₂−d₁)).
+ * The weights wⱼ = Cⱼ/σ₀ of the step from σ₀ to σ' = `next` on the nodes `sigmas` = [σ₀, σ₁, σ₂]
+ * (the current level first, then the earlier, higher ones; 1–3 of them). With v = log(ρ/σ₀),
+ * L = log(σ'/σ₀) and dⱼ = log(σⱼ/σ₀), wⱼ = ∫₀^L ℓⱼ(v)·eᵛ dv, and the moments Iₖ = ∫₀^L vᵏeᵛ dv
+ * follow from I₀ = e^L − 1, Iₖ = Lᵏe^L − k·Iₖ₋₁ (diffusers' `ind_fn` antiderivatives in these
+ * variables):
+ *   order 1: w₀ = I₀ (DDIM);
+ *   order 2: w₀ = I₀ − I₁/d₁,  w₁ = I₁/d₁;
+ *   order 3: w₀ = (I₂ − (d₁+d₂)I₁ + d₁d₂I₀)/(d₁d₂),  w₁ = (I₂ − d₂I₁)/(d₁(d₁−d₂)),
+ *            w₂ = (I₂ − d₁I₁)/(d₂(d₂−d₁)).
  */
 export function deisWeights(next: number, sigmas: readonly number[]): number[] {
   const s0 = sigmas[0];
