@@ -77,7 +77,7 @@ describe('DEIS update', () => {
     const o = gaussianOracle();
     const sigmas = lambdaSigmas(8, 0.03, 14.6);
     const seen: StepInfo[] = [];
-    const x = await sampleDeis(o.denoiser, o.marginal(sigmas[0], 2, 3), sigmas, { order: 3, lowerOrderFinal: false, callback: (s) => seen.push(s) });
+    const x = await sampleDeis(o.denoiser, o.marginal(sigmas[0], 2, 3), sigmas, { order: 3, lowerOrderFinal: false, callback: (s) => { seen.push(s); } });
     expect(seen.map((s) => [s.i, s.t, s.tNext])).toEqual(Array.from({ length: 8 }, (_, i) => [i, sigmas[i], sigmas[i + 1]]));
     expect(maxAbsDiff(x, seen[7].denoised)).toBeLessThan(1e-12);
   });

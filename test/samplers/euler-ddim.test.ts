@@ -42,3 +42,16 @@ describe('stochastic samplers reach the data distribution', () => {
     expect(ratio).toBeLessThan(0.8);
   });
 });
+
+describe('the step callback can replace the state (latent blending, edits between steps)', () => {
+  it('continues from the returned state, and rejects one of the wrong size', async () => {
+    const { gaussianOracle } = await import('../helpers/gaussian-oracle.js');
+    const o = gaussianOracle(4);
+    const sigmas = [10, 5, 1, 0];
+    const pinned = new Float64Array(4).fill(7);
+    // Returning a fixed state after step 1 makes the final step start from it: x = D(pinned, 1).
+    const out = await sampleEuler(o.denoiser, o.marginal(10, 1, 1), sigmas, { callback: (s) => (s.i === 1 ? pinned : undefined) });
+    expect(Array.from(out)).toEqual(Array.from(await o.denoiser(pinned, 1)));
+    await expect(sampleEuler(o.denoiser, o.marginal(10, 1, 1), sigmas, { callback: () => new Float64Array(3) })).rejects.toThrow(/returned 3 values/);
+  });
+});

@@ -70,7 +70,7 @@ describe('LMS plumbing', () => {
     const o = gaussianOracle();
     const x = Float32Array.from(o.marginal(20, 3, 2));
     const steps: number[] = [];
-    const a = await sampleLms(o.denoiser, x, sigmas, { callback: (s) => steps.push(s.i) });
+    const a = await sampleLms(o.denoiser, x, sigmas, { callback: (s) => { steps.push(s.i); } });
     const b = await sampleLms(o.denoiser, x, sigmas);
     expect(a).toBeInstanceOf(Float32Array);
     expect(b).toEqual(a);

@@ -39,7 +39,7 @@ describe('UniPC structure', () => {
   const run = async (opts: UniPcOptions, s: ArrayLike<number> = sigmas) => {
     const steps: StepInfo[] = [];
     const before = o.nfe;
-    const x = await sampleUniPc(o.denoiser, x0.slice(), s, { ...opts, callback: (st) => steps.push(st) });
+    const x = await sampleUniPc(o.denoiser, x0.slice(), s, { ...opts, callback: (st) => { steps.push(st); } });
     return { x, steps, nfe: o.nfe - before };
   };
 

@@ -42,7 +42,12 @@ export interface SdeRegion {
 }
 
 export interface SamplerOptions {
-  callback?: (step: StepInfo) => void;
+  /**
+   * Called after every step. It may return a replacement for the state the sampler continues
+   * from — how inpainting by latent blending and edits between steps reach into the loop; the
+   * sampler's multistep history (its model outputs) is kept.
+   */
+  callback?: (step: StepInfo) => Vec | void;
   /** Cancellation, checked between steps. */
   signal?: AbortSignal;
   /** Standard normal noise for stochastic samplers; defaults to `seededNoise(0)`. */
@@ -57,6 +62,15 @@ export type Sampler<O extends SamplerOptions = SamplerOptions> = (
   sigmas: ArrayLike<number>,
   opts?: O,
 ) => Promise<Vec>;
+
+/** Report a step and return the state to continue from (the callback's replacement, if any). */
+export function afterStep(opts: SamplerOptions | undefined, step: StepInfo): Vec {
+  const replaced = opts?.callback?.(step);
+  if (replaced && replaced.length !== step.x.length) {
+    throw new RangeError(`step callback returned ${replaced.length} values for a state of ${step.x.length}`);
+  }
+  return replaced ?? step.x;
+}
 
 /** Throw if the caller cancelled (between steps). */
 export function checkCancelled(signal: AbortSignal | undefined): void {

@@ -9,7 +9,7 @@
  */
 import { lin } from '../tensor.js';
 import type { Denoiser, SamplerOptions, Vec } from './common.js';
-import { ancestralStep, checkCancelled, checkSigmas, noiseOf, sdeMix } from './common.js';
+import { afterStep, ancestralStep, checkCancelled, checkSigmas, noiseOf, sdeMix } from './common.js';
 
 export interface DdimOptions extends SamplerOptions {
   eta?: number;
@@ -30,7 +30,7 @@ export async function sampleDdim(model: Denoiser, x: Vec, sigmas: ArrayLike<numb
       return up > 0 ? lin(r, x, 1 - r, denoised, up, noise(i, x)) : lin(r, x, 1 - r, denoised);
     };
     x = eta > 0 ? sdeMix(opts, sigma, () => step(0), () => step(eta)) : step(0);
-    opts.callback?.({ i, x, denoised, t: sigma, tNext: next });
+    x = afterStep(opts, { i, x, denoised, t: sigma, tNext: next });
   }
   return x;
 }
@@ -50,7 +50,7 @@ export async function invertDdim(model: Denoiser, x: Vec, sigmas: ArrayLike<numb
     const denoised = await model(x, sigma);
     const r = next / sigma;
     x = lin(r, x, 1 - r, denoised);
-    opts.callback?.({ i, x, denoised, t: sigma, tNext: next });
+    x = afterStep(opts, { i, x, denoised, t: sigma, tNext: next });
   }
   return x;
 }

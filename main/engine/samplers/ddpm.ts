@@ -13,7 +13,7 @@
  */
 import { lin } from '../tensor.js';
 import type { Denoiser, SamplerOptions, Vec } from './common.js';
-import { checkCancelled, checkSigmas, noiseOf, sdeMix } from './common.js';
+import { afterStep, checkCancelled, checkSigmas, noiseOf, sdeMix } from './common.js';
 
 export type DdpmVarianceType = 'fixed_small' | 'fixed_large';
 
@@ -54,7 +54,7 @@ export async function sampleDdpm(model: Denoiser, x: Vec, sigmas: ArrayLike<numb
     const std = next > 0 || finalNoise ? ddpmStd(sigma, next, varianceType) : 0;
     const ancestral = () => (std > 0 ? lin(r * r, x, 1 - r * r, denoised, std, noise(i, x)) : lin(r * r, x, 1 - r * r, denoised));
     x = sdeMix(opts, sigma, () => lin(r, x, 1 - r, denoised), ancestral);
-    opts.callback?.({ i, x, denoised, t: sigma, tNext: next });
+    x = afterStep(opts, { i, x, denoised, t: sigma, tNext: next });
   }
   return x;
 }

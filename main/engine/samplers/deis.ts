@@ -12,7 +12,7 @@
  */
 import { lin } from '../tensor.js';
 import type { Denoiser, SamplerOptions, Vec } from './common.js';
-import { checkCancelled, checkSigmas } from './common.js';
+import { afterStep, checkCancelled, checkSigmas } from './common.js';
 
 export interface DeisOptions extends SamplerOptions {
   /** Multistep order 1–3 (diffusers `solver_order`; default 2). Order 1 is DDIM. */
@@ -87,7 +87,7 @@ export async function sampleDeis(model: Denoiser, x: Vec, sigmas: ArrayLike<numb
     const p = deisOrder(i, steps, next, opts);
     const w = deisWeights(next, Array.from({ length: p }, (_, j) => sigmas[i - j]));
     x = lin(1, x, ...w.flatMap((wj, j) => [sigma * wj, eps[j]]));
-    opts.callback?.({ i, x, denoised, t: sigma, tNext: next });
+    x = afterStep(opts, { i, x, denoised, t: sigma, tNext: next });
   }
   return x;
 }

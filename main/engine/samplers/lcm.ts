@@ -4,7 +4,7 @@
  */
 import { lin } from '../tensor.js';
 import type { Denoiser, SamplerOptions, Vec } from './common.js';
-import { checkCancelled, checkSigmas, noiseOf, sdeMix } from './common.js';
+import { afterStep, checkCancelled, checkSigmas, noiseOf, sdeMix } from './common.js';
 
 /** Boundary-condition scalings of the consistency function f(x, σ) = c_skip·x + c_out·D(x, σ). */
 export interface ConsistencyBoundary {
@@ -44,7 +44,7 @@ export async function sampleLcm(model: Denoiser, x: Vec, sigmas: ArrayLike<numbe
     const f = cSkip === 0 && cOut === 1 ? denoised : lin(cSkip, x, cOut, denoised);
     const r = next / sigma;
     x = next === 0 ? f : sdeMix(opts, sigma, () => lin(1, f, r, x, -r, denoised), () => lin(1, f, next, noise(i, x)));
-    opts.callback?.({ i, x, denoised: f, t: sigma, tNext: next });
+    x = afterStep(opts, { i, x, denoised: f, t: sigma, tNext: next });
   }
   return x;
 }

@@ -5,7 +5,7 @@
  */
 import { lin } from '../tensor.js';
 import type { Denoiser, SamplerOptions, Vec } from './common.js';
-import { checkCancelled, checkSigmas } from './common.js';
+import { afterStep, checkCancelled, checkSigmas } from './common.js';
 
 export interface LmsOptions extends SamplerOptions {
   /** Number of past derivatives k (default 4, diffusers' `step(order=4)`); the first k − 1 steps warm up with orders 1 … k − 1. */
@@ -58,7 +58,7 @@ export async function sampleLms(model: Denoiser, x: Vec, sigmas: ArrayLike<numbe
     if (ds.length > order) ds.pop();
     const c = lmsCoefficients(sigmas, i, ds.length);
     x = lin(1, x, ...c.flatMap((cj, j) => [cj, ds[j]]));
-    opts.callback?.({ i, x, denoised, t: sigma, tNext: sigmas[i + 1] });
+    x = afterStep(opts, { i, x, denoised, t: sigma, tNext: sigmas[i + 1] });
   }
   return x;
 }

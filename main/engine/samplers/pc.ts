@@ -5,7 +5,7 @@
  */
 import { lin, rms } from '../tensor.js';
 import type { Denoiser, SamplerOptions, Vec } from './common.js';
-import { checkCancelled, checkSigmas, inSdeWindow, noiseOf, sdeMix } from './common.js';
+import { afterStep, checkCancelled, checkSigmas, inSdeWindow, noiseOf, sdeMix } from './common.js';
 
 export interface PcOptions extends SamplerOptions {
   /** Target signal-to-noise ratio r of the Langevin corrector (default 0.16, the paper's VE setting). */
@@ -52,7 +52,7 @@ export async function samplePc(model: Denoiser, x: Vec, sigmas: ArrayLike<number
       }
     }
     x = sdeMix(opts, sigma, () => ode, () => sde);
-    opts.callback?.({ i, x, denoised, t: sigma, tNext: next });
+    x = afterStep(opts, { i, x, denoised, t: sigma, tNext: next });
   }
   return x;
 }

@@ -18,7 +18,7 @@
  */
 import { lin } from '../tensor.js';
 import type { Denoiser, SamplerOptions, Vec } from './common.js';
-import { checkCancelled, checkSigmas } from './common.js';
+import { afterStep, checkCancelled, checkSigmas } from './common.js';
 
 export interface PndmOptions extends SamplerOptions {
   /**
@@ -80,7 +80,7 @@ export async function samplePndm(model: Denoiser, x: Vec, sigmas: ArrayLike<numb
       ePrime = lin(w[0], e, ...w.slice(1).flatMap((wj, j) => [wj, history[j + 1]]));
     }
     x = lin(1, x, h, ePrime);
-    opts.callback?.({ i, x, denoised, t: sigma, tNext: next });
+    x = afterStep(opts, { i, x, denoised, t: sigma, tNext: next });
   }
   return x;
 }

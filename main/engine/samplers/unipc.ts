@@ -18,7 +18,7 @@
  */
 import { lin } from '../tensor.js';
 import type { Denoiser, SamplerOptions, Vec } from './common.js';
-import { checkCancelled, checkSigmas } from './common.js';
+import { afterStep, checkCancelled, checkSigmas } from './common.js';
 
 export interface UniPcOptions extends SamplerOptions {
   /** Predictor order p ≥ 1 (diffusers `solver_order`; default 2). With the corrector the order is p + 1. */
@@ -165,7 +165,7 @@ export async function sampleUniPc(model: Denoiser, x: Vec, sigmas: ArrayLike<num
     const p = uniOrder(i, steps, opts);
     last = { x, p };
     x = next === 0 ? lin(1, denoised) : uniUpdate(x, hist, next, p, opts);
-    opts.callback?.({ i, x, denoised, t: sigma, tNext: next });
+    x = afterStep(opts, { i, x, denoised, t: sigma, tNext: next });
   }
   if (opts.finalCorrector && sigmas[steps] > 0) {
     checkCancelled(opts.signal);
