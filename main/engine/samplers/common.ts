@@ -115,6 +115,14 @@ export function sdeMix<V extends Vec>(opts: SamplerOptions | undefined, sigma: n
   return blend(mask, stochastic(), deterministic());
 }
 
+/** `sdeMix` for steps whose candidates need model calls: only the candidates used are computed. */
+export async function sdeMixAsync<V extends Vec>(opts: SamplerOptions | undefined, sigma: number, deterministic: () => Promise<V>, stochastic: () => Promise<V>): Promise<V> {
+  if (!inSdeWindow(opts, sigma)) return deterministic();
+  if (!opts?.sde?.mask) return stochastic();
+  const [d, s] = [await deterministic(), await stochastic()];
+  return sdeMix(opts, sigma, () => d, () => s);
+}
+
 /**
  * Ancestral step split (k-diffusion `get_ancestral_step`; Song et al. 2021 DDIM eq. 16 in σ form):
  * σ_up = min(σ_next, η·√(σ_next²(σ² − σ_next²)/σ²)), σ_down = √(σ_next² − σ_up²).

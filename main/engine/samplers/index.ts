@@ -1,33 +1,80 @@
 /**
  * The sampler catalogue: every sampler the engine offers, under one name, with the paper it comes
- * from, its order as an ODE solver, and whether it injects noise. The UI's sampler picker, the CLI's
- * `--sampler` and the benchmark read this list.
+ * from, its convergence order as an ODE solver, and whether it injects noise. The UI's sampler
+ * picker, the CLI's `--sampler`, the self-check and the benchmark read this list. Stochastic
+ * samplers accept `opts.sde` (the mixed ODE–SDE window and mask); their ODE limit is noted.
  */
 import type { Sampler, SamplerOptions } from './common.js';
 import { sampleDdim } from './ddim.js';
+import { sampleDdpm } from './ddpm.js';
+import { sampleDeis } from './deis.js';
+import { sampleDpmSolver, sampleDpmSolverMultistep } from './dpm-solver.js';
+import {
+  sampleDpmpp2m, sampleDpmpp2mSde, sampleDpmpp2sAncestral, sampleDpmpp3m, sampleDpmpp3mSde, sampleDpmppSde, sampleDpmppSinglestep,
+} from './dpmpp.js';
 import { sampleEuler, sampleEulerAncestral, sampleHeun } from './euler.js';
+import { sampleLcm } from './lcm.js';
+import { sampleLms } from './lms.js';
+import { samplePc } from './pc.js';
+import { samplePndm } from './pndm.js';
+import { sampleUniPc } from './unipc.js';
 
 export interface SamplerInfo {
-  /** Stable identifier, used in settings and PNG metadata. */
+  /** Stable identifier, used in settings, the CLI and PNG metadata. */
   name: string;
-  /** Human-readable name, as AUTOMATIC1111-style metadata writes it. */
+  /** Display name (AUTOMATIC1111's naming where one exists). */
   label: string;
+  /** Paper, and the equation or algorithm. */
   paper: string;
-  /** Convergence order of the deterministic solver (undefined for purely stochastic samplers). */
+  /**
+   * Convergence order of the deterministic solver on smooth non-uniform grids, as the test suite
+   * measures it; undefined for samplers that inject noise.
+   */
   order?: number;
   stochastic: boolean;
   run: Sampler;
 }
 
-const bind = <O extends SamplerOptions>(sampler: Sampler<O>, fixed: Partial<O>): Sampler =>
+/** Fix some options of a sampler; the caller's options still apply to everything else. */
+const bind = <O extends SamplerOptions>(sampler: (...a: Parameters<Sampler<O>>) => Promise<Float32Array | Float64Array>, fixed: Partial<O>): Sampler =>
   (model, x, sigmas, opts = {}) => sampler(model, x, sigmas, { ...opts, ...fixed } as O);
 
+const ode = (name: string, label: string, paper: string, order: number, run: Sampler): SamplerInfo => ({ name, label, paper, order, stochastic: false, run });
+const sde = (name: string, label: string, paper: string, run: Sampler): SamplerInfo => ({ name, label, paper, stochastic: true, run });
+
+const LU22 = 'Lu et al. 2022, "DPM-Solver" (NeurIPS)';
+const LU22B = 'Lu et al. 2022, "DPM-Solver++" (arXiv:2211.01095)';
+
 export const SAMPLERS: readonly SamplerInfo[] = [
-  { name: 'ddim', label: 'DDIM', paper: 'Song, Meng & Ermon 2021 (ICLR), eq. 12 with η = 0', order: 1, stochastic: false, run: bind(sampleDdim, { eta: 0 }) },
-  { name: 'ddim_eta', label: 'DDIM η=1', paper: 'Song, Meng & Ermon 2021 (ICLR), eq. 12/16', stochastic: true, run: bind(sampleDdim, { eta: 1 }) },
-  { name: 'euler', label: 'Euler', paper: 'Karras et al. 2022 (NeurIPS), Alg. 2 (Euler step)', order: 1, stochastic: false, run: sampleEuler },
-  { name: 'euler_a', label: 'Euler a', paper: 'Karras et al. 2022; k-diffusion ancestral step', stochastic: true, run: sampleEulerAncestral },
-  { name: 'heun', label: 'Heun', paper: 'Karras et al. 2022 (NeurIPS), Alg. 1', order: 2, stochastic: false, run: sampleHeun },
+  ode('euler', 'Euler', 'Karras et al. 2022, "Elucidating the Design Space…" (NeurIPS), Alg. 2 without the correction', 1, sampleEuler),
+  ode('heun', 'Heun', 'Karras et al. 2022 (NeurIPS), Alg. 1', 2, sampleHeun),
+  ode('ddim', 'DDIM', 'Song, Meng & Ermon 2021, "DDIM" (ICLR), eq. 12 with η = 0', 1, bind(sampleDdim, { eta: 0 })),
+  ode('lms', 'LMS', 'Linear multistep in σ (k-diffusion; Karras et al. 2022, §3), order 4 with warm-up', 4, sampleLms),
+  ode('plms', 'PLMS', 'Liu et al. 2022, "PNDM" (ICLR), eq. 12 with a Heun warm-up; 4th order only on σ-uniform grids', 2, bind(samplePndm, { warmup: 'heun' })),
+  ode('pndm', 'PNDM', 'Liu et al. 2022, "PNDM" (ICLR), eq. 12 with the pseudo Runge–Kutta warm-up', 2, bind(samplePndm, { warmup: 'prk' })),
+  ode('dpm_solver_1', 'DPM-Solver-1', `${LU22}, eq. 3.7 (= DDIM)`, 1, bind(sampleDpmSolver, { order: 1 })),
+  ode('dpm_solver_2', 'DPM-Solver-2', `${LU22}, Alg. 1 (singlestep)`, 2, bind(sampleDpmSolver, { order: 2 })),
+  ode('dpm_solver_3', 'DPM-Solver-3', `${LU22}, Alg. 2 (singlestep)`, 3, bind(sampleDpmSolver, { order: 3 })),
+  ode('dpm_solver_2m', 'DPM-Solver 2M', `${LU22B}, §3.2 multistep applied to ε`, 2, bind(sampleDpmSolverMultistep, { order: 2 })),
+  ode('dpmpp_2s', 'DPM++ 2S', `${LU22B}, Alg. 1`, 2, bind(sampleDpmpp2sAncestral, { eta: 0 })),
+  ode('dpmpp_3s', 'DPM++ 3S', `${LU22B}, singlestep third order (grid-grouped)`, 3, bind(sampleDpmppSinglestep, { order: 3 })),
+  ode('dpmpp_2m', 'DPM++ 2M', `${LU22B}, Alg. 2`, 2, sampleDpmpp2m),
+  // The third-order multistep weight shared by the reference implementations is half the Taylor
+  // weight: second order in practice (test/samplers/dpmpp.test.ts). Kept for parity with other tools.
+  ode('dpmpp_3m', 'DPM++ 3M', `${LU22B}, multistep third order (reference weight)`, 2, sampleDpmpp3m),
+  ode('dpmpp_3m_exact', 'DPM++ 3M (Taylor weight)', `${LU22B}, multistep third order with the Taylor weight of D₂`, 3, bind(sampleDpmpp3m, { thirdOrderWeight: 'taylor' })),
+  ode('deis_2', 'DEIS 2', 'Zhang & Chen 2023, "DEIS" (ICLR), tAB-DEIS eq. 14, order 2', 2, bind(sampleDeis, { order: 2 })),
+  ode('deis_3', 'DEIS 3', 'Zhang & Chen 2023, "DEIS" (ICLR), tAB-DEIS eq. 14, order 3', 3, bind(sampleDeis, { order: 3 })),
+  ode('unipc_bh1', 'UniPC (bh1)', 'Zhao et al. 2023, "UniPC" (NeurIPS), Alg. 3 with B(h) = h, UniP-2 + UniC', 3, bind(sampleUniPc, { order: 2, variant: 'bh1' })),
+  ode('unipc_bh2', 'UniPC (bh2)', 'Zhao et al. 2023, "UniPC" (NeurIPS), Alg. 3 with B(h) = eʰ − 1, UniP-2 + UniC', 3, bind(sampleUniPc, { order: 2, variant: 'bh2' })),
+  sde('euler_a', 'Euler a', 'Ancestral Euler (k-diffusion); Song et al. 2021 DDIM eq. 16 in σ form', sampleEulerAncestral),
+  sde('ddpm', 'DDPM', 'Ho, Jain & Abbeel 2020, "DDPM" (NeurIPS), Alg. 2', sampleDdpm),
+  sde('dpmpp_2s_a', 'DPM++ 2S a', `${LU22B}, Alg. 1 with ancestral noise`, sampleDpmpp2sAncestral),
+  sde('dpmpp_sde', 'DPM++ SDE', `${LU22B}, stochastic singlestep (k-diffusion sample_dpmpp_sde)`, sampleDpmppSde),
+  sde('dpmpp_2m_sde', 'DPM++ 2M SDE', `${LU22B}, App. (SDE solver), second order`, sampleDpmpp2mSde),
+  sde('dpmpp_3m_sde', 'DPM++ 3M SDE', `${LU22B}, App. (SDE solver), third order`, sampleDpmpp3mSde),
+  sde('pc', 'Predictor–corrector', 'Song et al. 2021, "Score-Based Generative Modeling through SDEs" (ICLR), Alg. 2–3', samplePc),
+  sde('lcm', 'LCM', 'Luo et al. 2023, "Latent Consistency Models", Alg. 3 (multistep consistency sampling)', sampleLcm),
 ];
 
 export function samplerByName(name: string): SamplerInfo {

@@ -1,0 +1,137 @@
+import { describe, expect, it } from 'vitest';
+import { dpmSolverOrderList, sampleDpmSolver, sampleDpmSolverMultistep } from '../../main/engine/samplers/dpm-solver.js';
+import { sampleDdim } from '../../main/engine/samplers/ddim.js';
+import { seededNoise } from '../../main/engine/random.js';
+import { karrasSigmas, lambdaSigmas } from '../../main/engine/schedules.js';
+import { maxAbsDiff } from '../../main/engine/tensor.js';
+import type { Denoiser, Vec } from '../../main/engine/samplers/common.js';
+import { gaussianOracle, lambdaGrid, measureOrder, sampleStats, zScores } from '../helpers/gaussian-oracle.js';
+
+const grid = lambdaGrid(20, 0.05);
+// Step counts are multiples of 6, so the default order lists are whole [1,2] / [1,2,3] groups.
+const A = [12, 18, 24, 36, 48];
+const B = [24, 36, 48, 72, 96];
+
+describe('DPM-Solver (noise prediction) converges at its theoretical order on the Gaussian oracle', () => {
+  it.each([
+    ['singlestep, order 1', sampleDpmSolver, { order: 1 }, 1, A],
+    ['singlestep, order 2, midpoint', sampleDpmSolver, { order: 2 }, 2, A],
+    ['singlestep, order 2, heun', sampleDpmSolver, { order: 2, solverType: 'heun' }, 2, A],
+    ['singlestep, order 3, midpoint (DPM-Solver-3)', sampleDpmSolver, { order: 3 }, 3, B],
+    ['singlestep, order 3, heun', sampleDpmSolver, { order: 3, solverType: 'heun' }, 3, B],
+    ['multistep, order 1', sampleDpmSolverMultistep, { order: 1 }, 1, A],
+    ['multistep, order 2, midpoint', sampleDpmSolverMultistep, { order: 2 }, 2, A],
+    ['multistep, order 2, heun', sampleDpmSolverMultistep, { order: 2, solverType: 'heun' }, 2, A],
+  ] as const)('%s', async (_name, sampler, opts, order, steps) => {
+    const m = await measureOrder((d, x, s) => sampler(d, x, s, opts), grid, [...steps]);
+    expect(Math.abs(m.order - order)).toBeLessThan(0.3);
+  });
+
+  // diffusers, k-diffusion and the official code weight D₂ = (D₁⁰ − D₁¹)/(r₀ + r₁) ≈ h²D''/2 by
+  // g₂ ≈ h/6 where the Taylor integral needs 2g₂: an O(h³) local error, so second order.
+  it('multistep, order 3, reference D₂ weight: second order', async () => {
+    const m = await measureOrder((d, x, s) => sampleDpmSolverMultistep(d, x, s, { order: 3 }), grid, [...B]);
+    expect(Math.abs(m.order - 2)).toBeLessThan(0.3);
+  });
+
+  // With the Taylor weight the scheme is third order; the warm-up steps (orders 1, 2) leave an
+  // O(h²) global error scaled by dD/dλ at σ_max, so the grid starts at σ = 1000 where D barely
+  // moves, and the step counts are large enough to be past the pre-asymptotic h⁴ regime.
+  it('multistep, order 3, Taylor D₂ weight: third order', async () => {
+    const taylor = (d: Denoiser, x: Vec, s: ArrayLike<number>) => sampleDpmSolverMultistep(d, x, s, { order: 3, thirdOrderWeight: 'taylor' });
+    const m = await measureOrder(taylor, lambdaGrid(1000, 0.05), [512, 768, 1024, 1536, 2048]);
+    expect(Math.abs(m.order - 3)).toBeLessThan(0.3);
+  });
+});
+
+describe('DPM-Solver cross-checks', () => {
+  it('DPM-Solver-1 equals DDIM (η = 0) on a λ-uniform grid, singlestep and multistep, in float64', async () => {
+    for (const sigmas of [grid(25), lambdaSigmas(25, 0.03, 14.6)]) {
+      const o = gaussianOracle(16);
+      const x0 = o.marginal(sigmas[0], 4, 7);
+      const ddim = await sampleDdim(o.denoiser, x0.slice(), sigmas);
+      expect(maxAbsDiff(await sampleDpmSolver(o.denoiser, x0.slice(), sigmas, { order: 1 }), ddim)).toBeLessThan(1e-12);
+      expect(maxAbsDiff(await sampleDpmSolverMultistep(o.denoiser, x0.slice(), sigmas, { order: 1 }), ddim)).toBeLessThan(1e-12);
+    }
+  });
+
+  it('a singlestep group of three on a λ-uniform grid evaluates at r₁ = 1/3, r₂ = 2/3 (Lu et al. Algorithm 2)', async () => {
+    const sigmas = grid(3);
+    const seen: number[] = [];
+    const o = gaussianOracle(4);
+    const model = async (x: Float32Array | Float64Array, s: number) => (seen.push(s), o.denoiser(x, s));
+    await sampleDpmSolver(model, o.marginal(sigmas[0], 1, 1), sigmas, { order: 3 });
+    const l = (s: number) => -Math.log(s);
+    const h = l(sigmas[3]) - l(sigmas[0]);
+    expect(seen.map((s) => (l(s) - l(sigmas[0])) / h)).toEqual([0, expect.closeTo(1 / 3, 12), expect.closeTo(2 / 3, 12)]);
+  });
+
+  it('the last step to σ = 0 returns the denoised estimate, for every order', async () => {
+    const sigmas = karrasSigmas(9, 0.03, 14.6);
+    for (const sampler of [sampleDpmSolver, sampleDpmSolverMultistep]) {
+      for (const order of [1, 2, 3] as const) {
+        const o = gaussianOracle(8);
+        let last: Float32Array | Float64Array | undefined;
+        const x = await sampler(o.denoiser, o.marginal(sigmas[0], 2, 3), sigmas, { order, callback: (s) => (last = s.denoised) });
+        expect(x).toEqual(last);
+        expect(x.every(Number.isFinite)).toBe(true);
+      }
+    }
+  });
+});
+
+describe("dpmSolverOrderList follows diffusers' get_order_list", () => {
+  it.each([
+    [6, 3, false, false, [1, 2, 3, 1, 2, 3]],
+    [6, 3, true, false, [1, 2, 3, 1, 2, 1]],
+    [7, 3, false, false, [1, 2, 3, 1, 2, 3, 1]], // 7 % 3 ≠ 0 forces lower_order_final
+    [8, 3, true, false, [1, 2, 3, 1, 2, 3, 1, 2]],
+    [8, 3, true, true, [1, 2, 3, 1, 2, 3, 1, 1]],
+    [6, 2, false, false, [1, 2, 1, 2, 1, 2]],
+    [6, 2, false, true, [1, 2, 1, 2, 1, 1]], // final σ = 0 forces lower_order_final, then a last 1
+    [5, 2, false, false, [1, 2, 1, 2, 1]],
+    [4, 1, false, true, [1, 1, 1, 1]],
+  ] as const)('%d steps, order %d, lowerOrderFinal %s, final zero %s', (steps, order, lowerOrderFinal, finalSigmaZero, expected) => {
+    expect(dpmSolverOrderList(steps, order, { lowerOrderFinal, finalSigmaZero })).toEqual(expected);
+  });
+
+  it('rejects an order list that is not made of groups', async () => {
+    const o = gaussianOracle(4);
+    await expect(sampleDpmSolver(o.denoiser, new Float64Array(4), grid(3), { orders: [1, 3, 1] })).rejects.toThrow(RangeError);
+    await expect(sampleDpmSolver(o.denoiser, new Float64Array(4), grid(3), { orders: [1, 2] })).rejects.toThrow(RangeError);
+  });
+});
+
+describe('stochastic DPM-Solver (diffusers "sde-dpmsolver") reaches the data distribution', () => {
+  // 2,000 samples of the 8-dimensional oracle over 200 λ-uniform steps: the weak error of the
+  // exponential SDE step is then below the sampling error (measured z < 2.1 for orders 1–3). A wrong noise scale
+  // (σ_t instead of √(σ_s² − σ_t²), or an undoubled drift) fails by many standard errors.
+  it.each([1, 2, 3] as const)('multistep, order %d', async (order) => {
+    const sigmas = Float64Array.from([...lambdaGrid(40, 0.02)(200), 0]);
+    const sampler = (d: Denoiser, x: Vec, s: ArrayLike<number>) => sampleDpmSolverMultistep(d, x, s, { order, stochastic: true, noise: seededNoise(3) });
+    const z = zScores(await sampleStats(sampler, sigmas, 2000, {}, 8));
+    expect(z.mean).toBeLessThan(5);
+    expect(z.variance).toBeLessThan(5);
+  });
+});
+
+describe('DPM-Solver plumbing', () => {
+  it('Float32 in gives Float32 out, and a rerun with the same seed is bit-identical', async () => {
+    const sigmas = karrasSigmas(12, 0.03, 14.6);
+    for (const [sampler, opts] of [[sampleDpmSolver, { order: 3 }], [sampleDpmSolverMultistep, { order: 3, stochastic: true }]] as const) {
+      const run = () => sampler(gaussianOracle(8).denoiser, Float32Array.from(gaussianOracle(8).marginal(sigmas[0], 2, 9)), sigmas, { ...opts, noise: seededNoise(4) });
+      const [a, b] = [await run(), await run()];
+      expect(a).toBeInstanceOf(Float32Array);
+      expect(a.every(Number.isFinite)).toBe(true);
+      expect(Buffer.from(a.buffer).equals(Buffer.from(b.buffer))).toBe(true);
+    }
+  });
+
+  it('an aborted signal throws', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    for (const sampler of [sampleDpmSolver, sampleDpmSolverMultistep]) {
+      await expect(sampler(gaussianOracle(4).denoiser, new Float32Array(4), grid(4), { signal: controller.signal })).rejects.toThrow();
+    }
+  });
+});
