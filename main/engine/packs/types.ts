@@ -1,0 +1,73 @@
+/**
+ * What a loaded model pack offers the pipelines — the boundary between the pack/runtime layer and
+ * generation. Tensors are float32 at this boundary whatever the model's own dtypes (fp16 packs
+ * and int64 ids are converted inside the session layer from each model's metadata).
+ */
+import type { Tensor } from '../tensor.js';
+
+/** Which kind of pack this is, detected from its components' inputs and configs. */
+export type PackFamily =
+  | 'sd1' // 4-channel latent UNet, 768-wide text context (SD 1.x and fine-tunes)
+  | 'sd2' // 4-channel latent UNet, 1024-wide context (SD 2.x, v-prediction or ε)
+  | 'turbo' // adversarially distilled few-step model (SD-Turbo): trailing spacing, no guidance
+  | 'lcm' // latent consistency model: UNet takes `timestep_cond` (guidance embedding)
+  | 'inpaint' // 9-channel UNet: latent + mask + masked-image latent
+  | 'upscaler' // x4 upscaler layout: 7-channel UNet (latent + low-res image) + `class_labels` noise level
+  | 'pixel'; // pixel-space model without a VAE (the embedded default packs)
+
+export type ComponentName = 'text_encoder' | 'unet' | 'vae_encoder' | 'vae_decoder';
+
+/** Which execution provider a component runs on, and why faster ones were not used. */
+export interface ProviderReport {
+  component: ComponentName;
+  /** The provider the session was created with, e.g. 'cuda', 'dml', 'coreml', 'webgpu', 'cpu'. */
+  provider: string;
+  /** Providers tried before it, each with the reason it was not used. */
+  skipped: { provider: string; reason: string }[];
+}
+
+export interface PackInfo {
+  /** Absolute folder of the pack. */
+  dir: string;
+  /** Display name (model_index.json `_name_or_path`, else the folder name). */
+  name: string;
+  family: PackFamily;
+  /** UNet input channels (4 latent, 9 inpaint, 7 upscaler, 3 pixel). */
+  unetInChannels: number;
+  /** Channels of the space the sampler integrates (latent 4, pixel 3). */
+  latentChannels: number;
+  /** Image pixels per latent pixel (8 for SD VAEs, 4 for the x4 upscaler's VAE, 1 without a VAE). */
+  vaeScale: number;
+  /** The VAE's `scaling_factor` (0.18215 for SD, 0.08333 for the x4 upscaler; 1 without a VAE). */
+  scalingFactor: number;
+  /** Default image size in pixels (unet sample_size × vaeScale). */
+  defaultSize: number;
+  /** Width of the text encoder's output and its sequence length. */
+  contextDim: number;
+  textLength: number;
+  hasVaeEncoder: boolean;
+  hasVaeDecoder: boolean;
+  /** The pack's scheduler/scheduler_config.json, parsed but not yet validated. */
+  schedulerConfig: unknown;
+}
+
+export interface UNetExtras {
+  /** LCM guidance embedding w (the pipeline turns it into `timestep_cond`). */
+  guidanceScale?: number;
+  /** x4 upscaler noise level (`class_labels`), one per batch element. */
+  noiseLevel?: number;
+}
+
+export interface LoadedPack {
+  readonly info: PackInfo;
+  readonly providers: readonly ProviderReport[];
+  /** Token ids → text encoder → [B, L, D] `last_hidden_state`. Empty strings give the unconditional context. */
+  encodePrompt(prompts: readonly string[]): Promise<Tensor>;
+  /** One UNet call: sample [B, C_in, h, w], time t (per the model's own dtype), context [B, L, D] → [B, C_out, h, w]. */
+  unet(sample: Tensor, t: number, context: Tensor, extras?: UNetExtras): Promise<Float32Array>;
+  /** Image [B, 3, H, W] in [−1, 1] → latent mean × scaling factor [B, 4, H/s, W/s]. */
+  vaeEncode?(image: Tensor): Promise<Tensor>;
+  /** Scaled latent (as `vaeEncode` returns it; divided by the scaling factor inside) → image [B, 3, H, W] in [−1, 1]. */
+  vaeDecode?(latent: Tensor): Promise<Tensor>;
+  release(): Promise<void>;
+}
