@@ -1,0 +1,215 @@
+/**
+ * Generation: txt2img, img2img and inpainting on any loaded pack, with any engine sampler or the
+ * pack's own scheduler config — the pipelines of Rombach et al. 2022 ("High-Resolution Image
+ * Synthesis with Latent Diffusion Models", §3–4) and SDEdit (Meng et al. 2022, §3) in the
+ * engine's σ view:
+ *   txt2img   x = z·√(1 + σ₀²) at the first level, sampled to σ = 0 (or the plan's last level);
+ *   img2img   start part-way: x = x₀ + σ_k·z at step k = steps − ⌊steps·strength⌋ (diffusers'
+ *             convention), so strength 1 is txt2img and strength 0 returns the input unchanged;
+ *   inpaint   9-channel UNets get [x, mask, masked-image latent] on every call; other UNets keep
+ *             the unmasked region on its noised original after every step (latent blending,
+ *             Avrahami et al. 2023, "Blended Latent Diffusion", Alg. 1) with a feathered mask,
+ *             and the decoded image is composited back so unmasked pixels stay as they were.
+ * The seed of batch element b is seed + b (the convention other tools use), each drawing its
+ * own noise stream, so an image can be reproduced alone from its seed.
+ */
+import type { Tensor, Vec } from '../tensor.js';
+import { numel } from '../tensor.js';
+import { fillGaussian, seededNoise } from '../random.js';
+import { makeDenoiser, usesGuidance, type DenoiserOptions, type Network } from '../denoiser.js';
+import type { Sampler } from '../samplers/common.js';
+import type { LoadedPack } from '../packs/types.js';
+import { previewOf, type Preview } from './preview.js';
+import { broadcastMask, featherMask, poolMask } from './mask.js';
+
+/** What a sampling plan must give a pipeline (built from a scheduler config or a catalogue sampler). */
+export interface PipelinePlan {
+  /** Levels visited, from the first down to the last (0, or σ_min when the plan ends in VP space). */
+  sigmas: Float64Array;
+  /** Network time of each planned level (exact lookup), with the schedule's inverse as fallback. */
+  timestepOf: (sigma: number) => number;
+  sampler: Sampler;
+  denoiser: Pick<DenoiserOptions, 'prediction' | 'clipRange' | 'thresholding'>;
+}
+
+export type PlanFactory = (steps: number) => PipelinePlan;
+
+export interface GenerateRequest {
+  prompt: string;
+  negativePrompt?: string;
+  width: number;
+  height: number;
+  steps: number;
+  cfgScale: number;
+  seed: number;
+  batch?: number;
+  /** img2img / inpaint source image [1, 3, height, width] in [−1, 1], with its strength in [0, 1]. */
+  init?: { image: Tensor; strength: number };
+  /** Inpainting mask, height × width, 1 = repaint. Needs `init`. */
+  mask?: Float32Array;
+  /** Emit a preview every N steps (0: never). */
+  previewEvery?: number;
+}
+
+export interface GenerateProgress {
+  step: number;
+  total: number;
+  preview?: Preview;
+}
+
+export interface GenerateResult {
+  /** [B, 3, height, width] in [−1, 1]. */
+  images: Tensor;
+  seeds: number[];
+  /** Model evaluations made (network calls). */
+  evaluations: number;
+}
+
+export interface GenerateOptions {
+  signal?: AbortSignal;
+  onProgress?: (p: GenerateProgress) => void;
+}
+
+function checkRequest(pack: LoadedPack, r: GenerateRequest): void {
+  const s = pack.info.vaeScale;
+  if (!Number.isInteger(r.width) || !Number.isInteger(r.height) || r.width % s || r.height % s || r.width < s || r.height < s) {
+    throw new RangeError(`size ${r.width}x${r.height} must be a positive multiple of ${s} for this model`);
+  }
+  if (!Number.isInteger(r.steps) || r.steps < 1) throw new RangeError(`steps must be a positive integer, got ${r.steps}`);
+  if (r.init && !(r.init.strength >= 0 && r.init.strength <= 1)) throw new RangeError(`strength must be in [0, 1], got ${r.init.strength}`);
+  if (r.init && (r.init.image.shape[2] !== r.height || r.init.image.shape[3] !== r.width)) {
+    throw new RangeError(`init image is ${r.init.image.shape[3]}x${r.init.image.shape[2]}, expected ${r.width}x${r.height}`);
+  }
+  if (r.mask && !r.init) throw new RangeError('inpainting needs an init image as well as a mask');
+  if (r.mask && r.mask.length !== r.width * r.height) throw new RangeError(`mask has ${r.mask.length} values, expected ${r.width * r.height}`);
+  if (pack.info.family === 'inpaint' && !r.mask) throw new RangeError('this is an inpainting model: give an init image and a mask');
+  if (r.init && pack.info.latentChannels !== 3 && !pack.vaeEncode) throw new RangeError('this pack has no VAE encoder, so it cannot start from an image');
+}
+
+/** Repeat a [1, …] tensor's data `times` along the batch axis. */
+function repeatBatch(data: Float32Array, times: number): Float32Array {
+  const out = new Float32Array(data.length * times);
+  for (let b = 0; b < times; b++) out.set(data, b * data.length);
+  return out;
+}
+
+export async function generate(pack: LoadedPack, req: GenerateRequest, plan: PlanFactory, opts: GenerateOptions = {}): Promise<GenerateResult> {
+  checkRequest(pack, req);
+  const { info } = pack;
+  const B = req.batch ?? 1;
+  const C = info.latentChannels;
+  const h = req.height / info.vaeScale, w = req.width / info.vaeScale;
+  const shape = [B, C, h, w];
+  const size = numel(shape);
+  const isLcm = info.family === 'lcm';
+  const guided = !isLcm && usesGuidance(req.cfgScale);
+
+  // Conditioning: [uncond × B; cond × B] in one text-encoder call when guidance is on.
+  const prompts = guided ? [...Array(B).fill(req.negativePrompt ?? ''), ...Array(B).fill(req.prompt)] : Array(B).fill(req.prompt);
+  const context = await pack.encodePrompt(prompts);
+
+  // The source image in sampler space (latent, or pixels for pixel-space packs).
+  const toLatent = async (img: Tensor): Promise<Float32Array> =>
+    C === 3 && !pack.vaeEncode ? img.data : (await pack.vaeEncode!(img)).data;
+  const source = req.init ? repeatBatch(await toLatent(req.init.image), B) : undefined;
+  if (source && source.length !== size) throw new RangeError(`encoded image has ${source.length} values, expected ${size}`);
+
+  // Inpainting inputs.
+  let latentMask: Float32Array | undefined;
+  let unetExtraChannels: Float32Array | undefined; // [B, 1 + C, h, w]: mask, masked-image latent
+  if (req.mask && req.init) {
+    latentMask = poolMask(req.mask, req.width, req.height, info.vaeScale);
+    if (info.family === 'inpaint') {
+      const keep = req.init.image.data.map((v, j) => (req.mask![j % (req.width * req.height)] < 0.5 ? v : 0));
+      const maskedLatent = await toLatent({ data: keep, shape: req.init.image.shape });
+      const per = (1 + C) * h * w;
+      unetExtraChannels = new Float32Array(B * per);
+      for (let b = 0; b < B; b++) {
+        unetExtraChannels.set(latentMask.map((m) => (m >= 0.5 ? 1 : 0)), b * per);
+        unetExtraChannels.set(maskedLatent, b * per + h * w);
+      }
+    } else {
+      latentMask = featherMask(latentMask, w, h, 1);
+    }
+  }
+
+  // The sampling plan, started part-way for img2img (SDEdit).
+  const p = plan(req.steps);
+  const strength = req.init && info.family !== 'inpaint' ? req.init.strength : 1;
+  const skip = req.init ? req.steps - Math.floor(req.steps * strength) : 0;
+  const sigmas = p.sigmas.subarray(Math.min(skip, p.sigmas.length - 1));
+  const seeds = Array.from({ length: B }, (_, b) => req.seed + b);
+  const z = new Float32Array(size);
+  for (let b = 0; b < B; b++) fillGaussian(z.subarray((b * size) / B, ((b + 1) * size) / B), seeds[b], 0);
+
+  let evaluations = 0;
+  const network: Network = async (x, t) => {
+    evaluations++;
+    const rows = x.shape[0];
+    let input = x;
+    if (unetExtraChannels) {
+      // [rows, C, h, w] + [rows, 1 + C, h, w] → [rows, 1 + 2C, h, w], per batch row.
+      const per = C * h * w, extra = (1 + C) * h * w;
+      const data = new Float32Array(rows * (per + extra));
+      for (let r = 0; r < rows; r++) {
+        data.set(x.data.subarray(r * per, (r + 1) * per), r * (per + extra));
+        data.set(unetExtraChannels.subarray((r % B) * extra, ((r % B) + 1) * extra), r * (per + extra) + per);
+      }
+      input = { data, shape: [rows, 1 + 2 * C, h, w] };
+    }
+    return pack.unet(input, t, context, isLcm ? { guidanceScale: req.cfgScale } : undefined);
+  };
+  const denoiser = makeDenoiser(network, {
+    ...p.denoiser,
+    shape,
+    timestep: p.timestepOf,
+    guidanceScale: guided ? req.cfgScale : undefined,
+  });
+
+  let x: Vec;
+  if (sigmas.length < 2 || (req.init && strength === 0)) {
+    x = source ? source.slice() : z;
+  } else {
+    const s0 = sigmas[0];
+    x = source ? source.map((v, j) => v + s0 * z[j]) : z.map((v) => v * Math.sqrt(1 + s0 * s0));
+    const total = sigmas.length - 1;
+    const previewEvery = req.previewEvery ?? 0;
+    x = await p.sampler(denoiser, x, sigmas, {
+      signal: opts.signal,
+      noise: seededNoise(req.seed),
+      callback: ({ i, x: xi, denoised, tNext }) => {
+        const preview = previewEvery > 0 && ((i + 1) % previewEvery === 0 || i + 1 === total)
+          ? previewOf({ data: denoised, shape }, info.scalingFactor, C !== 3 || info.hasVaeDecoder)
+          : undefined;
+        opts.onProgress?.({ step: i + 1, total, preview });
+        if (latentMask && source && info.family !== 'inpaint') {
+          // Keep the unmasked region on the source, noised to the next level with the same z.
+          const m = broadcastMask(latentMask, B, C);
+          return (xi as Float32Array).map((v, j) => m[j] * v + (1 - m[j]) * (source[j] + tNext * z[j]));
+        }
+        return undefined;
+      },
+    });
+    // A plan that ends above σ = 0 returns a VP sample there: x_VP = α·x.
+    const end = sigmas[sigmas.length - 1];
+    if (end > 0) x = x.map((v) => v / Math.sqrt(1 + end * end));
+  }
+
+  const latent: Tensor = { data: x instanceof Float32Array ? x : Float32Array.from(x), shape };
+  let images = pack.vaeDecode && C !== 3 ? await pack.vaeDecode(latent) : latent;
+  if (req.init && strength === 0 && !req.mask) images = { data: repeatBatch(req.init.image.data, B), shape: [B, 3, req.height, req.width] };
+  if (req.mask && req.init) images = composite(images, req.init.image, req.mask, req.width, req.height, info.vaeScale);
+  return { images, seeds, evaluations };
+}
+
+/** Paste generated pixels into the source through a feathered mask: unmasked pixels keep their values. */
+function composite(images: Tensor, source: Tensor, mask: Float32Array, width: number, height: number, vaeScale: number): Tensor {
+  const soft = featherMask(mask, width, height, Math.max(1, vaeScale >> 1)).map((v, j) => (mask[j] > 0 ? Math.max(v, mask[j]) : 0));
+  const n = width * height;
+  const data = images.data.map((v, j) => {
+    const m = soft[j % n];
+    return m * v + (1 - m) * source.data[j % (3 * n)];
+  });
+  return { data, shape: images.shape };
+}
+
