@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OnnxModel, attr, f16, f32, i64 } from '../../main/engine/onnx/builder.js';
-import { fromHalf, halfBits, halfToFloat, toHalf } from '../../main/engine/onnx/half.js';
+import { float16ToFloat32, float32ToFloat16, fromHalf, toHalf } from '../../main/engine/fp16.js';
 import { gaussian } from '../../main/engine/random.js';
 
 let dir: string;
@@ -36,17 +36,17 @@ function linearModel(K: number, N: number, W: Float32Array, b: Float32Array): On
 
 describe('half floats', () => {
   it('round to nearest even and back exactly', () => {
-    expect(halfBits(1)).toBe(0x3c00);
-    expect(halfBits(-2)).toBe(0xc000);
-    expect(halfBits(65504)).toBe(0x7bff);
-    expect(halfBits(65520)).toBe(0x7c00); // rounds up to ∞
-    expect(halfBits(2 ** -24)).toBe(0x0001); // smallest subnormal
-    expect(halfBits(2 ** -25)).toBe(0); // tie → even (0)
-    expect(halfBits(1 + 2 ** -11)).toBe(0x3c00); // tie → even
-    expect(halfBits(1 + 3 * 2 ** -11)).toBe(0x3c02); // tie → even (up)
-    expect(Number.isNaN(halfToFloat(halfBits(NaN)))).toBe(true);
-    for (let h = 0; h < 0x7c00; h += 7) expect(halfBits(halfToFloat(h))).toBe(h);
-    expect(Array.from(fromHalf(toHalf([0.5, -0.25, 1000])))).toEqual([0.5, -0.25, 1000]);
+    expect(toHalf(1)).toBe(0x3c00);
+    expect(toHalf(-2)).toBe(0xc000);
+    expect(toHalf(65504)).toBe(0x7bff);
+    expect(toHalf(65520)).toBe(0x7c00); // rounds up to ∞
+    expect(toHalf(2 ** -24)).toBe(0x0001); // smallest subnormal
+    expect(toHalf(2 ** -25)).toBe(0); // tie → even (0)
+    expect(toHalf(1 + 2 ** -11)).toBe(0x3c00); // tie → even
+    expect(toHalf(1 + 3 * 2 ** -11)).toBe(0x3c02); // tie → even (up)
+    expect(Number.isNaN(fromHalf(toHalf(NaN)))).toBe(true);
+    for (let h = 0; h < 0x7c00; h += 7) expect(toHalf(fromHalf(h))).toBe(h);
+    expect(Array.from(float16ToFloat32(float32ToFloat16(Float32Array.from([0.5, -0.25, 1000]))))).toEqual([0.5, -0.25, 1000]);
   });
 });
 
@@ -85,13 +85,13 @@ describe('OnnxModel builder', () => {
     const m = OnnxModel.create();
     m.addInput('x', 'float16', ['n']);
     m.addOutput('y', 'float16', ['n']);
-    m.opTo('y', 'Mul', ['x', m.addInitializer('two', f16(toHalf([2]), [1]))]);
+    m.opTo('y', 'Mul', ['x', m.addInitializer('two', f16(float32ToFloat16(Float32Array.from([2])), [1]))]);
     const s = await session(m);
     const meta = s.inputMetadata[0];
     expect(meta.isTensor && meta.type).toBe('float16');
-    const r = await s.run({ x: new ort.Tensor('float16', toHalf([1.5, -3, 0.125]), [3]) });
+    const r = await s.run({ x: new ort.Tensor('float16', float32ToFloat16(Float32Array.from([1.5, -3, 0.125])), [3]) });
     expect(r.y.type).toBe('float16');
-    expect(Array.from(fromHalf(r.y.data as Uint16Array))).toEqual([3, -6, 0.25]);
+    expect(Array.from(float16ToFloat32(r.y.data as Uint16Array))).toEqual([3, -6, 0.25]);
   });
 
   it('writes int64 constants, scalar inputs and every attribute kind', async () => {

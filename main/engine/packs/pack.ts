@@ -1,0 +1,200 @@
+/**
+ * A loaded model pack: one ONNX Runtime session per component (each on the first execution
+ * provider that works, reported), the prompt tokenizer, and the float32 interface the pipelines
+ * use (`LoadedPack`). Semantics follow diffusers' ONNX pipelines:
+ *
+ * - encodePrompt: ids padded/truncated to the encoder's sequence length → `last_hidden_state`.
+ * - unet: `timestep` shaped as the model declares it ([] or [B]) in its own dtype; LCM's
+ *   `timestep_cond` = the guidance-scale embedding of w − 1 (diffusers' LatentConsistencyModelPipeline);
+ *   the x4 upscaler's `class_labels` = the noise level, int64, one per batch element.
+ * - vaeEncode: `latent_parameters` → its mean (first half of the channels); `latent_sample` as is;
+ *   × scaling_factor. vaeDecode: ÷ scaling_factor → `sample`.
+ */
+import type { Tensor } from '../tensor.js';
+import { ModelSession, type Feed } from '../runtime/session.js';
+import { EXPORT_HINT, PackError } from './errors.js';
+import { inspectLayout, type PackLayout } from './layout.js';
+import { loadTokenizer, TokenizerFileError, type PromptTokenizer } from './tokenizer.js';
+import type { ComponentName, LoadedPack, PackInfo, ProviderReport, UNetExtras } from './types.js';
+
+export { inspectPack } from './layout.js';
+
+export interface OpenPackOptions {
+  /** Execution provider override: a name or comma list ('cpu', 'cuda', 'dml,cpu'); else DRIFTLINE_EP, else the platform's order. */
+  provider?: string;
+  /** intra-op threads per session (default: ONNX Runtime's choice). */
+  threads?: number;
+  /** Environment to read DRIFTLINE_EP from (tests). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * LCM's guidance embedding (diffusers `get_guidance_scale_embedding`): for w' = 1000·w,
+ * [sin(w'·ω_k), cos(w'·ω_k)] with ω_k = exp(−k·ln 10000 / (d/2 − 1)), k < d/2; zero-padded when d is odd.
+ */
+export function guidanceScaleEmbedding(w: readonly number[], dim: number): Float32Array {
+  const half = Math.floor(dim / 2);
+  const scale = Math.log(10000) / (half - 1);
+  const out = new Float32Array(w.length * dim);
+  for (let b = 0; b < w.length; b++) {
+    const wb = w[b] * 1000;
+    for (let k = 0; k < half; k++) {
+      // diffusers computes in float32: exp(arange·(−scale)) then w·freq
+      const freq = Math.fround(Math.exp(Math.fround(k * -Math.fround(scale))));
+      const a = Math.fround(wb * freq);
+      out[b * dim + k] = Math.sin(a);
+      out[b * dim + half + k] = Math.cos(a);
+    }
+  }
+  return out;
+}
+
+class Pack implements LoadedPack {
+  private released = false;
+
+  constructor(
+    readonly info: PackInfo,
+    readonly providers: readonly ProviderReport[],
+    private readonly layout: PackLayout,
+    private readonly tokenizer: PromptTokenizer,
+    private readonly sessions: Partial<Record<ComponentName, ModelSession>>,
+  ) {
+    if (info.hasVaeEncoder) this.vaeEncode = (image) => this.encodeImage(image);
+    if (info.hasVaeDecoder) this.vaeDecode = (latent) => this.decodeLatent(latent);
+  }
+
+  vaeEncode?: (image: Tensor) => Promise<Tensor>;
+  vaeDecode?: (latent: Tensor) => Promise<Tensor>;
+
+  private session(c: ComponentName): ModelSession {
+    if (this.released) throw new Error(`pack ${this.info.name} was released`);
+    const s = this.sessions[c];
+    if (!s) throw new Error(`pack ${this.info.name} has no ${c}`);
+    return s;
+  }
+
+  async encodePrompt(prompts: readonly string[]): Promise<Tensor> {
+    if (prompts.length === 0) throw new RangeError('encodePrompt needs at least one prompt');
+    const s = this.session('text_encoder');
+    const L = this.info.textLength;
+    const { ids } = this.tokenizer.encodeBatch(prompts, L);
+    const out = await s.run({ input_ids: { data: ids, shape: [prompts.length, L] } }, ['last_hidden_state']);
+    return out.last_hidden_state;
+  }
+
+  async unet(sample: Tensor, t: number, context: Tensor, extras: UNetExtras = {}): Promise<Float32Array> {
+    const s = this.session('unet');
+    if (sample.shape.length !== 4) throw new RangeError(`unet sample must be [B, C, h, w], got [${sample.shape.join(', ')}]`);
+    const B = sample.shape[0];
+    if (sample.shape[1] !== this.info.unetInChannels) {
+      throw new RangeError(`unet takes ${this.info.unetInChannels}-channel samples, got [${sample.shape.join(', ')}]`);
+    }
+    if (context.shape[0] !== B) throw new RangeError(`unet context batch ${context.shape[0]} differs from the sample batch ${B}`);
+    const feeds: Record<string, Feed> = {
+      sample,
+      timestep: timestepFeed(s, t, B),
+      encoder_hidden_states: context,
+    };
+    if (this.layout.timestepCondDim !== undefined) {
+      if (extras.guidanceScale === undefined) throw new RangeError('this LCM UNet takes timestep_cond: pass extras.guidanceScale');
+      const w = new Array<number>(B).fill(extras.guidanceScale - 1);
+      feeds.timestep_cond = { data: guidanceScaleEmbedding(w, this.layout.timestepCondDim), shape: [B, this.layout.timestepCondDim] };
+    }
+    if (this.layout.hasClassLabels) {
+      if (extras.noiseLevel === undefined) throw new RangeError('this upscaler UNet takes class_labels: pass extras.noiseLevel');
+      feeds.class_labels = { data: new Float32Array(B).fill(extras.noiseLevel), shape: [B] };
+    }
+    const out = await s.run(feeds, ['out_sample']);
+    return out.out_sample.data;
+  }
+
+  private async encodeImage(image: Tensor): Promise<Tensor> {
+    const s = this.session('vae_encoder');
+    const name = this.layout.vaeEncoderOutput ?? 'latent_sample';
+    const out = (await s.run({ sample: image }, [name]))[name];
+    let latent = out;
+    if (name === 'latent_parameters') {
+      // [B, 2C, h, w] = mean ‖ log-variance: keep the mean.
+      const [B, C2, h, w] = out.shape;
+      const C = C2 / 2;
+      const data = new Float32Array(B * C * h * w);
+      for (let b = 0; b < B; b++) data.set(out.data.subarray(b * C2 * h * w, (b * C2 + C) * h * w), b * C * h * w);
+      latent = { data, shape: [B, C, h, w] };
+    }
+    const k = this.info.scalingFactor;
+    for (let i = 0; i < latent.data.length; i++) latent.data[i] *= k;
+    return latent;
+  }
+
+  private async decodeLatent(latent: Tensor): Promise<Tensor> {
+    const s = this.session('vae_decoder');
+    const k = this.info.scalingFactor;
+    const scaled = new Float32Array(latent.data.length);
+    for (let i = 0; i < scaled.length; i++) scaled[i] = latent.data[i] / k;
+    const out = await s.run({ latent_sample: { data: scaled, shape: latent.shape } }, ['sample']);
+    return out.sample;
+  }
+
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    await Promise.all(Object.values(this.sessions).map((s) => s?.release()));
+  }
+}
+
+/** The timestep as the UNet declares it: a scalar for shape [], else one value per batch element. */
+function timestepFeed(s: ModelSession, t: number, B: number): Feed {
+  const spec = s.input('timestep');
+  if (spec && spec.shape.length === 0) return { data: [t], shape: [] };
+  const d = spec?.shape[0];
+  const n = typeof d === 'number' && d > 0 ? d : B;
+  return { data: new Float32Array(n).fill(t), shape: [n] };
+}
+
+/**
+ * Open the pack in `dir`: validate it (PackError on any problem), load the tokenizer and create
+ * one session per component, each on the first execution provider that works.
+ */
+export async function openPack(dir: string, opts: OpenPackOptions = {}): Promise<LoadedPack> {
+  const layout = await inspectLayout(dir);
+  let tokenizer: PromptTokenizer;
+  try {
+    tokenizer = await loadTokenizer(layout.tokenizerDir);
+  } catch (err) {
+    if (err instanceof TokenizerFileError) {
+      throw new PackError(
+        'missing-tokenizer',
+        `the tokenizer cannot be loaded: ${err.message.replace(layout.info.dir + '/', '')}`,
+        "copy the tokenizer/ folder from the model's repository",
+        'tokenizer/',
+      );
+    }
+    throw err;
+  }
+  const sessions: Partial<Record<ComponentName, ModelSession>> = {};
+  const providers: ProviderReport[] = [];
+  try {
+    for (const c of ['text_encoder', 'unet', 'vae_encoder', 'vae_decoder'] as const) {
+      const file = layout.models[c];
+      if (!file) continue;
+      let s: ModelSession;
+      try {
+        s = await ModelSession.create(file, { label: c, provider: opts.provider, threads: opts.threads, env: opts.env });
+      } catch (err) {
+        const rel = file.slice(layout.info.dir.length + 1);
+        throw new PackError(
+          'invalid-model',
+          `${rel} cannot be loaded by ONNX Runtime (${(err as Error).message})`,
+          `re-export it (opset 14–25); ${EXPORT_HINT}`,
+          rel,
+        );
+      }
+      sessions[c] = s;
+      providers.push({ component: c, provider: s.provider, skipped: s.skipped.map((k) => ({ ...k })) });
+    }
+  } catch (err) {
+    await Promise.all(Object.values(sessions).map((s) => s?.release()));
+    throw err;
+  }
+  return new Pack(layout.info, providers, layout, tokenizer, sessions);
+}
