@@ -20,25 +20,54 @@ export const sigmaOfLambda = (lambda: number): number => Math.exp(-lambda);
 export type BetaSchedule = 'linear' | 'scaled_linear' | 'squaredcos_cap_v2';
 
 /**
+ * Arithmetic of the training tables: `float64` (the default: exact closed forms), or `float32`,
+ * diffusers' semantics — its tables are torch float32 tensors, and a reference value computed
+ * from them depends on their rounding (see `makeBetas`, `alphasCumprod`, `discreteSchedule`).
+ */
+export interface TableOptions {
+  float32?: boolean;
+}
+
+const f32 = Math.fround;
+
+/**
+ * `torch.linspace(a, b, n, dtype=float32)` on the CPU, element for element: with A = f32(a),
+ * B = f32(b) and step = f32(f32(B − A)/(n − 1)), the first ⌊n/2⌋ entries are f32(A + step·i) and
+ * the rest f32(B − step·(n − 1 − i)), each rounded once (step·i is exact in double here).
+ */
+export function linspaceF32(a: number, b: number, n: number): Float64Array {
+  const A = f32(a), B = f32(b);
+  const step = n > 1 ? f32(f32(B - A) / (n - 1)) : 0;
+  const half = Math.floor(n / 2);
+  return Float64Array.from({ length: n }, (_, i) => (i < half ? f32(A + step * i) : f32(B - step * (n - 1 - i))));
+}
+
+/**
  * Training betas as diffusers defines them: `linear` (Ho et al. 2020, §4), `scaled_linear`
  * (linear in √β, Stable Diffusion), `squaredcos_cap_v2` (Nichol & Dhariwal 2021, eq. 17:
  * ᾱ(t) = cos²((t/T + s)/(1 + s)·π/2), s = 0.008, βᵢ = min(1 − ᾱ(i+1)/ᾱ(i), 0.999)).
+ * With `float32` the values are those of diffusers' torch float32 tensors: `linspaceF32` for the
+ * linear ones (√ taken in double before it, the square rounded to float32), and the cosine betas
+ * computed in double and rounded, as `betas_for_alpha_bar` does.
  */
-export function makeBetas(kind: BetaSchedule, n = 1000, betaStart = 0.0001, betaEnd = 0.02): Float64Array {
+export function makeBetas(kind: BetaSchedule, n = 1000, betaStart = 0.0001, betaEnd = 0.02, opts: TableOptions = {}): Float64Array {
   if (!Number.isInteger(n) || n < 2) throw new RangeError(`num_train_timesteps must be an integer ≥ 2, got ${n}`);
   const betas = new Float64Array(n);
+  const round = opts.float32 ? f32 : (v: number) => v;
   switch (kind) {
     case 'linear':
+      if (opts.float32) return linspaceF32(betaStart, betaEnd, n);
       for (let i = 0; i < n; i++) betas[i] = betaStart + ((betaEnd - betaStart) * i) / (n - 1);
       break;
     case 'scaled_linear': {
       const a = Math.sqrt(betaStart), b = Math.sqrt(betaEnd);
+      if (opts.float32) return linspaceF32(a, b, n).map((r) => f32(r * r));
       for (let i = 0; i < n; i++) betas[i] = (a + ((b - a) * i) / (n - 1)) ** 2;
       break;
     }
     case 'squaredcos_cap_v2': {
       const abar = (t: number) => Math.cos(((t + 0.008) / 1.008) * Math.PI / 2) ** 2;
-      for (let i = 0; i < n; i++) betas[i] = Math.min(1 - abar((i + 1) / n) / abar(i / n), 0.999);
+      for (let i = 0; i < n; i++) betas[i] = round(Math.min(1 - abar((i + 1) / n) / abar(i / n), 0.999));
       break;
     }
     default:
@@ -47,10 +76,17 @@ export function makeBetas(kind: BetaSchedule, n = 1000, betaStart = 0.0001, beta
   return betas;
 }
 
-/** ᾱᵢ = Π_{j≤i}(1 − βⱼ). */
-export function alphasCumprod(betas: ArrayLike<number>): Float64Array {
+/**
+ * ᾱᵢ = Π_{j≤i}(1 − βⱼ). With `float32`, as `torch.cumprod` computes it on a float32 tensor on the
+ * CPU: αⱼ = f32(1 − βⱼ), the running product kept in double and each output rounded to float32.
+ */
+export function alphasCumprod(betas: ArrayLike<number>, opts: TableOptions = {}): Float64Array {
   const out = new Float64Array(betas.length);
   let p = 1;
+  if (opts.float32) {
+    for (let i = 0; i < betas.length; i++) out[i] = f32(p *= f32(1 - betas[i]));
+    return out;
+  }
   for (let i = 0; i < betas.length; i++) out[i] = p *= 1 - betas[i];
   return out;
 }
@@ -93,12 +129,16 @@ function segment(table: ArrayLike<number>, v: number): number {
 /**
  * The discrete schedule of a model trained on N timesteps. Between integer timesteps σ(t) is
  * linear in t, as diffusers interpolates `np.interp(timesteps, arange(N), sigmas)`; `t(σ)` is its
- * exact inverse, so a σ produced from a timestep maps back to that timestep.
+ * exact inverse, so a σ produced from a timestep maps back to that timestep. With `float32` the σ
+ * table is the one diffusers keeps (`TableOptions`), to within one float32 ulp: each operation is
+ * correctly rounded here, while torch's vectorised float32 square root is not always (≈ 20% of
+ * entries differ by one ulp).
  */
-export function discreteSchedule(alphasCumprodIn: ArrayLike<number>): DiscreteSchedule {
+export function discreteSchedule(alphasCumprodIn: ArrayLike<number>, opts: TableOptions = {}): DiscreteSchedule {
   const ac = Float64Array.from(alphasCumprodIn);
   const n = ac.length;
-  const sigmas = ac.map((a) => Math.sqrt((1 - a) / a));
+  // float32: diffusers' `((1 − ᾱ)/ᾱ) ** 0.5` on a float32 tensor, each operation rounded.
+  const sigmas = opts.float32 ? ac.map((a) => f32(Math.sqrt(f32(f32(1 - a) / a)))) : ac.map((a) => Math.sqrt((1 - a) / a));
   for (let i = 1; i < n; i++) {
     if (!(sigmas[i] > sigmas[i - 1])) throw new RangeError('alphas_cumprod must be strictly decreasing');
   }
@@ -133,8 +173,8 @@ export function discreteSchedule(alphasCumprodIn: ArrayLike<number>): DiscreteSc
 }
 
 /** Convenience: the discrete schedule from diffusers-style beta settings. */
-export function discreteFromBetas(kind: BetaSchedule, n = 1000, betaStart = 0.0001, betaEnd = 0.02): DiscreteSchedule {
-  return discreteSchedule(alphasCumprod(makeBetas(kind, n, betaStart, betaEnd)));
+export function discreteFromBetas(kind: BetaSchedule, n = 1000, betaStart = 0.0001, betaEnd = 0.02, opts: TableOptions = {}): DiscreteSchedule {
+  return discreteSchedule(alphasCumprod(makeBetas(kind, n, betaStart, betaEnd, opts), opts), opts);
 }
 
 /**
