@@ -16,20 +16,24 @@
 import type { Tensor, Vec } from '../tensor.js';
 import { numel } from '../tensor.js';
 import { fillGaussian, seededNoise } from '../random.js';
-import { makeDenoiser, usesGuidance, type DenoiserOptions, type Network } from '../denoiser.js';
-import type { Sampler } from '../samplers/common.js';
+import { makeDenoiser, usesGuidance, type Network } from '../denoiser.js';
+import type { Denoiser, SamplerOptions } from '../samplers/common.js';
+import type { PlanDenoiserOptions } from '../scheduler-config.js';
 import type { LoadedPack } from '../packs/types.js';
 import { previewOf, type Preview } from './preview.js';
 import { broadcastMask, featherMask, poolMask } from './mask.js';
 
-/** What a sampling plan must give a pipeline (built from a scheduler config or a catalogue sampler). */
+/** What a sampling plan gives a pipeline (`SchedulerPlan` from a scheduler config or a catalogue sampler). */
 export interface PipelinePlan {
   /** Levels visited, from the first down to the last (0, or σ_min when the plan ends in VP space). */
-  sigmas: Float64Array;
-  /** Network time of each planned level (exact lookup), with the schedule's inverse as fallback. */
-  timestepOf: (sigma: number) => number;
-  sampler: Sampler;
-  denoiser: Pick<DenoiserOptions, 'prediction' | 'clipRange' | 'thresholding'>;
+  readonly sigmas: Float64Array;
+  readonly denoiser: PlanDenoiserOptions;
+  /** Run the plan's sampler over its levels from the VE state x. */
+  run(model: Denoiser, x: Vec, opts?: SamplerOptions & { batch?: number }): Promise<Vec>;
+  /** The same plan entered at level `index` (img2img). */
+  startingAt(index: number): PipelinePlan;
+  /** The VP sample for the VE state at the last level. */
+  toVp(x: Vec): Vec;
 }
 
 export type PlanFactory = (steps: number) => PipelinePlan;
@@ -134,10 +138,11 @@ export async function generate(pack: LoadedPack, req: GenerateRequest, plan: Pla
   }
 
   // The sampling plan, started part-way for img2img (SDEdit).
-  const p = plan(req.steps);
+  const full = plan(req.steps);
   const strength = req.init && info.family !== 'inpaint' ? req.init.strength : 1;
   const skip = req.init ? req.steps - Math.floor(req.steps * strength) : 0;
-  const sigmas = p.sigmas.subarray(Math.min(skip, p.sigmas.length - 1));
+  const p = skip > 0 && skip < full.sigmas.length - 1 ? full.startingAt(skip) : full;
+  const sigmas = skip >= full.sigmas.length - 1 ? full.sigmas.subarray(full.sigmas.length - 1) : p.sigmas;
   const seeds = Array.from({ length: B }, (_, b) => req.seed + b);
   const z = new Float32Array(size);
   for (let b = 0; b < B; b++) fillGaussian(z.subarray((b * size) / B, ((b + 1) * size) / B), seeds[b], 0);
@@ -159,12 +164,7 @@ export async function generate(pack: LoadedPack, req: GenerateRequest, plan: Pla
     }
     return pack.unet(input, t, context, isLcm ? { guidanceScale: req.cfgScale } : undefined);
   };
-  const denoiser = makeDenoiser(network, {
-    ...p.denoiser,
-    shape,
-    timestep: p.timestepOf,
-    guidanceScale: guided ? req.cfgScale : undefined,
-  });
+  const denoiser = makeDenoiser(network, { ...p.denoiser, shape, guidanceScale: guided ? req.cfgScale : undefined });
 
   let x: Vec;
   if (sigmas.length < 2 || (req.init && strength === 0)) {
@@ -174,7 +174,8 @@ export async function generate(pack: LoadedPack, req: GenerateRequest, plan: Pla
     x = source ? source.map((v, j) => v + s0 * z[j]) : z.map((v) => v * Math.sqrt(1 + s0 * s0));
     const total = sigmas.length - 1;
     const previewEvery = req.previewEvery ?? 0;
-    x = await p.sampler(denoiser, x, sigmas, {
+    x = await p.run(denoiser, x, {
+      batch: B,
       signal: opts.signal,
       noise: seededNoise(req.seed),
       callback: ({ i, x: xi, denoised, tNext }) => {
@@ -191,8 +192,7 @@ export async function generate(pack: LoadedPack, req: GenerateRequest, plan: Pla
       },
     });
     // A plan that ends above σ = 0 returns a VP sample there: x_VP = α·x.
-    const end = sigmas[sigmas.length - 1];
-    if (end > 0) x = x.map((v) => v / Math.sqrt(1 + end * end));
+    x = p.toVp(x);
   }
 
   const latent: Tensor = { data: x instanceof Float32Array ? x : Float32Array.from(x), shape };

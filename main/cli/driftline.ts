@@ -1,0 +1,162 @@
+#!/usr/bin/env node
+/**
+ * `driftline`: the command-line front door to the engine host.
+ *   driftline generate --model NAME|PATH --prompt TEXT [--negative TEXT] [--sampler NAME] [--steps N]
+ *                      [--cfg X] [--seed N] [--size WxH] [--batch N] [--init IMG --strength S]
+ *                      [--mask IMG] --out FILE.png
+ *   driftline models list | import PATH [--name NAME] [--link] | download NAME | remove NAME
+ *   driftline samplers
+ */
+import { parseArgs } from 'node:util';
+import { randomInt } from 'node:crypto';
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { EngineClient } from '../host/client.js';
+import { ApiError } from '../api/contract.js';
+import { ProgressBar } from './progress.js';
+
+const USAGE = `usage:
+  driftline generate --model NAME|PATH --prompt TEXT [--negative TEXT] [--sampler NAME|pack]
+                     [--steps N] [--cfg X] [--seed N] [--size WxH] [--batch N]
+                     [--init IMG --strength S] [--mask IMG] --out FILE.png
+  driftline models list | import PATH [--name NAME] [--link] | download NAME | remove NAME
+  driftline samplers`;
+
+class UsageError extends Error {}
+
+function num(v: string | undefined, name: string, def?: number): number | undefined {
+  if (v === undefined) return def;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got "${v}"`);
+  return n;
+}
+
+/** Write a file so that a crash never leaves a half-written image under the final name. */
+async function writeAtomic(file: string, data: Uint8Array): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, data);
+  await rename(tmp, file);
+}
+
+async function generate(client: EngineClient, argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      model: { type: 'string' }, prompt: { type: 'string' }, negative: { type: 'string' }, sampler: { type: 'string' },
+      steps: { type: 'string' }, cfg: { type: 'string' }, seed: { type: 'string' }, size: { type: 'string' },
+      batch: { type: 'string' }, init: { type: 'string' }, strength: { type: 'string' }, mask: { type: 'string' },
+      out: { type: 'string' }, preview: { type: 'string' },
+    },
+    strict: true,
+  });
+  if (!values.model) throw new UsageError('--model is required');
+  if (values.prompt === undefined) throw new UsageError('--prompt is required');
+  if (!values.out) throw new UsageError('--out is required');
+  if (!values.out.toLowerCase().endsWith('.png')) throw new UsageError('--out must name a .png file');
+  if (values.strength && !values.init) throw new UsageError('--strength needs --init');
+  if (values.mask && !values.init) throw new UsageError('--mask needs --init (the image to inpaint)');
+  let width: number | undefined, height: number | undefined;
+  if (values.size) {
+    const m = /^(\d+)x(\d+)$/.exec(values.size);
+    if (!m) throw new UsageError(`--size must look like 512x512, got "${values.size}"`);
+    [width, height] = [Number(m[1]), Number(m[2])];
+  }
+  const jobId = `cli-${process.pid}-${Date.now()}`;
+  const seed = num(values.seed, 'seed') ?? randomInt(0, 2 ** 32);
+  const bar = new ProgressBar();
+  const off = client.on('onProgress', (p) => p.jobId === jobId && bar.update(p.step, p.total, 'sampling '));
+  const cancel = () => void client.call('cancel', { jobId }).catch(() => undefined);
+  process.once('SIGINT', cancel);
+  try {
+    const res = await client.call('generate', {
+      jobId,
+      model: values.model,
+      prompt: values.prompt,
+      negativePrompt: values.negative,
+      sampler: values.sampler ?? 'pack',
+      steps: num(values.steps, 'steps', 20)!,
+      cfgScale: num(values.cfg, 'cfg', 7)!,
+      seed,
+      width,
+      height,
+      batch: num(values.batch, 'batch', 1),
+      init: values.init ? { image: await readFile(values.init), strength: num(values.strength, 'strength', 0.75)! } : undefined,
+      mask: values.mask ? await readFile(values.mask) : undefined,
+    });
+    bar.done();
+    const outs = res.images.map((_, i) => (res.images.length === 1 ? values.out! : values.out!.replace(/\.png$/i, `-${i + 1}.png`)));
+    await Promise.all(res.images.map((img, i) => writeAtomic(outs[i], img.png)));
+    for (const p of res.providers) console.error(`${p.component}: ${p.provider}${p.skipped.length ? ` (skipped ${p.skipped.map((s) => `${s.provider}: ${s.reason}`).join('; ')})` : ''}`);
+    console.error(`${res.width}x${res.height}, ${res.timings.evaluations} model evaluations, ${res.timings.perStepMs.toFixed(0)} ms/step, ${(res.timings.totalMs / 1000).toFixed(1)} s`);
+    for (const [i, img] of res.images.entries()) console.log(`${path.resolve(outs[i])}  seed ${img.seed}`);
+  } finally {
+    off();
+    process.off('SIGINT', cancel);
+  }
+}
+
+async function models(client: EngineClient, argv: string[]): Promise<void> {
+  const [sub, ...rest] = argv;
+  const { values, positionals } = parseArgs({ args: rest, options: { name: { type: 'string' }, link: { type: 'boolean' } }, allowPositionals: true, strict: true });
+  switch (sub) {
+    case 'list': {
+      const list = await client.call('listModels', {});
+      if (list.length === 0) console.log('no models installed');
+      for (const m of list) console.log(`${m.name.padEnd(24)} ${(m.family ?? '').padEnd(9)} ${m.source.padEnd(10)} ${m.path}`);
+      return;
+    }
+    case 'import': {
+      if (!positionals[0]) throw new UsageError('models import needs a folder');
+      const m = await client.call('importModel', { path: path.resolve(positionals[0]), name: values.name, mode: values.link ? 'link' : 'copy' });
+      console.log(`imported ${m.name} → ${m.path}`);
+      return;
+    }
+    case 'download': {
+      if (!positionals[0]) throw new UsageError('models download needs a catalog name');
+      const bar = new ProgressBar();
+      const off = client.on('onDownloadProgress', (p) => bar.update(Math.round(p.bytesDone / 1e6), Math.round((p.bytesTotal ?? p.bytesDone) / 1e6), `${p.file} MB `));
+      try {
+        const m = await client.call('downloadModel', { name: positionals[0] });
+        bar.done();
+        console.log(`downloaded ${m.name} → ${m.path}`);
+      } finally {
+        off();
+      }
+      return;
+    }
+    case 'remove': {
+      if (!positionals[0]) throw new UsageError('models remove needs a name');
+      console.log(`removed ${(await client.call('removeModel', { name: positionals[0] })).removed}`);
+      return;
+    }
+    default:
+      throw new UsageError(`unknown models command "${sub ?? ''}"`);
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === '--help' || cmd === '-h') {
+    console.log(USAGE);
+    return cmd ? 0 : 2;
+  }
+  const client = new EngineClient();
+  try {
+    if (cmd === 'generate') await generate(client, rest);
+    else if (cmd === 'models') await models(client, rest);
+    else if (cmd === 'samplers') for (const s of await client.call('listSamplers', {})) console.log(`${s.name.padEnd(16)} ${s.label.padEnd(26)} ${s.stochastic ? 'SDE' : `order ${s.order}`}  ${s.paper}`);
+    else throw new UsageError(`unknown command "${cmd}"`);
+    return 0;
+  } catch (e) {
+    if (e instanceof UsageError || (e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))) {
+      console.error(`driftline: ${e.message}\n${USAGE}`);
+      return 2;
+    }
+    console.error(`driftline: ${e instanceof ApiError ? e.message : e instanceof Error ? e.message : String(e)}`);
+    return 1;
+  } finally {
+    await client.close();
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

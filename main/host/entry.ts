@@ -1,0 +1,5 @@
+/** The engine host process: started by the CLI, the web host and Electron (as a utilityProcess). */
+import { runHost } from './serve.js';
+import { createEngineService } from './service.js';
+
+runHost((emit) => createEngineService(emit, { modelsRoot: process.env.DRIFTLINE_MODELS, provider: process.env.DRIFTLINE_EP }));

@@ -1,0 +1,156 @@
+/**
+ * The engine service: the Studio API's methods as the engine host implements them. One pack is
+ * kept open at a time (opening a Stable Diffusion pack costs seconds and gigabytes); jobs run one
+ * after another and can be cancelled between sampler steps.
+ */
+import { performance } from 'node:perf_hooks';
+import path from 'node:path';
+import { ApiError, type GenerateResult, type ModelEntry, type ProviderInfo } from '../api/contract.js';
+import type { Handlers } from './protocol.js';
+import type { Emit } from './serve.js';
+import { SAMPLERS, samplerByName } from '../engine/samplers/index.js';
+import { ModelRegistry, type InstalledPack } from '../engine/models/registry.js';
+import { catalogDownloadRequest, catalogEntry, CATALOG } from '../engine/models/catalog.js';
+import { downloadPack } from '../engine/models/downloads.js';
+import type { LoadedPack, PackInfo } from '../engine/packs/types.js';
+import { inspectPack, openPack } from '../engine/packs/pack.js';
+import { generate } from '../engine/pipelines/generate.js';
+import { planFor } from '../engine/pipelines/plan.js';
+import { encodePng, loadImage, loadMask } from '../engine/image/io.js';
+import { formatParameters } from '../engine/image/parameters.js';
+import { embeddedPacks } from './embedded.js';
+
+export interface ServiceOptions {
+  /** Models folder (tests use a temporary one); defaults to the user's data folder. */
+  modelsRoot?: string;
+  /** Execution provider override (else DRIFTLINE_EP or the platform's best). */
+  provider?: string;
+}
+
+export function createEngineService(emit: Emit, opts: ServiceOptions = {}): Handlers {
+  const registry = new ModelRegistry({
+    root: opts.modelsRoot,
+    validator: async (dir) => ({ name: (await inspectPack(dir)).name }),
+    embedded: embeddedPacks(),
+  });
+  const jobs = new Map<string, AbortController>();
+  let open: { dir: string; pack: LoadedPack } | undefined;
+  let queue: Promise<unknown> = Promise.resolve();
+
+  /** Run jobs one at a time: the host has one model in memory and one thread for inference. */
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = queue.then(fn, fn);
+    queue = run.catch(() => undefined);
+    return run;
+  };
+
+  async function resolveModel(ref: string): Promise<string> {
+    if (path.isAbsolute(ref)) return ref;
+    const entry = (await registry.list()).find((m) => m.name.toLowerCase() === ref.toLowerCase());
+    if (!entry) {
+      const names = (await registry.list()).map((m) => m.name);
+      throw new ApiError('MODEL_NOT_FOUND', `no model named "${ref}"; installed: ${names.join(', ') || 'none'} (or give a folder path)`);
+    }
+    if (entry.missing) throw new ApiError('MODEL_MISSING', `the folder of "${entry.name}" is gone (${entry.path}); import it again or remove it`);
+    return entry.path;
+  }
+
+  async function packFor(ref: string): Promise<LoadedPack> {
+    const dir = await resolveModel(ref);
+    if (open?.dir === dir) return open.pack;
+    if (open) await open.pack.release();
+    open = undefined;
+    const pack = await openPack(dir, { provider: opts.provider });
+    open = { dir, pack };
+    return pack;
+  }
+
+  const toEntry = (m: InstalledPack, info?: PackInfo): ModelEntry => ({ name: m.name, path: m.path, source: m.source, sizeBytes: m.sizeBytes, family: info?.family });
+  const providersOf = (pack: LoadedPack): ProviderInfo[] => pack.providers.map((p) => ({ component: p.component, provider: p.provider, skipped: p.skipped }));
+
+  return {
+    listSamplers: async () => SAMPLERS.map(({ name, label, paper, order, stochastic }) => ({ name, label, paper, order, stochastic })),
+
+    listModels: async () =>
+      Promise.all((await registry.list()).map(async (m) => toEntry(m, await inspectPack(m.path).catch(() => undefined)))),
+
+    inspectModel: ({ model }) => serial(async () => {
+      const pack = await packFor(model);
+      return { info: { ...pack.info, schedulerConfig: undefined }, providers: providersOf(pack) };
+    }),
+
+    importModel: async ({ path: dir, name, mode }) => toEntry(await registry.importPack(dir, { name, mode }), await inspectPack(dir)),
+
+    removeModel: async ({ name }) => {
+      if (open && (await registry.get(name))?.path === open.dir) {
+        await open.pack.release();
+        open = undefined;
+      }
+      await registry.removePack(name);
+      return { removed: name };
+    },
+
+    downloadModel: ({ name }) => serial(async () => {
+      const entry = catalogEntry(name);
+      if (!entry) throw new ApiError('NOT_IN_CATALOG', `"${name}" is not in the catalog; known: ${CATALOG.map((c) => c.id).join(', ')}`);
+      const req = await catalogDownloadRequest(entry);
+      const pack = await downloadPack(req, {
+        registry,
+        onProgress: (p) => emit('onDownloadProgress', { name, file: p.file, bytesDone: p.bytes, bytesTotal: p.total ?? undefined }),
+      });
+      return toEntry(pack);
+    }),
+
+    cancel: async ({ jobId }) => {
+      const ctl = jobs.get(jobId);
+      ctl?.abort();
+      return { cancelled: Boolean(ctl) };
+    },
+
+    generate: (req) => {
+      if (jobs.has(req.jobId)) throw new ApiError('DUPLICATE_JOB', `a job with id "${req.jobId}" is already running`);
+      const ctl = new AbortController();
+      jobs.set(req.jobId, ctl);
+      return serial(async (): Promise<GenerateResult> => {
+        try {
+          ctl.signal.throwIfAborted();
+          const t0 = performance.now();
+          const pack = await packFor(req.model);
+          const { info } = pack;
+          const width = req.width ?? info.defaultSize, height = req.height ?? info.defaultSize;
+          const sampler = req.sampler === 'pack' ? undefined : samplerByNameOrError(req.sampler);
+          const init = req.init ? { image: await loadImage(Buffer.from(req.init.image), width, height), strength: req.init.strength } : undefined;
+          const mask = req.mask ? await loadMask(Buffer.from(req.mask), width, height) : undefined;
+          const t1 = performance.now();
+          const res = await generate(pack, {
+            prompt: req.prompt, negativePrompt: req.negativePrompt, width, height, steps: req.steps, cfgScale: req.cfgScale,
+            seed: req.seed, batch: req.batch, init, mask, previewEvery: req.previewEvery,
+          }, planFor(info, sampler?.name), {
+            signal: ctl.signal,
+            onProgress: (p) => emit('onProgress', { jobId: req.jobId, ...p }),
+          });
+          const t2 = performance.now();
+          const images = await Promise.all(res.seeds.map(async (seed, b) => {
+            const parameters = formatParameters({
+              prompt: req.prompt, negativePrompt: req.negativePrompt, steps: req.steps, sampler: sampler?.label ?? 'pack scheduler',
+              cfgScale: req.cfgScale, seed, width, height, model: info.name, denoisingStrength: init?.strength,
+            });
+            return { png: new Uint8Array(await encodePng(res.images, { parameters }, b)), seed, parameters };
+          }));
+          const steps = Math.max(1, res.evaluations);
+          return { jobId: req.jobId, images, width, height, providers: providersOf(pack), timings: { totalMs: performance.now() - t0, perStepMs: (t2 - t1) / steps, evaluations: res.evaluations } };
+        } finally {
+          jobs.delete(req.jobId);
+        }
+      });
+    },
+  };
+}
+
+function samplerByNameOrError(name: string) {
+  try {
+    return samplerByName(name);
+  } catch (e) {
+    throw new ApiError('UNKNOWN_SAMPLER', (e as Error).message);
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * The `driftline` CLI end to end: the compiled CLI starts the compiled engine host as a child
+ * process and generates from tiny packs (`npm test` builds first).
+ */
+import { describe, expect, it, beforeAll } from 'vitest';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { cachedTinyPack } from '../fixtures/tiny-packs.js';
+import { readTextChunks } from '../../main/engine/image/png-text.js';
+import { parseParameters } from '../../main/engine/image/parameters.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const cli = path.join(root, 'out', 'main', 'cli', 'driftline.js');
+let home: string;
+let work: string;
+
+function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [cli, ...args], { env: { ...process.env, DRIFTLINE_HOME: home, DRIFTLINE_EP: 'cpu', DRIFTLINE_PACKS: path.join(home, 'no-embedded') }, timeout: 60_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+beforeAll(async () => {
+  home = await mkdtemp(path.join(tmpdir(), 'driftline-cli-home-'));
+  work = await mkdtemp(path.join(tmpdir(), 'driftline-cli-work-'));
+});
+
+describe('driftline generate', () => {
+  it('writes a PNG whose parameters chunk holds the settings, with progress on stderr', async () => {
+    const pack = await cachedTinyPack('sd1');
+    const out = path.join(work, 'cat.png');
+    const r = await run(['generate', '--model', pack, '--prompt', 'a photo of a cat', '--negative', 'blurry', '--sampler', 'dpmpp_2m',
+      '--steps', '5', '--cfg', '6.5', '--seed', '1234', '--size', '48x32', '--out', out]);
+    expect(r.stderr).toMatch(/5\/5/);
+    expect(r.stderr).toMatch(/unet: cpu/);
+    expect(r.code).toBe(0);
+    const png = await readFile(out);
+    const meta = await sharp(png).metadata();
+    expect([meta.width, meta.height]).toEqual([48, 32]);
+    const p = parseParameters(readTextChunks(png).parameters);
+    expect(p).toMatchObject({ prompt: 'a photo of a cat', negativePrompt: 'blurry', steps: 5, sampler: 'DPM++ 2M', cfgScale: 6.5, seed: 1234, width: 48, height: 32 });
+  });
+
+  it('img2img and inpainting from files', async () => {
+    const pack = await cachedTinyPack('sd1');
+    const init = path.join(work, 'init.png'), mask = path.join(work, 'mask.png'), out = path.join(work, 'inpainted.png');
+    await writeFile(init, await sharp({ create: { width: 32, height: 32, channels: 3, background: '#3366cc' } }).png().toBuffer());
+    await writeFile(mask, await sharp({ create: { width: 32, height: 32, channels: 3, background: '#000000' } })
+      .composite([{ input: { create: { width: 16, height: 32, channels: 3, background: '#ffffff' } }, left: 0, top: 0 }]).png().toBuffer());
+    const r = await run(['generate', '--model', pack, '--prompt', 'a cat', '--steps', '3', '--seed', '7', '--size', '32x32', '--init', init, '--strength', '0.8', '--mask', mask, '--out', out]);
+    expect(r.code).toBe(0);
+    const { data } = await sharp(await readFile(out)).raw().toBuffer({ resolveWithObject: true });
+    // The right half was masked out: still the source colour.
+    const px = (x: number, y: number) => Array.from(data.subarray((y * 32 + x) * 3, (y * 32 + x) * 3 + 3));
+    expect(px(31, 5)).toEqual([0x33, 0x66, 0xcc]);
+    expect(px(20, 30)).toEqual([0x33, 0x66, 0xcc]);
+    expect(parseParameters(readTextChunks(await readFile(out)).parameters).denoisingStrength).toBe(0.8);
+  });
+
+  it('explains bad usage and bad models instead of crashing', async () => {
+    const noOut = await run(['generate', '--model', 'x', '--prompt', 'p']);
+    expect(noOut.code).toBe(2);
+    expect(noOut.stderr).toMatch(/--out is required/);
+    const missing = await run(['generate', '--model', 'nope', '--prompt', 'p', '--out', path.join(work, 'x.png')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/no model named "nope"/);
+    const badSampler = await run(['generate', '--model', await cachedTinyPack('sd1'), '--prompt', 'p', '--sampler', 'magic', '--out', path.join(work, 'y.png')]);
+    expect(badSampler.stderr).toMatch(/unknown sampler "magic"/);
+  });
+});
+
+describe('driftline models', () => {
+  it('imports, lists and removes a pack by name', async () => {
+    const pack = await cachedTinyPack('pixel');
+    const imp = await run(['models', 'import', pack, '--name', 'tiny-pixel']);
+    expect(imp.code).toBe(0);
+    const list = await run(['models', 'list']);
+    expect(list.stdout).toMatch(/tiny-pixel\s+pixel\s+imported/);
+    const out = path.join(work, 'pixel.png');
+    expect((await run(['generate', '--model', 'tiny-pixel', '--prompt', 'a cat', '--steps', '2', '--out', out])).code).toBe(0);
+    expect((await run(['models', 'remove', 'tiny-pixel'])).code).toBe(0);
+    expect((await run(['models', 'list'])).stdout).toMatch(/no models installed/);
+  });
+});
