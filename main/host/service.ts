@@ -4,6 +4,7 @@
  * after another and can be cancelled between sampler steps.
  */
 import { performance } from 'node:perf_hooks';
+import sharp from 'sharp';
 import path from 'node:path';
 import { ApiError, type GenerateResult, type ModelEntry, type ProviderInfo } from '../api/contract.js';
 import type { Handlers } from './protocol.js';
@@ -117,9 +118,14 @@ export function createEngineService(emit: Emit, opts: ServiceOptions = {}): Hand
           const t0 = performance.now();
           const pack = await packFor(req.model);
           const { info } = pack;
-          const width = req.width ?? info.defaultSize, height = req.height ?? info.defaultSize;
+          // The x4 upscaler takes a low-resolution image and returns vaeScale× its size.
+          const upscaler = info.family === 'upscaler';
+          const lowRes = upscaler && req.init ? await sharp(Buffer.from(req.init.image)).metadata() : undefined;
+          const width = req.width ?? (lowRes?.width ? lowRes.width * info.vaeScale : info.defaultSize);
+          const height = req.height ?? (lowRes?.height ? lowRes.height * info.vaeScale : info.defaultSize);
+          const initScale = upscaler ? info.vaeScale : 1;
           const sampler = req.sampler === 'pack' ? undefined : samplerByNameOrError(req.sampler);
-          const init = req.init ? { image: await loadImage(Buffer.from(req.init.image), width, height), strength: req.init.strength } : undefined;
+          const init = req.init ? { image: await loadImage(Buffer.from(req.init.image), width / initScale, height / initScale), strength: req.init.strength } : undefined;
           const mask = req.mask ? await loadMask(Buffer.from(req.mask), width, height) : undefined;
           const t1 = performance.now();
           const res = await generate(pack, {
@@ -133,7 +139,7 @@ export function createEngineService(emit: Emit, opts: ServiceOptions = {}): Hand
           const images = await Promise.all(res.seeds.map(async (seed, b) => {
             const parameters = formatParameters({
               prompt: req.prompt, negativePrompt: req.negativePrompt, steps: req.steps, sampler: sampler?.label ?? 'pack scheduler',
-              cfgScale: req.cfgScale, seed, width, height, model: info.name, denoisingStrength: init?.strength,
+              cfgScale: req.cfgScale, seed, width, height, model: info.name, denoisingStrength: upscaler ? undefined : init?.strength,
             });
             return { png: new Uint8Array(await encodePng(res.images, { parameters }, b)), seed, parameters };
           }));

@@ -63,6 +63,16 @@ describe('driftline generate', () => {
     expect(parseParameters(readTextChunks(await readFile(out)).parameters).denoisingStrength).toBe(0.8);
   });
 
+  it('upscales with the x4 upscaler layout: the output is vaeScale× the input', async () => {
+    const pack = await cachedTinyPack('upscaler');
+    const low = path.join(work, 'low.png'), out = path.join(work, 'up.png');
+    await writeFile(low, await sharp({ create: { width: 12, height: 8, channels: 3, background: '#884422' } }).png().toBuffer());
+    const r = await run(['generate', '--model', pack, '--prompt', 'a cat', '--steps', '2', '--init', low, '--out', out]);
+    expect(r.code).toBe(0);
+    const meta = await sharp(await readFile(out)).metadata();
+    expect([meta.width, meta.height]).toEqual([48, 32]);
+  });
+
   it('explains bad usage and bad models instead of crashing', async () => {
     const noOut = await run(['generate', '--model', 'x', '--prompt', 'p']);
     expect(noOut.code).toBe(2);

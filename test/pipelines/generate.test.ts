@@ -116,6 +116,15 @@ describe('img2img and inpainting', () => {
     expect(high).toBeGreaterThan(low);
   });
 
+  it('starts img2img from the mean of an Optimum-style latent_parameters encoder', async () => {
+    const p = await pack('sd1', { exporter: 'optimum' });
+    const req = base(p, { steps: 4 });
+    const src = image(req.width, req.height);
+    const r = await generate(p, { ...req, init: { image: src, strength: 0.5 } }, planFor(p.info, 'ddim'));
+    expect(r.images.data.every(Number.isFinite)).toBe(true);
+    expect(r.evaluations).toBe(2);
+  });
+
   it.each(['sd1', 'inpaint'] as const)('%s: unmasked pixels stay exactly as they were, masked ones change', async (family) => {
     const p = await pack(family);
     const req = base(p, { steps: 4 });
@@ -141,3 +150,27 @@ describe('img2img and inpainting', () => {
   });
 });
 
+
+describe('the x4 upscaler layout', () => {
+  it('upscales a low-resolution image by the VAE factor, conditioned on it and on the noise level', async () => {
+    const p = await pack('upscaler');
+    const s = p.info.vaeScale;
+    const low = image(16, 8);
+    const req = base(p, { width: 16 * s, height: 8 * s, steps: 3, init: { image: low, strength: 1 } });
+    const a = await generate(p, req, planFor(p.info));
+    expect(a.images.shape).toEqual([1, 3, 8 * s, 16 * s]);
+    expect(a.images.data.every(Number.isFinite)).toBe(true);
+    // The low-res image and the noise level both reach the UNet.
+    const other = await generate(p, { ...req, init: { image: { data: low.data.map((v) => -v), shape: low.shape }, strength: 1 } }, planFor(p.info));
+    expect(bits(other.images)).not.toBe(bits(a.images));
+    const noisier = await generate(p, { ...req, noiseLevel: 200 }, planFor(p.info));
+    expect(bits(noisier.images)).not.toBe(bits(a.images));
+  });
+
+  it('asks for the low-resolution image and refuses masks', async () => {
+    const p = await pack('upscaler');
+    await expect(generate(p, base(p), planFor(p.info))).rejects.toThrow(/upscaling model: give the low-resolution image/);
+    const s = p.info.vaeScale;
+    await expect(generate(p, base(p, { width: 16 * s, height: 8 * s, init: { image: image(16 * s, 8 * s), strength: 1 } }), planFor(p.info))).rejects.toThrow(/low-resolution image is/);
+  });
+});

@@ -6,6 +6,11 @@
  *   txt2img   x = z·√(1 + σ₀²) at the first level, sampled to σ = 0 (or the plan's last level);
  *   img2img   start part-way: x = x₀ + σ_k·z at step k = steps − ⌊steps·strength⌋ (diffusers'
  *             convention), so strength 1 is txt2img and strength 0 returns the input unchanged;
+ *   upscale   the x4 upscaler layout (Saharia et al. 2022, "Image Super-Resolution via Iterative
+ *             Refinement", §2; Stable Diffusion x4 upscaler): the low-resolution image, noised to
+ *             `noiseLevel` with the low-res schedule (linear β 1e-4…0.02), is concatenated to the
+ *             latent on every call and the level passed as `class_labels`; the result decodes at
+ *             vaeScale× the input size;
  *   inpaint   9-channel UNets get [x, mask, masked-image latent] on every call; other UNets keep
  *             the unmasked region on its noised original after every step (latent blending,
  *             Avrahami et al. 2023, "Blended Latent Diffusion", Alg. 1) with a feathered mask,
@@ -53,6 +58,8 @@ export interface GenerateRequest {
   mask?: Float32Array;
   /** Emit a preview every N steps (0: never). */
   previewEvery?: number;
+  /** x4 upscaler: noise added to the low-resolution image (0–1000; default 20, as the reference pipeline). */
+  noiseLevel?: number;
 }
 
 export interface GenerateProgress {
@@ -81,13 +88,17 @@ function checkRequest(pack: LoadedPack, r: GenerateRequest): void {
   }
   if (!Number.isInteger(r.steps) || r.steps < 1) throw new RangeError(`steps must be a positive integer, got ${r.steps}`);
   if (r.init && !(r.init.strength >= 0 && r.init.strength <= 1)) throw new RangeError(`strength must be in [0, 1], got ${r.init.strength}`);
-  if (r.init && (r.init.image.shape[2] !== r.height || r.init.image.shape[3] !== r.width)) {
-    throw new RangeError(`init image is ${r.init.image.shape[3]}x${r.init.image.shape[2]}, expected ${r.width}x${r.height}`);
+  const upscaler = pack.info.family === 'upscaler';
+  const [ih, iw] = upscaler ? [r.height / s, r.width / s] : [r.height, r.width];
+  if (r.init && (r.init.image.shape[2] !== ih || r.init.image.shape[3] !== iw)) {
+    throw new RangeError(`${upscaler ? 'low-resolution image' : 'init image'} is ${r.init.image.shape[3]}x${r.init.image.shape[2]}, expected ${iw}x${ih}`);
   }
+  if (upscaler && !r.init) throw new RangeError('this is an upscaling model: give the low-resolution image to upscale');
+  if (upscaler && r.mask) throw new RangeError('an upscaling model cannot inpaint');
   if (r.mask && !r.init) throw new RangeError('inpainting needs an init image as well as a mask');
   if (r.mask && r.mask.length !== r.width * r.height) throw new RangeError(`mask has ${r.mask.length} values, expected ${r.width * r.height}`);
   if (pack.info.family === 'inpaint' && !r.mask) throw new RangeError('this is an inpainting model: give an init image and a mask');
-  if (r.init && pack.info.latentChannels !== 3 && !pack.vaeEncode) throw new RangeError('this pack has no VAE encoder, so it cannot start from an image');
+  if (r.init && !upscaler && pack.info.latentChannels !== 3 && !pack.vaeEncode) throw new RangeError('this pack has no VAE encoder, so it cannot start from an image');
 }
 
 /** Repeat a [1, …] tensor's data `times` along the batch axis. */
@@ -115,18 +126,26 @@ export async function generate(pack: LoadedPack, req: GenerateRequest, plan: Pla
   // The source image in sampler space (latent, or pixels for pixel-space packs).
   const toLatent = async (img: Tensor): Promise<Float32Array> =>
     C === 3 && !pack.vaeEncode ? img.data : (await pack.vaeEncode!(img)).data;
-  const source = req.init ? repeatBatch(await toLatent(req.init.image), B) : undefined;
+  const upscaler = info.family === 'upscaler';
+  const source = req.init && !upscaler ? repeatBatch(await toLatent(req.init.image), B) : undefined;
   if (source && source.length !== size) throw new RangeError(`encoded image has ${source.length} values, expected ${size}`);
 
   // Inpainting inputs.
   let latentMask: Float32Array | undefined;
-  let unetExtraChannels: Float32Array | undefined; // [B, 1 + C, h, w]: mask, masked-image latent
+  let unetExtraChannels: Float32Array | undefined; // per batch row, concatenated after the latent's channels
+  let extraChannelCount = 0;
+  const noiseLevel = req.noiseLevel ?? 20;
+  if (upscaler && req.init) {
+    unetExtraChannels = repeatBatch(noisedLowRes(req.init.image.data, noiseLevel, req.seed), B);
+    extraChannelCount = 3;
+  }
   if (req.mask && req.init) {
     latentMask = poolMask(req.mask, req.width, req.height, info.vaeScale);
     if (info.family === 'inpaint') {
       const keep = req.init.image.data.map((v, j) => (req.mask![j % (req.width * req.height)] < 0.5 ? v : 0));
       const maskedLatent = await toLatent({ data: keep, shape: req.init.image.shape });
       const per = (1 + C) * h * w;
+      extraChannelCount = 1 + C;
       unetExtraChannels = new Float32Array(B * per);
       for (let b = 0; b < B; b++) {
         unetExtraChannels.set(latentMask.map((m) => (m >= 0.5 ? 1 : 0)), b * per);
@@ -139,8 +158,8 @@ export async function generate(pack: LoadedPack, req: GenerateRequest, plan: Pla
 
   // The sampling plan, started part-way for img2img (SDEdit).
   const full = plan(req.steps);
-  const strength = req.init && info.family !== 'inpaint' ? req.init.strength : 1;
-  const skip = req.init ? req.steps - Math.floor(req.steps * strength) : 0;
+  const strength = req.init && info.family !== 'inpaint' && !upscaler ? req.init.strength : 1;
+  const skip = source ? req.steps - Math.floor(req.steps * strength) : 0;
   const p = skip > 0 && skip < full.sigmas.length - 1 ? full.startingAt(skip) : full;
   const sigmas = skip >= full.sigmas.length - 1 ? full.sigmas.subarray(full.sigmas.length - 1) : p.sigmas;
   const seeds = Array.from({ length: B }, (_, b) => req.seed + b);
@@ -153,21 +172,21 @@ export async function generate(pack: LoadedPack, req: GenerateRequest, plan: Pla
     const rows = x.shape[0];
     let input = x;
     if (unetExtraChannels) {
-      // [rows, C, h, w] + [rows, 1 + C, h, w] → [rows, 1 + 2C, h, w], per batch row.
-      const per = C * h * w, extra = (1 + C) * h * w;
+      // [rows, C, h, w] + [rows, E, h, w] → [rows, C + E, h, w], per batch row.
+      const per = C * h * w, extra = extraChannelCount * h * w;
       const data = new Float32Array(rows * (per + extra));
       for (let r = 0; r < rows; r++) {
         data.set(x.data.subarray(r * per, (r + 1) * per), r * (per + extra));
         data.set(unetExtraChannels.subarray((r % B) * extra, ((r % B) + 1) * extra), r * (per + extra) + per);
       }
-      input = { data, shape: [rows, 1 + 2 * C, h, w] };
+      input = { data, shape: [rows, C + extraChannelCount, h, w] };
     }
-    return pack.unet(input, t, context, isLcm ? { guidanceScale: req.cfgScale } : undefined);
+    return pack.unet(input, t, context, isLcm ? { guidanceScale: req.cfgScale } : upscaler ? { noiseLevel } : undefined);
   };
   const denoiser = makeDenoiser(network, { ...p.denoiser, shape, guidanceScale: guided ? req.cfgScale : undefined });
 
   let x: Vec;
-  if (sigmas.length < 2 || (req.init && strength === 0)) {
+  if (sigmas.length < 2 || (source && strength === 0)) {
     x = source ? source.slice() : z;
   } else {
     const s0 = sigmas[0];
@@ -197,9 +216,22 @@ export async function generate(pack: LoadedPack, req: GenerateRequest, plan: Pla
 
   const latent: Tensor = { data: x instanceof Float32Array ? x : Float32Array.from(x), shape };
   let images = pack.vaeDecode && C !== 3 ? await pack.vaeDecode(latent) : latent;
-  if (req.init && strength === 0 && !req.mask) images = { data: repeatBatch(req.init.image.data, B), shape: [B, 3, req.height, req.width] };
+  if (source && req.init && strength === 0 && !req.mask) images = { data: repeatBatch(req.init.image.data, B), shape: [B, 3, req.height, req.width] };
   if (req.mask && req.init) images = composite(images, req.init.image, req.mask, req.width, req.height, info.vaeScale);
   return { images, seeds, evaluations };
+}
+
+/**
+ * The x4 upscaler's conditioning image: the low-resolution input noised to `level` with the
+ * low-res DDPM schedule (linear β from 1e−4 to 0.02 over 1000 steps): √ᾱ·x + √(1 − ᾱ)·z, with z
+ * drawn from the seed's stream 2³¹ (kept apart from the sampler's streams).
+ */
+function noisedLowRes(image: Float32Array, level: number, seed: number): Float32Array {
+  if (!Number.isInteger(level) || level < 0 || level > 999) throw new RangeError(`noise level must be an integer in [0, 999], got ${level}`);
+  let abar = 1;
+  for (let i = 0; i <= level; i++) abar *= 1 - (1e-4 + ((0.02 - 1e-4) * i) / 999);
+  const z = fillGaussian(new Float32Array(image.length), seed, 2 ** 31);
+  return image.map((v, j) => Math.sqrt(abar) * v + Math.sqrt(1 - abar) * z[j]);
 }
 
 /** Paste generated pixels into the source through a feathered mask: unmasked pixels keep their values. */
