@@ -9,30 +9,19 @@
  */
 import { lin } from '../tensor.js';
 import type { Denoiser, SamplerOptions, Vec } from './common.js';
-import { afterStep, ancestralStep, checkCancelled, checkSigmas, noiseOf, sdeMix } from './common.js';
+import { afterStep, checkCancelled, checkSigmas } from './common.js';
+import { sampleEulerAncestral } from './euler.js';
 
 export interface DdimOptions extends SamplerOptions {
   eta?: number;
 }
 
-export async function sampleDdim(model: Denoiser, x: Vec, sigmas: ArrayLike<number>, opts: DdimOptions = {}): Promise<Vec> {
-  checkSigmas(sigmas);
-  const { eta = 0 } = opts;
-  const noise = noiseOf(opts);
-  for (let i = 0; i + 1 < sigmas.length; i++) {
-    checkCancelled(opts.signal);
-    const sigma = sigmas[i], next = sigmas[i + 1];
-    const denoised = await model(x, sigma);
-    const step = (e: number) => {
-      const { down, up } = ancestralStep(sigma, next, e);
-      // D + σ_down·(x − D)/σ (+ σ_up·z)
-      const r = down / sigma;
-      return up > 0 ? lin(r, x, 1 - r, denoised, up, noise(i, x)) : lin(r, x, 1 - r, denoised);
-    };
-    x = eta > 0 ? sdeMix(opts, sigma, () => step(0), () => step(eta)) : step(0);
-    x = afterStep(opts, { i, x, denoised, t: sigma, tNext: next });
-  }
-  return x;
+/**
+ * In the σ view DDIM(η) is exactly the ancestral Euler step (Karras et al. 2022, §4: "DDIM is
+ * Euler's method"), so it shares that implementation; only the default η differs (0 here).
+ */
+export function sampleDdim(model: Denoiser, x: Vec, sigmas: ArrayLike<number>, opts: DdimOptions = {}): Promise<Vec> {
+  return sampleEulerAncestral(model, x, sigmas, { ...opts, eta: opts.eta ?? 0, sNoise: 1 });
 }
 
 /**
