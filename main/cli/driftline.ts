@@ -6,6 +6,7 @@
  *                      [--mask IMG] --out FILE.png
  *   driftline models list | import PATH [--name NAME] [--link] | download NAME | remove NAME
  *   driftline samplers
+ *   driftline serve [--host 127.0.0.1] [--port 7860] [--token TOKEN]
  */
 import { parseArgs } from 'node:util';
 import { randomInt } from 'node:crypto';
@@ -14,13 +15,16 @@ import path from 'node:path';
 import { EngineClient } from '../host/client.js';
 import { ApiError } from '../api/contract.js';
 import { ProgressBar } from './progress.js';
+import { startWebServer } from '../web/server.js';
+import { rendererDir } from '../web/static.js';
 
 const USAGE = `usage:
   driftline generate --model NAME|PATH --prompt TEXT [--negative TEXT] [--sampler NAME|pack]
                      [--steps N] [--cfg X] [--seed N] [--size WxH] [--batch N]
                      [--init IMG --strength S] [--mask IMG] --out FILE.png
   driftline models list | import PATH [--name NAME] [--link] | download NAME | remove NAME
-  driftline samplers`;
+  driftline samplers
+  driftline serve [--host 127.0.0.1] [--port 7860] [--token TOKEN]   (browser mode)`;
 
 class UsageError extends Error {}
 
@@ -134,6 +138,21 @@ async function models(client: EngineClient, argv: string[]): Promise<void> {
   }
 }
 
+/** Browser mode: serve the studio and the API until interrupted. */
+async function serve(client: EngineClient, argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: { host: { type: 'string' }, port: { type: 'string' }, token: { type: 'string' } }, strict: true });
+  const port = num(values.port, 'port', 7860)!;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0–65535, got ${values.port}`);
+  const server = await startWebServer({ host: values.host, port, token: values.token, staticDir: rendererDir(), engine: client });
+  console.log(`Driftline Studio is serving at ${server.url}`);
+  if (server.token) console.log('Bound beyond loopback: the address above carries the access token; keep it private.');
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await server.close();
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === '--help' || cmd === '-h') {
@@ -144,6 +163,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     if (cmd === 'generate') await generate(client, rest);
     else if (cmd === 'models') await models(client, rest);
+    else if (cmd === 'serve') await serve(client, rest);
     else if (cmd === 'samplers') for (const s of await client.call('listSamplers', {})) console.log(`${s.name.padEnd(16)} ${s.label.padEnd(26)} ${s.stochastic ? 'SDE' : `order ${s.order}`}  ${s.paper}`);
     else throw new UsageError(`unknown command "${cmd}"`);
     return 0;

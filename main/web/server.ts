@@ -1,0 +1,136 @@
+/**
+ * Browser mode: the studio's UI and the Studio API over one local HTTP server — static files of
+ * the built renderer, and a WebSocket at `/api` that forwards validated calls to the engine host
+ * and broadcasts its events. Loopback by default; bound to any other address it requires an
+ * access token (`?token=` on the page and the socket). Every socket must also come from this
+ * server's own origin, so other web pages open in the user's browser cannot drive the engine.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { isMethod, parseParams, type EventName } from '../api/contract.js';
+import { decodeWire, encodeWire } from '../api/wire.js';
+import { CallMessage, toErrorShape, type ReplyMessage } from '../host/protocol.js';
+import type { EngineClient } from '../host/client.js';
+
+export interface WebServerOptions {
+  host?: string;
+  port?: number;
+  /** Access token; generated when the address is not loopback and none is given. */
+  token?: string;
+  /** The built renderer (index.html and assets). */
+  staticDir: string;
+  engine: EngineClient;
+  /** Largest accepted WebSocket message (images travel inside). */
+  maxMessageBytes?: number;
+}
+
+export interface WebServer {
+  url: string;
+  token?: string;
+  close(): Promise<void>;
+}
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json', '.png': 'image/png', '.svg': 'image/svg+xml', '.ico': 'image/x-icon', '.woff2': 'font/woff2',
+};
+const CSP = "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; connect-src 'self'";
+const EVENTS: EventName[] = ['onProgress', 'onDownloadProgress'];
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+function sameToken(given: string | null, token: string): boolean {
+  if (!given) return false;
+  const a = Buffer.from(given), b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+export async function startWebServer(opts: WebServerOptions): Promise<WebServer> {
+  const host = opts.host ?? '127.0.0.1';
+  const token = opts.token ?? (isLoopback(host) ? undefined : randomBytes(18).toString('base64url'));
+  const staticRoot = path.resolve(opts.staticDir);
+
+  const authorised = (req: IncomingMessage): boolean => !token || sameToken(new URL(req.url ?? '/', 'http://x').searchParams.get('token'), token);
+
+  async function serveStatic(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return void res.writeHead(405).end();
+    if (!authorised(req)) return void res.writeHead(401, { 'content-type': 'text/plain' }).end('this studio needs its access token: open the address printed by `driftline serve`');
+    const rel = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    const file = path.resolve(staticRoot, '.' + (rel.endsWith('/') ? rel + 'index.html' : rel));
+    if (file !== staticRoot && !file.startsWith(staticRoot + path.sep)) return void res.writeHead(403).end();
+    try {
+      if (!(await stat(file)).isFile()) throw new Error('not a file');
+      const body = await readFile(file);
+      res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'content-security-policy': CSP, 'x-content-type-options': 'nosniff' });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    } catch {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+    }
+  }
+
+  const server = createServer((req, res) => void serveStatic(req, res));
+  const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxMessageBytes ?? 512 * 1024 * 1024 });
+  const sockets = new Set<WebSocket>();
+
+  server.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const origin = req.headers.origin;
+    const ownOrigin = origin !== undefined && new URL(origin).host === req.headers.host;
+    if (url.pathname !== '/api' || !authorised(req) || (origin !== undefined && !ownOrigin)) {
+      socket.write('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
+      socket.destroy();
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  });
+
+  wss.on('connection', (ws: WebSocket) => {
+    sockets.add(ws);
+    ws.on('close', () => sockets.delete(ws));
+    ws.on('message', (data) => void handle(ws, data.toString()));
+  });
+
+  async function handle(ws: WebSocket, text: string): Promise<void> {
+    let reply: ReplyMessage;
+    let id = -1;
+    try {
+      const env = CallMessage.parse(decodeWire(text));
+      id = env.id;
+      if (!isMethod(env.method)) throw Object.assign(new Error(`unknown method "${env.method}"`), { code: 'UNKNOWN_METHOD' });
+      parseParams(env.method, env.params); // validated here as well as in the host
+      const value = await opts.engine.call(env.method, env.params as never);
+      reply = { kind: 'reply', id, ok: true, value };
+    } catch (e) {
+      reply = { kind: 'reply', id, ok: false, error: e instanceof SyntaxError || (e as { name?: string }).name === 'ZodError' ? { code: 'BAD_REQUEST', message: 'malformed message' } : toErrorShape(e) };
+    }
+    if (ws.readyState === ws.OPEN) ws.send(encodeWire(reply));
+  }
+
+  const unsubscribe = EVENTS.map((name) => opts.engine.on(name, (payload) => {
+    const msg = encodeWire({ kind: 'event', name, payload });
+    for (const ws of sockets) if (ws.readyState === ws.OPEN) ws.send(msg);
+  }));
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 7860, host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const shown = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+  return {
+    url: `http://${shown}:${port}/${token ? `?token=${token}` : ''}`,
+    token,
+    close: async () => {
+      unsubscribe.forEach((off) => off());
+      for (const ws of sockets) ws.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

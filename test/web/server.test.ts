@@ -1,0 +1,116 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import WebSocket from 'ws';
+import { EngineClient } from '../../main/host/client.js';
+import { startWebServer, isLoopback, type WebServer } from '../../main/web/server.js';
+import { base64ToBytes, bytesToBase64, decodeWire, encodeWire } from '../../main/api/wire.js';
+
+const entry = fileURLToPath(new URL('../host/fake-host.mjs', import.meta.url));
+let server: WebServer | undefined;
+let engine: EngineClient | undefined;
+afterEach(async () => {
+  await server?.close();
+  await engine?.close();
+  server = engine = undefined;
+});
+
+async function start(opts: { host?: string; token?: string } = {}) {
+  const dir = await mkdtemp(path.join(tmpdir(), 'driftline-web-'));
+  await writeFile(path.join(dir, 'index.html'), '<!doctype html><title>Driftline Studio</title>');
+  engine = new EngineClient({ entry });
+  server = await startWebServer({ ...opts, port: 0, staticDir: dir, engine });
+  return server;
+}
+
+function connect(url: string, headers: Record<string, string> = {}): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers });
+    ws.once('open', () => resolve(ws));
+    ws.once('error', reject);
+    ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+  });
+}
+
+function call(ws: WebSocket, id: number, method: string, params: unknown): Promise<{ reply: any; events: any[] }> {
+  const events: any[] = [];
+  return new Promise((resolve) => {
+    ws.on('message', (d) => {
+      const m = decodeWire(d.toString()) as any;
+      if (m.kind === 'event') events.push(m);
+      else if (m.id === id) resolve({ reply: m, events });
+    });
+    ws.send(encodeWire({ kind: 'call', id, method, params }));
+  });
+}
+
+const apiUrl = (s: WebServer) => s.url.replace(/^http/, 'ws').replace(/\/(\?|$)/, '/api$1');
+
+describe('browser mode server', () => {
+  it('serves the UI and the API on loopback without a token; bytes and events cross the socket', async () => {
+    const s = await start();
+    expect(s.token).toBeUndefined();
+    const page = await fetch(s.url);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toMatch(/default-src 'self'/);
+    expect(await page.text()).toMatch(/Driftline Studio/);
+    expect((await fetch(new URL('/../../etc/passwd', s.url))).status).not.toBe(200);
+    const ws = await connect(apiUrl(s));
+    const { reply, events } = await call(ws, 1, 'generate', { jobId: 'w', model: 'm', prompt: 'a cat', steps: 3, cfgScale: 7, seed: 1, init: { image: new Uint8Array([9, 8, 7]), strength: 0.5 } });
+    expect(reply.ok).toBe(true);
+    expect(reply.value.images[0].png).toBeInstanceOf(Uint8Array);
+    expect(events.map((e) => e.payload.step)).toEqual([1, 2, 3]);
+    ws.close();
+  });
+
+  it('validates requests at the socket', async () => {
+    const s = await start();
+    const ws = await connect(apiUrl(s));
+    expect((await call(ws, 2, 'generate', { jobId: 'x', steps: 'many' })).reply.error.code).toBe('BAD_REQUEST');
+    expect((await call(ws, 3, 'shutdown', {})).reply.error.code).toBe('UNKNOWN_METHOD');
+    ws.send('not json');
+    ws.close();
+  });
+
+  it('refuses sockets from other web origins (cross-site WebSocket hijacking)', async () => {
+    const s = await start();
+    await expect(connect(apiUrl(s), { Origin: 'https://evil.example' })).rejects.toThrow(/401/);
+    const own = new URL(s.url).origin;
+    (await connect(apiUrl(s), { Origin: own })).close();
+  });
+
+  it('requires the access token when bound beyond loopback', async () => {
+    const s = await start({ host: '0.0.0.0' });
+    expect(s.token).toMatch(/^[\w-]{20,}$/);
+    expect(s.url).toContain(`?token=${s.token}`);
+    const bare = s.url.replace(/\?token=.*$/, '');
+    expect((await fetch(bare)).status).toBe(401);
+    expect((await fetch(s.url)).status).toBe(200);
+    await expect(connect(apiUrl({ ...s, url: bare }))).rejects.toThrow(/401/);
+    await expect(connect(apiUrl(s).replace(s.token!, 'x'.repeat(s.token!.length)))).rejects.toThrow(/401/);
+    const ws = await connect(apiUrl(s));
+    expect((await call(ws, 1, 'listSamplers', {})).reply.ok).toBe(true);
+    ws.close();
+  });
+
+  it('knows loopback addresses', () => {
+    expect(['127.0.0.1', '127.1.2.3', 'localhost', '::1'].every(isLoopback)).toBe(true);
+    expect(['0.0.0.0', '192.168.1.5', '::', 'example.com'].some(isLoopback)).toBe(false);
+  });
+});
+
+describe('wire format', () => {
+  it('round-trips byte arrays through base64 JSON', () => {
+    for (let n = 0; n < 8; n++) {
+      const b = Uint8Array.from({ length: n }, (_, i) => (i * 97 + 13) % 256);
+      expect(Array.from(base64ToBytes(bytesToBase64(b)))).toEqual(Array.from(b));
+      expect(bytesToBase64(b)).toBe(Buffer.from(b).toString('base64'));
+    }
+    const m = decodeWire(encodeWire({ a: [new Uint8Array([1, 2])], s: '$bytes' })) as any;
+    expect(m.a[0]).toBeInstanceOf(Uint8Array);
+    expect(m.s).toBe('$bytes');
+    expect(() => base64ToBytes('@@@@')).toThrow(/invalid base64/);
+  });
+});
