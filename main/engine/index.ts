@@ -36,10 +36,10 @@ export { samplePc } from './samplers/pc.js';
 export { samplePndm } from './samplers/pndm.js';
 export { sampleUniPc } from './samplers/unipc.js';
 
-export type { PlanDenoiserOptions, PlanGrid, SchedulerClass, SchedulerConfig, SchedulerPlan } from './scheduler-config.js';
+export type { PlanDenoiserOptions, PlanGrid, SchedulerClass, SchedulerConfig, SchedulerPlan } from './scheduler-config/index.js';
 export {
   SCHEDULER_CLASSES, SchedulerConfigError, parseSchedulerConfig, planForSampler, planFromConfig, stringifySchedulerConfig,
   validateSchedulerConfig,
-} from './scheduler-config.js';
+} from './scheduler-config/index.js';
 
 export { gaussianOracle, measureOrder } from './oracle.js';

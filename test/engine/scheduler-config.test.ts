@@ -3,7 +3,7 @@ import { makeDenoiser, type Network } from '../../main/engine/denoiser.js';
 import {
   CLEAN_SIGMA, SCHEDULER_CLASSES, SchedulerConfigError, parseSchedulerConfig, planForSampler, planFromConfig,
   stringifySchedulerConfig, validateSchedulerConfig, type SchedulerPlan,
-} from '../../main/engine/scheduler-config.js';
+} from '../../main/engine/scheduler-config/index.js';
 import { SAMPLERS } from '../../main/engine/samplers/index.js';
 import type { Vec } from '../../main/engine/tensor.js';
 

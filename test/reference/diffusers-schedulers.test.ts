@@ -38,7 +38,7 @@ import { makeDenoiser, type Network } from '../../main/engine/denoiser.js';
 import type { Denoiser, StepInfo, Vec } from '../../main/engine/samplers/common.js';
 import {
   parseSchedulerConfig, planFromConfig, stringifySchedulerConfig, validateSchedulerConfig, type SchedulerPlan,
-} from '../../main/engine/scheduler-config.js';
+} from '../../main/engine/scheduler-config/index.js';
 
 const f32 = Math.fround;
 

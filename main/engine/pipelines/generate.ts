@@ -23,7 +23,7 @@ import { numel } from '../tensor.js';
 import { fillGaussian, seededNoise } from '../random.js';
 import { makeDenoiser, usesGuidance, type Network } from '../denoiser.js';
 import type { Denoiser, SamplerOptions } from '../samplers/common.js';
-import type { PlanDenoiserOptions } from '../scheduler-config.js';
+import type { PlanDenoiserOptions } from '../scheduler-config/index.js';
 import type { LoadedPack } from '../packs/types.js';
 import { previewOf, type Preview } from './preview.js';
 import { broadcastMask, featherMask, poolMask } from './mask.js';
