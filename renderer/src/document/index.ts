@@ -1,0 +1,12 @@
+export * from './types.js';
+export * from './create.js';
+export * from './geometry.js';
+export * from './viewport.js';
+export * from './schema.js';
+export * from './serialize.js';
+export * from './pixels.js';
+export * from './raster/polygon.js';
+export * from './raster/stroke.js';
+export * from './raster/mask.js';
+export * from './edit-request.js';
+export { makeId } from './ids.js';

@@ -1,0 +1,226 @@
+/**
+ * The headless editor: routes pointer, wheel and key input (screen coordinates) to the active
+ * tool's state machine, owns the viewport maths and the shortcuts, and changes the document only
+ * through the DocumentStore. No DOM, no Konva: the UI layer forwards events and draws the store.
+ */
+import { createImageLayer } from '../document/create.js';
+import type { PixelStore } from '../document/pixels.js';
+import type { CanvasDocument, Point } from '../document/types.js';
+import { documentToScreen, fitViewport, panBy, screenToDocument, zoomAt, type Viewport } from '../document/viewport.js';
+import { addLayer, removeLayer } from '../store/actions/layers.js';
+import { removeDragPair } from '../store/actions/drag-points.js';
+import { setSelection } from '../store/actions/selection.js';
+import { DocumentStore, type Recipe, type UpdateOptions } from '../store/document-store.js';
+import type { BrushOptions, SelectedItem, ToolId, UiState } from '../store/state.js';
+import { Inputs } from './inputs.js';
+import { handleShortcut } from './shortcuts.js';
+import type { StateNode } from './state-node.js';
+import { createTools } from './tools.js';
+import { ZOOM_STEP, type KeyInput, type Modifiers, type PointerInput, type WheelInput } from './types.js';
+
+export interface EditorOptions {
+  store?: DocumentStore;
+  document?: CanvasDocument;
+  pixels?: PixelStore;
+  /** Ctrl/Cmd+Enter. */
+  onGenerate?: (editor: Editor) => void;
+}
+
+export class Editor {
+  readonly store: DocumentStore;
+  readonly inputs = new Inputs();
+  onGenerate: ((editor: Editor) => void) | undefined;
+  /** The stage's size in screen pixels (for +/− zoom about its centre and zoom-to-fit). */
+  screenSize = { width: 0, height: 0 };
+  private readonly tools: Map<ToolId, StateNode>;
+  private tool: StateNode;
+  private toolId: ToolId = 'select';
+  private spaceReturnTool: ToolId | null = null;
+
+  constructor(opts: EditorOptions = {}) {
+    this.store = opts.store ?? new DocumentStore({ document: opts.document, pixels: opts.pixels });
+    this.onGenerate = opts.onGenerate;
+    this.tools = createTools(this);
+    this.tool = this.tools.get('select')!;
+    this.tool.enter();
+    this.sync();
+  }
+
+  get doc(): CanvasDocument {
+    return this.store.doc;
+  }
+  get viewport(): Viewport {
+    return this.store.viewport;
+  }
+  get ui(): UiState {
+    return this.store.ui;
+  }
+  get currentTool(): ToolId {
+    return this.toolId;
+  }
+  /** The active state path, e.g. 'brush.drawing'. */
+  toolState(): string {
+    return this.tool.path();
+  }
+  /** A gesture is under way: a mark is open or the tool is not idle. */
+  get isBusy(): boolean {
+    return this.store.history.inGesture || !this.toolState().endsWith('.idle');
+  }
+
+  setTool(id: ToolId): void {
+    if (!this.tools.has(id)) throw new Error(`unknown tool "${id}"`);
+    if (this.isBusy) this.cancel();
+    this.tool.exit();
+    this.toolId = id;
+    this.tool = this.tools.get(id)!;
+    this.tool.enter();
+    this.store.setUi({ tool: id });
+    this.sync();
+  }
+
+  pointerDown(info: PointerInput): void {
+    if ((info.button ?? 0) !== 0) return;
+    this.inputs.pointer('down', info, this.viewport);
+    this.dispatch('onPointerDown', info);
+  }
+  pointerMove(info: PointerInput): void {
+    this.inputs.pointer('move', info, this.viewport);
+    this.dispatch('onPointerMove', info);
+  }
+  pointerUp(info: PointerInput): void {
+    if ((info.button ?? 0) !== 0) return;
+    this.inputs.pointer('up', info, this.viewport);
+    this.dispatch('onPointerUp', info);
+  }
+
+  /** The wheel zooms about the pointer. */
+  wheel(info: WheelInput): void {
+    this.inputs.updateModifiers(info);
+    this.store.setViewport((v) => zoomAt(v, { x: info.x, y: info.y }, Math.exp(-info.deltaY * 0.002)));
+    this.dispatch('onWheel', info);
+  }
+
+  keyDown(key: string, mods: Modifiers = {}): void {
+    const info = this.keyInput(key, mods, true);
+    if (key === 'Escape') return this.cancel();
+    if (key === ' ') return this.holdSpace();
+    this.dispatch('onKeyDown', info);
+    handleShortcut(this, info);
+  }
+
+  keyUp(key: string, mods: Modifiers = {}): void {
+    const info = this.keyInput(key, mods, false);
+    if (key === ' ') return this.releaseSpace();
+    this.dispatch('onKeyUp', info);
+  }
+
+  /** Escape: the active gesture bails back to its mark and the tool returns to idle. */
+  cancel(): void {
+    this.dispatch('onCancel', undefined);
+    this.store.history.bailAll();
+  }
+
+  undo(): void {
+    if (this.isBusy) return this.cancel();
+    this.store.undo();
+  }
+  redo(): void {
+    if (this.isBusy) this.cancel();
+    this.store.redo();
+  }
+
+  // Viewport
+
+  screenToDocument(p: Point): Point {
+    return screenToDocument(this.viewport, p);
+  }
+  documentToScreen(p: Point): Point {
+    return documentToScreen(this.viewport, p);
+  }
+  setScreenSize(width: number, height: number): void {
+    this.screenSize = { width, height };
+  }
+  zoomBy(factor: number, around: Point = { x: this.screenSize.width / 2, y: this.screenSize.height / 2 }): void {
+    this.store.setViewport((v) => zoomAt(v, around, factor));
+  }
+  panBy(dx: number, dy: number): void {
+    this.store.setViewport((v) => panBy(v, dx, dy));
+  }
+  zoomToFit(): void {
+    if (this.screenSize.width > 0 && this.screenSize.height > 0) this.store.setViewport(fitViewport(this.doc.canvas, this.screenSize));
+  }
+
+  // Document operations shared by tools and shortcuts
+
+  update(recipe: Recipe, opts?: UpdateOptions): void {
+    this.store.update(recipe, opts);
+  }
+
+  select(item: SelectedItem | null): void {
+    this.store.setUi({ selected: item });
+  }
+
+  /** Delete removes the selected layer (or clears the selection / removes the selected drag pair). */
+  deleteSelected(): void {
+    const sel = this.ui.selected;
+    if (!sel || this.isBusy) return;
+    if (sel.kind === 'layer') this.update(removeLayer(sel.id), { name: 'delete layer' });
+    else if (sel.kind === 'selection') this.update(setSelection(null), { name: 'clear selection' });
+    else this.update(removeDragPair(sel.id), { name: 'delete drag point' });
+    this.select(null);
+  }
+
+  /**
+   * Add a decoded image (already in the pixel store under `pixelId`) as a new top layer centred on
+   * `at` (document coordinates; default the canvas centre), select it, and return its id.
+   */
+  addImageLayer(pixelId: string, width: number, height: number, at?: Point, name?: string): string {
+    const centre = at ?? { x: this.doc.canvas.width / 2, y: this.doc.canvas.height / 2 };
+    const topLeft = { x: Math.round(centre.x - width / 2), y: Math.round(centre.y - height / 2) };
+    const layer = createImageLayer({ pixelId, width, height, at: topLeft, name: name ?? `Image ${this.doc.layers.length + 1}` });
+    if (this.isBusy) this.cancel();
+    this.update(addLayer(layer), { name: 'add layer' });
+    this.select({ kind: 'layer', id: layer.id });
+    return layer.id;
+  }
+
+  setBrushOptions(mode: 'brush' | 'eraser', options: Partial<BrushOptions>): void {
+    const current = this.ui[mode];
+    const size = Math.min(2000, Math.max(1, options.size ?? current.size));
+    const hardness = Math.min(1, Math.max(0, options.hardness ?? current.hardness));
+    this.store.setUi({ [mode]: { size, hardness } });
+  }
+
+  private holdSpace(): void {
+    if (this.spaceReturnTool || this.toolId === 'hand' || this.isBusy) return;
+    this.spaceReturnTool = this.toolId;
+    this.setTool('hand');
+  }
+
+  private releaseSpace(): void {
+    const back = this.spaceReturnTool;
+    if (!back) return;
+    this.spaceReturnTool = null;
+    this.setTool(back);
+  }
+
+  private keyInput(key: string, mods: Modifiers, down: boolean): KeyInput {
+    this.inputs.updateModifiers(mods);
+    if (key === 'Shift') this.inputs.shiftKey = down;
+    if (key === 'Alt') this.inputs.altKey = down;
+    if (key === 'Control') this.inputs.ctrlKey = down;
+    if (key === 'Meta') this.inputs.metaKey = down;
+    const { shiftKey, altKey, ctrlKey, metaKey } = this.inputs;
+    return { key, shiftKey, altKey, ctrlKey, metaKey };
+  }
+
+  private dispatch(name: Parameters<StateNode['handleEvent']>[0], info: unknown): void {
+    this.tool.handleEvent(name, info);
+    this.sync();
+  }
+
+  private sync(): void {
+    const path = this.toolState();
+    if (this.ui.toolState !== path) this.store.setUi({ toolState: path });
+  }
+}

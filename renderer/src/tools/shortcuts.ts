@@ -1,0 +1,37 @@
+/** Keyboard shortcuts, applied after the active tool has seen the key. */
+import type { Editor } from './editor.js';
+import type { ToolId } from '../store/state.js';
+import { ZOOM_STEP, type KeyInput } from './types.js';
+
+const TOOL_KEYS: Record<string, ToolId> = {
+  v: 'select',
+  b: 'brush',
+  e: 'eraser',
+  m: 'marquee',
+  l: 'lasso',
+  d: 'dragPoints',
+  h: 'hand',
+};
+
+/** Returns whether the key was a shortcut. */
+export function handleShortcut(editor: Editor, info: KeyInput): boolean {
+  const key = info.key.length === 1 ? info.key.toLowerCase() : info.key;
+  const accel = info.ctrlKey || info.metaKey;
+  if (accel) {
+    if (key === 'z') info.shiftKey ? editor.redo() : editor.undo();
+    else if (key === 'y') editor.redo();
+    else if (key === 'Enter') editor.onGenerate?.(editor);
+    else if (key === '+' || key === '=') editor.zoomBy(ZOOM_STEP);
+    else if (key === '-') editor.zoomBy(1 / ZOOM_STEP);
+    else if (key === '0') editor.zoomToFit();
+    else return false;
+    return true;
+  }
+  if (info.altKey) return false;
+  if (key === '+' || key === '=') editor.zoomBy(ZOOM_STEP);
+  else if (key === '-' || key === '_') editor.zoomBy(1 / ZOOM_STEP);
+  else if (key === 'Delete' || key === 'Backspace') editor.deleteSelected();
+  else if (TOOL_KEYS[key] && !editor.inputs.isPointerDown) editor.setTool(TOOL_KEYS[key]);
+  else return false;
+  return true;
+}
