@@ -1,45 +1,99 @@
 /**
- * Electron main process: the thin glue that opens the studio window. Everything behind it (the
- * engine, later the Studio API and its host process) runs under plain Node so it can be tested
- * without the Electron binary.
+ * Electron main process: thin glue. It serves the renderer from `driftline://app/`, opens one
+ * sandboxed window, starts the engine host as a utilityProcess and wires the Studio API to IPC
+ * (ipc.ts), and builds the menu. Everything with logic in it lives in the modules beside this one,
+ * which take the electron module's pieces as arguments and are tested under plain Node.
  */
-import { app, BrowserWindow, shell } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session, shell, utilityProcess, type IpcMainInvokeEvent } from 'electron';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { rendererDir } from '../web/static.js';
+import { MENU_CHANNEL } from './channels.js';
+import { createDesktopHandlers } from './desktop.js';
+import { createUtilityEngine } from './engine.js';
+import { wireStudioIpc } from './ipc.js';
+import { buildMenuTemplate } from './menu.js';
+import { APP_ENTRY_URL, APP_SCHEME, isAppUrl, permissionAllowed, withCsp } from './policy.js';
+import { APP_SCHEME_PRIVILEGES, appProtocolHandler } from './protocol.js';
+import { hardenWebContents, windowOptions } from './window.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '..', '..', '..');
+const preloadPath = path.join(here, '..', '..', 'preload', 'index.cjs');
+const engineEntry = path.join(here, '..', 'host', 'entry.js');
+
+// Before `ready`: every renderer sandboxed, and our scheme a standard secure origin.
+app.enableSandbox();
+protocol.registerSchemesAsPrivileged([APP_SCHEME_PRIVILEGES]);
+
+let mainWindow: BrowserWindow | undefined;
 
 function createWindow(): BrowserWindow {
-  const win = new BrowserWindow({
-    width: 1280,
-    height: 860,
-    title: 'Driftline Studio',
-    webPreferences: {
-      preload: path.join(root, 'out', 'preload', 'index.cjs'),
-      sandbox: true,
-      contextIsolation: true,
-      nodeIntegration: false,
-      webSecurity: true,
-    },
+  const win = new BrowserWindow(windowOptions(preloadPath));
+  win.once('ready-to-show', () => win.show());
+  win.on('closed', () => {
+    if (mainWindow === win) mainWindow = undefined;
   });
-  // The renderer never navigates away or opens windows of its own; links go to the browser.
-  win.webContents.on('will-navigate', (event) => event.preventDefault());
-  win.webContents.setWindowOpenHandler(({ url }) => {
-    if (url.startsWith('https://')) void shell.openExternal(url);
-    return { action: 'deny' };
-  });
-  void win.loadFile(path.join(root, 'renderer', 'index.html'));
+  void win.loadURL(APP_ENTRY_URL);
   return win;
 }
 
-app.whenReady().then(() => {
-  createWindow();
-  app.on('activate', () => {
-    if (BrowserWindow.getAllWindows().length === 0) createWindow();
-  });
-});
+const openExternal = (url: string) => void shell.openExternal(url);
+app.on('web-contents-created', (_event, contents) => hardenWebContents(contents, openExternal));
 
-app.on('window-all-closed', () => {
-  if (process.platform !== 'darwin') app.quit();
-});
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  app.on('second-instance', () => {
+    if (!mainWindow) return;
+    if (mainWindow.isMinimized()) mainWindow.restore();
+    mainWindow.focus();
+  });
+
+  void app.whenReady().then(() => {
+    const ses = session.defaultSession;
+    // Our own scheme's responses carry the CSP already (protocol.ts); this covers anything served over http(s).
+    ses.webRequest.onHeadersReceived((details, callback) => callback({ responseHeaders: withCsp(details.responseHeaders) }));
+    ses.setPermissionRequestHandler((_wc, permission, callback, details) => callback(permissionAllowed(permission, details.requestingUrl)));
+    ses.setPermissionCheckHandler((_wc, permission, requestingOrigin) => permissionAllowed(permission, requestingOrigin));
+    protocol.handle(APP_SCHEME, appProtocolHandler(rendererDir()));
+
+    const engine = createUtilityEngine(utilityProcess, engineEntry);
+    const windowFor = (event: { sender?: unknown }) => BrowserWindow.fromWebContents((event as IpcMainInvokeEvent).sender) ?? mainWindow;
+    wireStudioIpc({
+      ipcMain,
+      engine,
+      desktop: createDesktopHandlers({
+        dialog: {
+          showSaveDialog: (w, o) => (w ? dialog.showSaveDialog(w, o) : dialog.showSaveDialog(o)),
+          showOpenDialog: (w, o) => (w ? dialog.showOpenDialog(w, o) : dialog.showOpenDialog(o)),
+        },
+        windowFor,
+        defaultDir: app.getPath('pictures'),
+      }),
+      broadcast: (channel, ...args) => {
+        for (const win of BrowserWindow.getAllWindows()) if (!win.isDestroyed()) win.webContents.send(channel, ...args);
+      },
+      isTrustedSender: (event) => isAppUrl(event.senderFrame?.url),
+    });
+
+    Menu.setApplicationMenu(
+      Menu.buildFromTemplate(
+        buildMenuTemplate({
+          platform: process.platform,
+          appName: app.name,
+          send: (action) => (BrowserWindow.getFocusedWindow() ?? mainWindow)?.webContents.send(MENU_CHANNEL, action),
+        }),
+      ),
+    );
+
+    mainWindow = createWindow();
+    app.on('activate', () => {
+      if (BrowserWindow.getAllWindows().length === 0) mainWindow = createWindow();
+    });
+    app.on('will-quit', () => void engine.close());
+  });
+
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+}

@@ -1,10 +1,10 @@
-/** What the preload exposes to the renderer (grows into the typed Studio API client). */
-export interface DriftlineBridge {
-  readonly shell: 'electron';
-}
+/** What the sandboxed preload exposes to the renderer in Electron (absent in browser mode). */
+import type { DriftlineBridge } from './api/types.js';
 
 declare global {
   interface Window {
     readonly driftline?: DriftlineBridge;
   }
 }
+
+export {};

@@ -1,0 +1,46 @@
+/**
+ * What the desktop front door adds to the Studio API: native file dialogs, which only the main
+ * process can open, and the app menu's actions. Browser-safe (zod only), so the renderer's client
+ * can take its types; browser mode implements the same two methods with a download and a file
+ * input. Proposed for main/api/contract.ts.
+ */
+import { z } from 'zod';
+
+const MAX_FILE_BYTES = 256 * 1024 * 1024;
+
+export const SaveFileRequest = z.object({
+  /** A file name (no folders), e.g. "driftline-1234.png"; its extension picks the dialog's filter. */
+  suggestedName: z.string().min(1).max(255).refine((s) => !/[\\/\0]/.test(s) && s !== '.' && s !== '..', 'must be a plain file name'),
+  bytes: z.instanceof(Uint8Array).refine((b) => b.length > 0 && b.length <= MAX_FILE_BYTES, 'must be 1 byte to 256 MiB'),
+}).strict();
+export type SaveFileRequest = z.input<typeof SaveFileRequest>;
+
+export interface SaveFileResult {
+  /** False when the user cancelled the dialog. */
+  saved: boolean;
+  /** Where it was written (desktop only; a browser download does not say). */
+  path?: string;
+}
+
+export interface OpenedImage {
+  name: string;
+  bytes: Uint8Array;
+}
+
+export const DESKTOP_METHODS = {
+  saveFile: { params: SaveFileRequest, result: null as unknown as SaveFileResult },
+  /** Pick an image with the system dialog; null when cancelled. */
+  openImage: { params: z.object({}).strict(), result: null as unknown as OpenedImage | null },
+} as const;
+
+export type DesktopMethodName = keyof typeof DESKTOP_METHODS;
+export type DesktopParams<M extends DesktopMethodName> = z.input<(typeof DESKTOP_METHODS)[M]['params']>;
+export type DesktopResult<M extends DesktopMethodName> = (typeof DESKTOP_METHODS)[M]['result'];
+
+export type DesktopApi = { [M in DesktopMethodName]: (params: DesktopParams<M>) => Promise<DesktopResult<M>> };
+
+/** App-menu commands the renderer carries out (the rest are Electron roles). */
+export const MENU_ACTIONS = ['openImage', 'exportPng', 'undo', 'redo'] as const;
+export type MenuAction = (typeof MENU_ACTIONS)[number];
+
+export const MAX_OPEN_IMAGE_BYTES = MAX_FILE_BYTES;

@@ -1,0 +1,59 @@
+/**
+ * The application menu as a template builder: text editing, zoom, reload and DevTools are
+ * Electron roles; the studio's own commands (open, export, undo/redo of the document) are sent to
+ * the renderer as `driftline:menu` actions, because the document lives there.
+ */
+import type { MenuItemConstructorOptions } from 'electron';
+import type { MenuAction } from './desktop-api.js';
+
+export interface MenuOptions {
+  platform: NodeJS.Platform;
+  appName: string;
+  /** Deliver a renderer-side action to the focused studio window. */
+  send: (action: MenuAction) => void;
+}
+
+export function buildMenuTemplate({ platform, appName, send }: MenuOptions): MenuItemConstructorOptions[] {
+  const mac = platform === 'darwin';
+  const action = (label: string, name: MenuAction, accelerator?: string): MenuItemConstructorOptions => ({ label, accelerator, click: () => send(name) });
+  const template: MenuItemConstructorOptions[] = [];
+  if (mac) template.push({ label: appName, role: 'appMenu' });
+  template.push(
+    {
+      label: '&File',
+      submenu: [
+        action('Open Image…', 'openImage', 'CmdOrCtrl+O'),
+        action('Export PNG…', 'exportPng', 'CmdOrCtrl+Shift+E'),
+        { type: 'separator' },
+        // On macOS, Quit lives in the app menu.
+        mac ? { role: 'close' } : { role: 'quit', accelerator: 'Ctrl+Q' },
+      ],
+    },
+    {
+      label: '&Edit',
+      submenu: [
+        // The document's undo, not the text field's: the renderer defers to text editing when a text field has focus.
+        action('Undo', 'undo', 'CmdOrCtrl+Z'),
+        action('Redo', 'redo', 'CmdOrCtrl+Shift+Z'),
+        { type: 'separator' },
+        { role: 'cut' },
+        { role: 'copy' },
+        { role: 'paste' },
+        { role: 'selectAll' },
+      ],
+    },
+    {
+      label: '&View',
+      submenu: [
+        { role: 'zoomIn' },
+        { role: 'zoomOut' },
+        { role: 'resetZoom' },
+        { type: 'separator' },
+        { role: 'toggleDevTools' },
+        { role: 'reload' },
+      ],
+    },
+  );
+  if (mac) template.push({ role: 'windowMenu' });
+  return template;
+}

@@ -1,0 +1,211 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { EventEmitter } from 'node:events';
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ApiError, METHODS } from '../../main/api/contract.js';
+import { BRIDGE_METHODS, EVENT_CHANNEL, methodChannel } from '../../main/electron/channels.js';
+import { DESKTOP_METHODS } from '../../main/electron/desktop-api.js';
+import { wireStudioIpc, type DesktopHandlers, type EngineLike, type InvokeEventLike } from '../../main/electron/ipc.js';
+import { createDesktopHandlers, withExtension } from '../../main/electron/desktop.js';
+import { createUtilityEngine, ENGINE_SERVICE_NAME, type UtilityProcessModule } from '../../main/electron/engine.js';
+import type { EngineChannel } from '../../main/host/client.js';
+
+const fakeHost = fileURLToPath(new URL('../host/fake-host.mjs', import.meta.url));
+const app: InvokeEventLike = { senderFrame: { url: 'driftline://app/index.html' } };
+const base = { model: 'm', prompt: 'a cat', steps: 3, cfgScale: 7, seed: 5 };
+
+/** ipcMain as far as the wiring sees it. */
+function fakeIpcMain() {
+  const handlers = new Map<string, (event: InvokeEventLike, ...args: unknown[]) => Promise<unknown>>();
+  return {
+    handlers,
+    handle: (channel: string, l: (event: InvokeEventLike, ...args: unknown[]) => Promise<unknown>) => {
+      if (handlers.has(channel)) throw new Error(`second handler for ${channel}`);
+      handlers.set(channel, l);
+    },
+    removeHandler: (channel: string) => void handlers.delete(channel),
+    invoke: (channel: string, params: unknown, event: InvokeEventLike = app) => handlers.get(channel)!(event, params) as Promise<any>,
+  };
+}
+
+function fakeEngine() {
+  const calls: [string, unknown][] = [];
+  const events = new EventEmitter();
+  const engine: EngineLike = {
+    call: async (method, params) => {
+      calls.push([method, params]);
+      if (method === 'removeModel') throw new ApiError('NOT_FOUND', 'no model named "x"');
+      if (method === 'importModel') throw Object.assign(new Error('disk full'), { code: 'ENOSPC' });
+      return { echoed: method } as never;
+    },
+    on: (event, listener) => {
+      events.on(event, listener);
+      return () => void events.off(event, listener);
+    },
+  };
+  return { engine, calls, events };
+}
+
+const noDesktop: DesktopHandlers = { saveFile: async () => ({ saved: false }), openImage: async () => null };
+
+function wire(engine: EngineLike, desktop = noDesktop) {
+  const ipc = fakeIpcMain();
+  const sent: unknown[][] = [];
+  const unwire = wireStudioIpc({ ipcMain: ipc, engine, desktop, broadcast: (...a) => sent.push(a), isTrustedSender: (e) => e.senderFrame?.url.startsWith('driftline://app/') ?? false });
+  return { ipc, sent, unwire };
+}
+
+describe('IPC wiring', () => {
+  it('registers one driftline: channel per contract method and desktop extra, and removes them again', () => {
+    const { ipc, unwire } = wire(fakeEngine().engine);
+    expect([...ipc.handlers.keys()].sort()).toEqual([...Object.keys(METHODS), ...Object.keys(DESKTOP_METHODS)].map((m) => `driftline:${m}`).sort());
+    expect(BRIDGE_METHODS.map(methodChannel)).toEqual([...ipc.handlers.keys()]);
+    unwire();
+    expect(ipc.handlers.size).toBe(0);
+  });
+
+  it('validates parameters before anything reaches the engine', async () => {
+    const { engine, calls } = fakeEngine();
+    const { ipc } = wire(engine);
+    expect(await ipc.invoke('driftline:generate', { ...base, jobId: 'j', steps: 0 })).toEqual({ ok: false, error: { code: 'BAD_REQUEST', message: expect.stringMatching(/steps/) } });
+    expect(await ipc.invoke('driftline:listModels', { extra: 1 })).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
+    expect(await ipc.invoke('driftline:cancel', 'not an object')).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
+    expect(calls).toEqual([]);
+    // Valid calls cross with the schema's defaults filled in and unknown keys stripped.
+    expect(await ipc.invoke('driftline:generate', { ...base, jobId: 'j', smuggled: 'x' })).toEqual({ ok: true, value: { echoed: 'generate' } });
+    expect(calls[0][1]).toMatchObject({ jobId: 'j', sampler: 'pack', batch: 1 });
+    expect(calls[0][1]).not.toHaveProperty('smuggled');
+    expect(await ipc.invoke('driftline:listSamplers', undefined)).toEqual({ ok: true, value: { echoed: 'listSamplers' } });
+  });
+
+  it('refuses callers that are not the studio page', async () => {
+    const { engine, calls } = fakeEngine();
+    const { ipc } = wire(engine);
+    for (const event of [{ senderFrame: { url: 'https://evil.example/' } }, { senderFrame: null }, {}]) {
+      expect(await ipc.invoke('driftline:listSamplers', {}, event)).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+    }
+    expect(calls).toEqual([]);
+  });
+
+  it('carries errors as { code, message }', async () => {
+    const { ipc } = wire(fakeEngine().engine);
+    expect(await ipc.invoke('driftline:removeModel', { name: 'x' })).toEqual({ ok: false, error: { code: 'NOT_FOUND', message: 'no model named "x"' } });
+    expect(await ipc.invoke('driftline:importModel', { path: '/a' })).toEqual({ ok: false, error: { code: 'ENOSPC', message: 'disk full' } });
+  });
+
+  it('forwards engine events to the windows and stops when unwired', () => {
+    const { engine, events } = fakeEngine();
+    const { sent, unwire } = wire(engine);
+    events.emit('onProgress', { jobId: 'j', step: 1, total: 2 });
+    events.emit('onDownloadProgress', { name: 'sd', file: 'unet', bytesDone: 5 });
+    expect(sent).toEqual([[EVENT_CHANNEL, 'onProgress', { jobId: 'j', step: 1, total: 2 }], [EVENT_CHANNEL, 'onDownloadProgress', { name: 'sd', file: 'unet', bytesDone: 5 }]]);
+    unwire();
+    events.emit('onProgress', { jobId: 'j', step: 2, total: 2 });
+    expect(sent).toHaveLength(2);
+  });
+});
+
+describe('desktop extras', () => {
+  async function setup(answer: { canceled: boolean; filePath?: string; filePaths?: string[] }) {
+    const dir = await mkdtemp(path.join(tmpdir(), 'driftline-desktop-'));
+    const asked: unknown[] = [];
+    const dialog = {
+      showSaveDialog: async (w: string, o: unknown) => (asked.push([w, o]), { canceled: answer.canceled, filePath: answer.filePath && path.join(dir, answer.filePath) }),
+      showOpenDialog: async (w: string, o: unknown) => (asked.push([w, o]), { canceled: answer.canceled, filePaths: (answer.filePaths ?? []).map((f) => path.join(dir, f)) }),
+    };
+    const { ipc } = wire(fakeEngine().engine, createDesktopHandlers({ dialog, windowFor: () => 'win', defaultDir: '/home/u/Pictures' }));
+    return { dir, asked, ipc };
+  }
+
+  it('saveFile asks where, writes atomically, and adds the extension the user left off', async () => {
+    const { dir, asked, ipc } = await setup({ canceled: false, filePath: 'out' });
+    const r = await ipc.invoke('driftline:saveFile', { suggestedName: 'driftline-1.png', bytes: new Uint8Array([137, 80, 78, 71]) });
+    expect(r).toEqual({ ok: true, value: { saved: true, path: path.join(dir, 'out.png') } });
+    expect(Array.from(await readFile(path.join(dir, 'out.png')))).toEqual([137, 80, 78, 71]);
+    expect(await readdir(dir)).toEqual(['out.png']); // no temporary file left behind
+    expect(asked[0]).toEqual(['win', expect.objectContaining({ defaultPath: path.join('/home/u/Pictures', 'driftline-1.png'), filters: [expect.objectContaining({ extensions: ['png'] }), expect.anything()] })]);
+    expect(withExtension('/a/b.PNG', 'x.png')).toBe('/a/b.PNG');
+  });
+
+  it('saveFile: a cancelled dialog saves nothing; bad requests never open one', async () => {
+    const { dir, asked, ipc } = await setup({ canceled: true });
+    expect(await ipc.invoke('driftline:saveFile', { suggestedName: 'a.png', bytes: new Uint8Array([1]) })).toEqual({ ok: true, value: { saved: false } });
+    expect(await readdir(dir)).toEqual([]);
+    for (const bad of [{ suggestedName: '../../.bashrc', bytes: new Uint8Array([1]) }, { suggestedName: 'a.png', bytes: new Uint8Array(0) }, { suggestedName: 'a.png', bytes: [1, 2] }, { suggestedName: 'a.png' }]) {
+      expect(await ipc.invoke('driftline:saveFile', bad)).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
+    }
+    expect(asked).toHaveLength(1);
+  });
+
+  it('saveFile reports a write failure clearly', async () => {
+    const { ipc } = await setup({ canceled: false, filePath: 'missing-folder/x.png' });
+    expect(await ipc.invoke('driftline:saveFile', { suggestedName: 'x.png', bytes: new Uint8Array([1]) })).toMatchObject({ ok: false, error: { code: 'WRITE_FAILED', message: expect.stringMatching(/x\.png/) } });
+  });
+
+  it('openImage returns the picked file as bytes, or null when cancelled', async () => {
+    const picked = await setup({ canceled: false, filePaths: ['cat.png'] });
+    await writeFile(path.join(picked.dir, 'cat.png'), new Uint8Array([1, 2, 3]));
+    const r = await picked.ipc.invoke('driftline:openImage', {});
+    expect(r.ok).toBe(true);
+    expect(r.value.name).toBe('cat.png');
+    expect(r.value.bytes).toBeInstanceOf(Uint8Array);
+    expect(r.value.bytes.buffer.byteLength).toBe(3);
+    await expect((await setup({ canceled: true })).ipc.invoke('driftline:openImage', {})).resolves.toEqual({ ok: true, value: null });
+    const gone = await setup({ canceled: false, filePaths: ['gone.png'] });
+    expect(await gone.ipc.invoke('driftline:openImage', {})).toMatchObject({ ok: false, error: { code: 'READ_FAILED' } });
+  });
+});
+
+/** Electron's utilityProcess module, played by a Node child running the fake host. */
+function fakeUtilityProcess() {
+  const forks: { modulePath: string; options: unknown }[] = [];
+  const module: UtilityProcessModule = {
+    fork(modulePath, args, options) {
+      forks.push({ modulePath, options });
+      const child = fork(modulePath, args ?? [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const proc = new EventEmitter();
+      child.on('message', (m) => proc.emit('message', m));
+      child.on('exit', (code) => proc.emit('exit', code ?? 1));
+      return Object.assign(proc, { postMessage: (m: unknown) => void child.send(m as never), kill: () => child.kill() }) as never;
+    },
+  };
+  return { module, forks };
+}
+
+describe('the engine as a utility process', () => {
+  let engine: EngineChannel | undefined;
+  afterEach(async () => engine?.close());
+
+  it('forks the host as a named service and serves the API over IPC; a crash fails the call and the next one restarts it', async () => {
+    const up = fakeUtilityProcess();
+    engine = createUtilityEngine(up.module, fakeHost);
+    const { ipc, sent } = wire(engine);
+    const r = await ipc.invoke('driftline:generate', { ...base, jobId: 'u1' });
+    expect(r.ok).toBe(true);
+    expect(Array.from(r.value.images[0].png)).toEqual([1, 2, 3]);
+    expect(sent.map((s) => (s[2] as { step: number }).step)).toEqual([1, 2, 3]);
+    expect(up.forks[0]).toEqual({ modulePath: fakeHost, options: expect.objectContaining({ serviceName: ENGINE_SERVICE_NAME, stdio: 'inherit' }) });
+
+    expect(await ipc.invoke('driftline:generate', { ...base, jobId: 'c', prompt: 'crash' })).toMatchObject({ ok: false, error: { code: 'ENGINE_CRASHED' } });
+    expect((await ipc.invoke('driftline:generate', { ...base, jobId: 'after' })).value.jobId).toBe('after');
+    expect(up.forks).toHaveLength(2);
+    expect(engine.starts).toBe(2);
+  });
+
+  it('fails calls in flight when it is shut down, also while it is starting', async () => {
+    const up = fakeUtilityProcess();
+    engine = createUtilityEngine(up.module, fakeHost);
+    const started = new Promise((r) => engine!.on('onProgress', r));
+    const job = engine.call('generate', { ...base, jobId: 'long', steps: 500 });
+    await started;
+    const failed = expect(job).rejects.toMatchObject({ code: 'ENGINE_STOPPED' });
+    await engine.close();
+    await failed;
+    const early = expect(engine.call('listSamplers', {})).rejects.toMatchObject({ code: 'ENGINE_STOPPED' });
+    await engine.close();
+    await early;
+  });
+});
