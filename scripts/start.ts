@@ -1,5 +1,5 @@
 /**
- * `npm start` (after `npm run build:node`): builds the renderer when it has a Vite config, then
+ * `npm start` (after `npm run build:node` and `npm run build:web`, which the npm script runs):
  *  - opens the studio in Electron when the Electron binary is installed;
  *  - otherwise (no binary — a headless server, or an install made with
  *    ELECTRON_SKIP_BINARY_DOWNLOAD=1 — or DRIFTLINE_NO_ELECTRON=1) serves it in browser mode, as
@@ -8,7 +8,7 @@
  *   npm start -- [--host 127.0.0.1] [--port 7860] [--token TOKEN]   browser-mode address
  *   npm start -- --self-check                                        the sampler engine's self-check
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -34,15 +34,6 @@ function electronBinary(): string | undefined {
   }
 }
 
-/** `vite build` when the renderer has a Vite config; false when that build failed. */
-function buildRenderer(): boolean {
-  const config = ['vite.config.ts', 'vite.config.mts', 'vite.config.js', 'renderer/vite.config.ts'].map((f) => path.join(root, f)).find(existsSync);
-  if (!config) return true;
-  const vite = path.join(root, 'node_modules', 'vite', 'bin', 'vite.js');
-  console.log(`Building the renderer (vite build --config ${path.relative(root, config)}) …`);
-  return spawnSync(process.execPath, [vite, 'build', '--config', config], { cwd: root, stdio: 'inherit' }).status === 0;
-}
-
 async function browserMode(reason: string): Promise<void> {
   const port = values.port === undefined ? 7860 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0–65535, got ${values.port}`);
@@ -66,10 +57,6 @@ async function main(): Promise<number> {
     const rows = await selfCheck();
     for (const r of rows) console.log(`${r.ok ? 'ok  ' : 'FAIL'} ${r.name.padEnd(26)} ${r.detail}`);
     return rows.every((r) => r.ok) ? 0 : 1;
-  }
-  if (!buildRenderer()) {
-    console.error('The renderer build failed; see above.');
-    return 1;
   }
   const bin = electronBinary();
   if (bin && process.env.DRIFTLINE_NO_ELECTRON !== '1') {

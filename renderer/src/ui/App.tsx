@@ -1,0 +1,28 @@
+/** The studio's layout: Generate on the left, the canvas in the centre, Layers / Edit / Gallery on the right. */
+import { useEffect } from 'react';
+import { CanvasPane } from './CanvasPane.js';
+import { EditPanel } from './EditPanel.js';
+import { Gallery } from './Gallery.js';
+import { GeneratePanel } from './GeneratePanel.js';
+import { attachKeyboard } from './keyboard.js';
+import { LayersPanel } from './LayersPanel.js';
+import { StatusBar } from './StatusBar.js';
+import { Toolbar } from './Toolbar.js';
+import type { Studio } from './studio.js';
+
+export function App({ studio }: { studio: Studio }) {
+  useEffect(() => attachKeyboard(studio), [studio]);
+  return (
+    <div className="studio">
+      <Toolbar studio={studio} />
+      <GeneratePanel studio={studio} />
+      <CanvasPane studio={studio} />
+      <div className="right-column">
+        <LayersPanel studio={studio} />
+        <EditPanel studio={studio} />
+        <Gallery studio={studio} />
+      </div>
+      <StatusBar studio={studio} />
+    </div>
+  );
+}

@@ -1,0 +1,57 @@
+/** The Gallery: generated images with their settings; reuse settings, add to canvas, export, drag out as a file. */
+import type { DragEvent } from 'react';
+import { useStore } from 'zustand';
+import { providerSummary, type GalleryItem } from './app-state.js';
+import { GALLERY_MIME } from './CanvasPane.js';
+import { galleryFileName, type Studio } from './studio.js';
+
+function onDragStart(e: DragEvent, item: GalleryItem): void {
+  const name = galleryFileName(item);
+  const dt = e.dataTransfer;
+  dt.effectAllowed = 'copy';
+  dt.setData(GALLERY_MIME, item.id);
+  // Chromium and Electron: dropping onto the desktop or a file manager saves the file.
+  dt.setData('DownloadURL', `image/png:${name}:${new URL(item.url, location.href).href}`);
+  dt.setData('text/uri-list', item.url);
+  try {
+    // Where supported, the drag also carries the file itself.
+    dt.items.add(new File([item.blob], name, { type: 'image/png' }));
+  } catch {
+    // Not supported here: the DownloadURL above still works in Chromium.
+  }
+}
+
+export function Gallery({ studio }: { studio: Studio }) {
+  const items = useStore(studio.app, (a) => a.gallery);
+  const selectedId = useStore(studio.app, (a) => a.selectedGalleryId);
+
+  return (
+    <section className="panel gallery" aria-label="Gallery">
+      <h2>Gallery</h2>
+      {!items.length && <p className="hint">Generated images appear here with their settings. Drag one onto the canvas or out of the window.</p>}
+      <ul className="gallery-list">
+        {items.map((item) => {
+          const s = item.settings;
+          return (
+            <li key={item.id} className={item.id === selectedId ? 'selected' : ''} onClick={() => studio.selectGalleryItem(item.id)}>
+              <img src={item.url} alt={`Generated: ${s.prompt || '(no prompt)'}, seed ${item.seed}`} width={72} height={72} draggable onDragStart={(e) => onDragStart(e, item)} title="Drag onto the canvas, or out of the window to save the PNG" />
+              <div className="gallery-meta">
+                <p className="prompt" title={item.parameters}>{s.prompt || <em>(no prompt)</em>}</p>
+                <p className="hint">
+                  {item.model} · {s.sampler === 'pack' ? 'pack scheduler' : s.sampler} · {s.steps} steps · CFG {s.cfgScale} · seed {item.seed} · {item.width}×{item.height}
+                  {providerSummary(item.providers) ? ` · ${providerSummary(item.providers)}` : ''}
+                </p>
+                <div className="gallery-actions">
+                  <button type="button" title="Fill the Generate panel with these settings (seed locked)" onClick={() => studio.useSettingsOf(item.id)}>Use these settings again</button>
+                  <button type="button" title="Add as a new layer" onClick={() => void studio.addGalleryItemToCanvas(item.id)}>To canvas</button>
+                  <button type="button" title="Save the PNG (its settings are in the file)" onClick={() => void studio.exportGalleryItem(item.id)}>Export PNG</button>
+                  <button type="button" title="Remove from the gallery" aria-label="Remove from the gallery" onClick={(e) => { e.stopPropagation(); studio.removeGalleryItem(item.id); }}>✕</button>
+                </div>
+              </div>
+            </li>
+          );
+        })}
+      </ul>
+    </section>
+  );
+}

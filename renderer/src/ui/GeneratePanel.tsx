@@ -1,0 +1,130 @@
+/** The left panel: model, prompts, sampler, steps, CFG, seed, size, batch; Generate and Cancel with progress. */
+import type { FormEvent } from 'react';
+import { useStore } from 'zustand';
+import { providerSummary } from './app-state.js';
+import { progressCaption } from './generate/progress.js';
+import { MAX_SEED, PACK_SAMPLER, randomSeed, SIZE_PRESETS } from './generate/settings.js';
+import type { Studio } from './studio.js';
+
+const num = (v: string) => (v.trim() === '' ? NaN : Number(v));
+
+export function GeneratePanel({ studio }: { studio: Studio }) {
+  const s = useStore(studio.app, (a) => a.settings);
+  const models = useStore(studio.app, (a) => a.models);
+  const samplers = useStore(studio.app, (a) => a.samplers);
+  const providers = useStore(studio.app, (a) => a.providers);
+  const job = useStore(studio.app, (a) => a.job);
+  const connection = useStore(studio.app, (a) => a.connection);
+  const set = studio.updateSettings.bind(studio);
+  const model = models.find((m) => m.name === s.model);
+  const provider = providerSummary(providers[s.model]);
+  const presetValue = s.sizeMode === 'default' ? 'default' : (SIZE_PRESETS.find((p) => p.width === s.width && p.height === s.height)?.label ?? 'custom');
+  const canGenerate = connection === 'open' && !job && !!s.model;
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    void studio.generate();
+  };
+
+  return (
+    <aside className="panel generate-panel" aria-label="Generate">
+      <h2>Generate</h2>
+      <form onSubmit={submit}>
+        <label htmlFor="gen-model">Model</label>
+        <select id="gen-model" value={s.model} onChange={(e) => set({ model: e.target.value })} disabled={!models.length}>
+          {!models.length && <option value="">{connection === 'open' ? 'No models installed' : 'Connecting…'}</option>}
+          {models.map((m) => (
+            <option key={m.name} value={m.name}>
+              {m.name}{m.family ? ` — ${m.family}` : ''}{m.source === 'embedded' ? ' (built in)' : ''}
+            </option>
+          ))}
+        </select>
+        <p className="hint" aria-live="polite">
+          {model ? <>Family: {model.family ?? 'unknown'} · Runs on: {provider ?? 'known after the first image'}</> : null}
+        </p>
+
+        <label htmlFor="gen-prompt">Prompt</label>
+        <textarea id="gen-prompt" rows={4} value={s.prompt} placeholder="a red fox in the snow" onChange={(e) => set({ prompt: e.target.value })} />
+        <label htmlFor="gen-negative">Negative prompt</label>
+        <textarea id="gen-negative" rows={2} value={s.negativePrompt} placeholder="blurry, low quality" onChange={(e) => set({ negativePrompt: e.target.value })} />
+
+        <label htmlFor="gen-sampler">Sampler</label>
+        <select id="gen-sampler" value={s.sampler} onChange={(e) => set({ sampler: e.target.value })}>
+          <option value={PACK_SAMPLER}>Pack scheduler (the model's own)</option>
+          {samplers.map((x) => (
+            <option key={x.name} value={x.name} title={x.paper}>
+              {x.label}{x.stochastic ? ' (SDE)' : ''}
+            </option>
+          ))}
+        </select>
+
+        <div className="row">
+          <div>
+            <label htmlFor="gen-steps">Steps</label>
+            <input id="gen-steps" type="number" min={1} max={1000} value={Number.isNaN(s.steps) ? '' : s.steps} onChange={(e) => set({ steps: num(e.target.value) })} />
+          </div>
+          <div>
+            <label htmlFor="gen-cfg">CFG</label>
+            <input id="gen-cfg" type="number" min={0} max={100} step={0.5} value={Number.isNaN(s.cfgScale) ? '' : s.cfgScale} onChange={(e) => set({ cfgScale: num(e.target.value) })} />
+          </div>
+          <div>
+            <label htmlFor="gen-batch">Batch</label>
+            <input id="gen-batch" type="number" min={1} max={64} value={Number.isNaN(s.batch) ? '' : s.batch} onChange={(e) => set({ batch: num(e.target.value) })} />
+          </div>
+        </div>
+
+        <label htmlFor="gen-seed">Seed</label>
+        <div className="row seed-row">
+          <input id="gen-seed" type="number" min={0} max={MAX_SEED} value={Number.isNaN(s.seed) ? '' : s.seed} onChange={(e) => set({ seed: num(e.target.value), seedLocked: true })} />
+          <button type="button" title="New random seed (locks it)" aria-label="New random seed" onClick={() => set({ seed: randomSeed(), seedLocked: true })}>Random</button>
+          <label className="check" title="Locked: every run uses this seed. Unlocked: a new seed each run.">
+            <input type="checkbox" checked={s.seedLocked} onChange={(e) => set({ seedLocked: e.target.checked })} /> Lock
+          </label>
+        </div>
+
+        <label htmlFor="gen-size">Size</label>
+        <select id="gen-size" value={presetValue} onChange={(e) => {
+          const v = e.target.value;
+          if (v === 'default') return set({ sizeMode: 'default' });
+          if (v === 'custom') return set({ sizeMode: 'custom' });
+          const p = SIZE_PRESETS.find((x) => x.label === v);
+          if (p) set({ sizeMode: 'custom', width: p.width, height: p.height });
+        }}>
+          <option value="default">Model default</option>
+          {SIZE_PRESETS.map((p) => <option key={p.label} value={p.label}>{p.label}</option>)}
+          <option value="custom">Custom…</option>
+        </select>
+        {s.sizeMode === 'custom' && (
+          <div className="row">
+            <div>
+              <label htmlFor="gen-width">Width</label>
+              <input id="gen-width" type="number" min={8} max={4096} step={8} value={Number.isNaN(s.width) ? '' : s.width} onChange={(e) => set({ width: num(e.target.value) })} />
+            </div>
+            <div>
+              <label htmlFor="gen-height">Height</label>
+              <input id="gen-height" type="number" min={8} max={4096} step={8} value={Number.isNaN(s.height) ? '' : s.height} onChange={(e) => set({ height: num(e.target.value) })} />
+            </div>
+          </div>
+        )}
+
+        <div className="generate-actions">
+          {job ? (
+            <button type="button" className="danger" title="Stop this generation (Esc does not cancel it)" onClick={() => void studio.cancel()} disabled={job.cancelling}>
+              {job.cancelling ? 'Cancelling…' : 'Cancel'}
+            </button>
+          ) : (
+            <button type="submit" className="primary" disabled={!canGenerate} title={canGenerate ? 'Generate (Ctrl/Cmd+Enter)' : connection !== 'open' ? 'The engine is not connected' : 'Pick a model first'}>
+              Generate <kbd>Ctrl+Enter</kbd>
+            </button>
+          )}
+        </div>
+        {job && (
+          <div className="progress" role="status" aria-live="polite">
+            <progress value={job.progress.step} max={Math.max(1, job.progress.total)} aria-label="Generation progress" />
+            <span>{progressCaption(job.progress)} · seed {job.seed}</span>
+          </div>
+        )}
+      </form>
+    </aside>
+  );
+}

@@ -1,0 +1,82 @@
+/**
+ * Session state of the studio around the canvas: models, samplers, the Generate panel's settings,
+ * the running job, the gallery and the status line. Not undoable and not autosaved.
+ */
+import { createStore } from 'zustand/vanilla';
+import type { ModelEntry, ProviderInfo, SamplerEntry } from '../../../main/api/contract.js';
+import type { ConnectionState } from '../api/index.js';
+import { DEFAULT_SETTINGS, type GenerateSettings } from './generate/settings.js';
+import type { ProgressSnapshot } from './generate/progress.js';
+
+export interface JobState {
+  id: string;
+  seed: number;
+  progress: ProgressSnapshot;
+  /** Cancel was pressed; the result, if one still arrives, is dropped. */
+  cancelling: boolean;
+}
+
+export interface GalleryItem {
+  id: string;
+  blob: Blob;
+  url: string;
+  png: Uint8Array;
+  width: number;
+  height: number;
+  seed: number;
+  parameters: string;
+  settings: GenerateSettings;
+  model: string;
+  providers: ProviderInfo[];
+  createdAt: number;
+}
+
+export interface StatusMessage {
+  text: string;
+  level: 'info' | 'warn' | 'error';
+  at: number;
+}
+
+export interface AppState {
+  connection: ConnectionState | 'unavailable';
+  mode: 'electron' | 'browser' | 'none';
+  models: ModelEntry[];
+  samplers: SamplerEntry[];
+  /** Execution providers per model, from its last generate result. */
+  providers: Record<string, ProviderInfo[]>;
+  settings: GenerateSettings;
+  job: JobState | null;
+  gallery: GalleryItem[];
+  selectedGalleryId: string | null;
+  status: StatusMessage | null;
+  /** Pointer position in document pixels while over the canvas. */
+  pointer: { x: number; y: number } | null;
+  /** The last autosave, for the status bar. */
+  savedAt: number | null;
+}
+
+export const createAppState = () =>
+  createStore<AppState>()(() => ({
+    connection: 'connecting',
+    mode: 'none',
+    models: [],
+    samplers: [],
+    providers: {},
+    settings: DEFAULT_SETTINGS,
+    job: null,
+    gallery: [],
+    selectedGalleryId: null,
+    status: null,
+    pointer: null,
+    savedAt: null,
+  }));
+
+export type AppStore = ReturnType<typeof createAppState>;
+
+/** "unet: cpu · text_encoder: cpu", or the single provider when all components agree. */
+export function providerSummary(providers: ProviderInfo[] | undefined): string | null {
+  if (!providers?.length) return null;
+  const names = [...new Set(providers.map((p) => p.provider))];
+  if (names.length === 1) return names[0];
+  return providers.map((p) => `${p.component}: ${p.provider}`).join(' · ');
+}

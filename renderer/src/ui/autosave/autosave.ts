@@ -1,0 +1,166 @@
+/**
+ * Autosave of the canvas: the serialised document and the pixel blobs it references. Each save
+ * writes a NEW document version (and any pixels not stored yet) in one atomic write; only when
+ * that has succeeded does a second atomic write switch the `current` pointer to it and delete
+ * older versions and pixels nothing references any more. A failed write therefore never touches
+ * the previous save. Pure over a small key–value backend (IndexedDB in the page, a Map in tests).
+ */
+
+export type StoreName = 'meta' | 'docs' | 'pixels';
+
+export type WriteOp = { store: StoreName; key: string; value: unknown } | { store: StoreName; key: string; delete: true };
+
+export interface AutosaveBackend {
+  get(store: StoreName, key: string): Promise<unknown>;
+  keys(store: StoreName): Promise<string[]>;
+  /** All or nothing. */
+  write(ops: WriteOp[]): Promise<void>;
+}
+
+/** A pixel buffer as stored: the encoded image and its size. */
+export interface StoredPixels<B = unknown> {
+  blob: B;
+  width: number;
+  height: number;
+}
+
+export interface StoredDocument {
+  json: string;
+  pixelIds: string[];
+  savedAt: number;
+}
+
+export interface RestoredCanvas<B = unknown> {
+  json: string;
+  savedAt: number;
+  pixels: Map<string, StoredPixels<B>>;
+  /** Pixel ids the document references that were not found. */
+  missing: string[];
+}
+
+const POINTER = 'current';
+
+export class Autosaver<B = unknown> {
+  private loop: Promise<void> | null = null;
+  private latest: (() => Promise<void>) | null = null;
+  private counter = 0;
+
+  constructor(
+    private readonly backend: AutosaveBackend,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /**
+   * Save one state. Saves run one at a time; while one runs, only the newest request waits
+   * (older waiting ones are skipped). Resolves once the queue is empty; rejects when the last
+   * save it ran failed (the previous save is then still the one a restore finds).
+   */
+  save(json: string, pixelIds: string[], pixel: (id: string) => StoredPixels<B> | undefined): Promise<void> {
+    this.latest = () => this.saveNow(json, pixelIds, pixel);
+    if (!this.loop) this.loop = this.pump();
+    return this.loop;
+  }
+
+  private async pump(): Promise<void> {
+    let error: unknown;
+    try {
+      while (this.latest) {
+        const job = this.latest;
+        this.latest = null;
+        try {
+          await job();
+          error = undefined;
+        } catch (e) {
+          error = e;
+        }
+      }
+    } finally {
+      this.loop = null;
+    }
+    if (error !== undefined) throw error;
+  }
+
+  private async saveNow(json: string, pixelIds: string[], pixel: (id: string) => StoredPixels<B> | undefined): Promise<void> {
+    const savedAt = this.now();
+    const version = `v-${savedAt.toString(36)}-${(this.counter++).toString(36)}`;
+    const stored = new Set(await this.backend.keys('pixels'));
+    const ops: WriteOp[] = [];
+    const keep: string[] = [];
+    for (const id of pixelIds) {
+      if (stored.has(id)) {
+        keep.push(id);
+        continue;
+      }
+      const p = pixel(id);
+      // A buffer the page no longer has cannot be saved; the document still names it and a
+      // restore reports it missing rather than failing.
+      if (!p) continue;
+      ops.push({ store: 'pixels', key: id, value: p });
+      keep.push(id);
+    }
+    const record: StoredDocument = { json, pixelIds, savedAt };
+    ops.push({ store: 'docs', key: version, value: record });
+    // 1. The new version, beside the old one.
+    await this.backend.write(ops);
+    // 2. Switch to it, then drop what only older versions used.
+    const live = new Set(keep);
+    const cleanup: WriteOp[] = [{ store: 'meta', key: POINTER, value: version }];
+    for (const key of await this.backend.keys('docs')) if (key !== version) cleanup.push({ store: 'docs', key, delete: true });
+    for (const key of await this.backend.keys('pixels')) if (!live.has(key)) cleanup.push({ store: 'pixels', key, delete: true });
+    await this.backend.write(cleanup);
+  }
+
+  /** The last saved canvas, or null when there is none. */
+  async restore(): Promise<RestoredCanvas<B> | null> {
+    let record = await this.readDoc(await this.backend.get('meta', POINTER));
+    if (!record) {
+      // No pointer (or it names a lost version): fall back to the newest complete version.
+      let best: StoredDocument | null = null;
+      for (const key of await this.backend.keys('docs')) {
+        const r = await this.readDoc(key);
+        if (r && (!best || r.savedAt > best.savedAt)) best = r;
+      }
+      record = best;
+    }
+    if (!record) return null;
+    const pixels = new Map<string, StoredPixels<B>>();
+    const missing: string[] = [];
+    for (const id of record.pixelIds) {
+      const p = (await this.backend.get('pixels', id)) as StoredPixels<B> | undefined;
+      if (p && typeof p === 'object' && 'blob' in p && Number.isInteger(p.width) && Number.isInteger(p.height)) pixels.set(id, p);
+      else missing.push(id);
+    }
+    return { json: record.json, savedAt: record.savedAt, pixels, missing };
+  }
+
+  private async readDoc(key: unknown): Promise<StoredDocument | null> {
+    if (typeof key !== 'string') return null;
+    const r = (await this.backend.get('docs', key)) as Partial<StoredDocument> | undefined;
+    if (!r || typeof r.json !== 'string' || !Array.isArray(r.pixelIds) || typeof r.savedAt !== 'number') return null;
+    return { json: r.json, pixelIds: r.pixelIds.filter((x): x is string => typeof x === 'string'), savedAt: r.savedAt };
+  }
+}
+
+/** An in-memory backend (tests; a page where IndexedDB is unavailable). */
+export class MemoryBackend implements AutosaveBackend {
+  readonly data: Record<StoreName, Map<string, unknown>> = { meta: new Map(), docs: new Map(), pixels: new Map() };
+  /** Make the next write fail (tests). */
+  failNextWrite = false;
+
+  async get(store: StoreName, key: string): Promise<unknown> {
+    return this.data[store].get(key);
+  }
+  async keys(store: StoreName): Promise<string[]> {
+    return [...this.data[store].keys()];
+  }
+  async write(ops: WriteOp[]): Promise<void> {
+    if (this.failNextWrite) {
+      this.failNextWrite = false;
+      throw new Error('QuotaExceededError: the write failed');
+    }
+    for (const op of ops) {
+      if ('delete' in op) this.data[op.store].delete(op.key);
+      else this.data[op.store].set(op.key, op.value);
+    }
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * The Generate panel's settings and the request they become. Pure: no DOM, no client, so the
+ * rules (seed handling, sizes, previews) are tested without a browser.
+ */
+import type { GenerateRequest } from '../../../../main/api/contract.js';
+
+/** The engine's own scheduler config ("pack scheduler") instead of a catalogue sampler. */
+export const PACK_SAMPLER = 'pack';
+/** Seeds stay within 32 bits, as other image tools write them. */
+export const MAX_SEED = 0xffff_ffff;
+export const MAX_SIDE = 4096;
+
+export interface GenerateSettings {
+  /** Registered model name ('' until models are listed). */
+  model: string;
+  prompt: string;
+  negativePrompt: string;
+  /** A catalogue sampler name or PACK_SAMPLER. */
+  sampler: string;
+  steps: number;
+  cfgScale: number;
+  seed: number;
+  /** Locked: every run uses `seed`; unlocked: each run draws a new one (and shows it). */
+  seedLocked: boolean;
+  /** 'default' lets the model choose (its native size). */
+  sizeMode: 'default' | 'custom';
+  width: number;
+  height: number;
+  batch: number;
+}
+
+export const DEFAULT_SETTINGS: GenerateSettings = {
+  model: '',
+  prompt: '',
+  negativePrompt: '',
+  sampler: PACK_SAMPLER,
+  steps: 20,
+  cfgScale: 7,
+  seed: 0,
+  seedLocked: false,
+  sizeMode: 'default',
+  width: 512,
+  height: 512,
+  batch: 1,
+};
+
+export const SIZE_PRESETS: readonly { label: string; width: number; height: number }[] = [
+  { label: '256 × 256', width: 256, height: 256 },
+  { label: '512 × 512', width: 512, height: 512 },
+  { label: '768 × 768', width: 768, height: 768 },
+  { label: '1024 × 1024', width: 1024, height: 1024 },
+  { label: '512 × 768 (portrait)', width: 512, height: 768 },
+  { label: '768 × 512 (landscape)', width: 768, height: 512 },
+];
+
+export function randomSeed(random: () => number = Math.random): number {
+  return Math.floor(random() * (MAX_SEED + 1));
+}
+
+/** What is wrong with the settings, one message per field; empty when they can be sent. */
+export function validateSettings(s: GenerateSettings): string[] {
+  const errors: string[] = [];
+  const int = (v: number, lo: number, hi: number) => Number.isInteger(v) && v >= lo && v <= hi;
+  if (!s.model) errors.push('Pick a model first.');
+  if (!int(s.steps, 1, 1000)) errors.push('Steps must be a whole number from 1 to 1000.');
+  if (!(Number.isFinite(s.cfgScale) && s.cfgScale >= 0 && s.cfgScale <= 100)) errors.push('CFG must be between 0 and 100.');
+  if (s.seedLocked && !int(s.seed, 0, MAX_SEED)) errors.push(`The seed must be a whole number from 0 to ${MAX_SEED}.`);
+  if (!int(s.batch, 1, 64)) errors.push('Batch must be a whole number from 1 to 64.');
+  if (s.sizeMode === 'custom') {
+    if (!int(s.width, 8, MAX_SIDE) || !int(s.height, 8, MAX_SIDE)) errors.push(`Width and height must be whole numbers from 8 to ${MAX_SIDE}.`);
+    else if (s.width % 8 !== 0 || s.height % 8 !== 0) errors.push('Width and height must be multiples of 8.');
+  }
+  if (s.prompt.length > 20_000 || s.negativePrompt.length > 20_000) errors.push('Prompts are limited to 20,000 characters.');
+  return errors;
+}
+
+/** Live previews: every step for short runs, about 50 previews for long ones. */
+export function previewEveryFor(steps: number): number {
+  return Math.max(1, Math.ceil(steps / 50));
+}
+
+/** The seed a run uses: the locked one, or a fresh draw. */
+export function seedForRun(s: GenerateSettings, random: () => number = Math.random): number {
+  return s.seedLocked ? s.seed : randomSeed(random);
+}
+
+export function toGenerateRequest(s: GenerateSettings, jobId: string, seed: number): GenerateRequest {
+  const req: GenerateRequest = {
+    jobId,
+    model: s.model,
+    prompt: s.prompt,
+    sampler: s.sampler || PACK_SAMPLER,
+    steps: s.steps,
+    cfgScale: s.cfgScale,
+    seed,
+    batch: s.batch,
+    previewEvery: previewEveryFor(s.steps),
+  };
+  if (s.negativePrompt.trim()) req.negativePrompt = s.negativePrompt;
+  if (s.sizeMode === 'custom') {
+    req.width = s.width;
+    req.height = s.height;
+  }
+  return req;
+}
+
+/** "Use these settings again" for one image of a run: its own seed, locked, one image. */
+export function settingsForRerun(used: GenerateSettings, imageSeed: number): GenerateSettings {
+  return { ...used, seed: imageSeed, seedLocked: true, batch: 1 };
+}
+
+/** A job id unique enough for one studio (the caller chooses it so it can cancel early). */
+export function newJobId(now: number = Date.now(), random: () => number = Math.random): string {
+  return `job-${now.toString(36)}-${Math.floor(random() * 0x100000).toString(36)}`;
+}
+
+/** Settings remembered from an earlier session: only well-typed known fields survive. */
+export function sanitizeSettings(raw: unknown): Partial<GenerateSettings> {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return {};
+  const out: Record<string, unknown> = {};
+  for (const [key, def] of Object.entries(DEFAULT_SETTINGS)) {
+    const v = (raw as Record<string, unknown>)[key];
+    if (typeof v !== typeof def) continue;
+    if (typeof v === 'number' && !Number.isFinite(v)) continue;
+    if (key === 'sizeMode' && v !== 'default' && v !== 'custom') continue;
+    out[key] = v;
+  }
+  return out as Partial<GenerateSettings>;
+}

@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { Autosaver, MemoryBackend } from '../../renderer/src/ui/autosave/autosave.js';
+
+const px = (name: string) => ({ blob: `blob:${name}`, width: 4, height: 4 });
+const lookup = (id: string) => px(id);
+
+describe('autosave', () => {
+  it('saves, switches the pointer, and drops what only older versions used', async () => {
+    const mem = new MemoryBackend();
+    let t = 1000;
+    const saver = new Autosaver<string>(mem, () => t++);
+    expect(await saver.restore()).toBeNull();
+    await saver.save('{"v":1}', ['p1', 'p2'], lookup);
+    await saver.save('{"v":2}', ['p2', 'p3'], lookup);
+    expect(mem.data.docs.size).toBe(1);
+    expect([...mem.data.pixels.keys()].sort()).toEqual(['p2', 'p3']);
+    const r = await saver.restore();
+    expect(r).toMatchObject({ json: '{"v":2}', missing: [] });
+    expect(r!.pixels.get('p3')).toEqual(px('p3'));
+  });
+
+  it('a failed write keeps the previous save intact', async () => {
+    const mem = new MemoryBackend();
+    const saver = new Autosaver<string>(mem);
+    await saver.save('{"v":1}', ['p1'], lookup);
+    mem.failNextWrite = true;
+    await expect(saver.save('{"v":2}', ['p9'], lookup)).rejects.toThrow(/QuotaExceeded/);
+    const r = await saver.restore();
+    expect(r).toMatchObject({ json: '{"v":1}', missing: [] });
+    expect(r!.pixels.has('p1')).toBe(true);
+    // The next successful save works normally.
+    await saver.save('{"v":3}', ['p1'], lookup);
+    expect((await saver.restore())!.json).toBe('{"v":3}');
+  });
+
+  it('a failed pointer switch leaves the old version current; the orphan is cleaned up later', async () => {
+    const mem = new MemoryBackend();
+    const saver = new Autosaver<string>(mem);
+    await saver.save('{"v":1}', ['p1'], lookup);
+    const write = mem.write.bind(mem);
+    let n = 0;
+    mem.write = async (ops) => {
+      if (++n === 2) throw new Error('disk full');
+      return write(ops);
+    };
+    await expect(saver.save('{"v":2}', ['p2'], lookup)).rejects.toThrow('disk full');
+    expect((await saver.restore())!.json).toBe('{"v":1}');
+    mem.write = write;
+    await saver.save('{"v":3}', ['p1'], lookup);
+    expect(mem.data.docs.size).toBe(1);
+    expect([...mem.data.pixels.keys()]).toEqual(['p1']);
+  });
+
+  it('pixels already stored are not written again; unknown ones are reported missing on restore', async () => {
+    const mem = new MemoryBackend();
+    const saver = new Autosaver<string>(mem);
+    await saver.save('{}', ['p1'], lookup);
+    const writes: string[] = [];
+    const write = mem.write.bind(mem);
+    mem.write = async (ops) => {
+      for (const op of ops) if (op.store === 'pixels' && !('delete' in op)) writes.push(op.key);
+      return write(ops);
+    };
+    await saver.save('{}', ['p1', 'gone'], (id) => (id === 'gone' ? undefined : px(id)));
+    expect(writes).toEqual([]);
+    const r = await saver.restore();
+    expect(r!.missing).toEqual(['gone']);
+  });
+
+  it('saves queued while one runs collapse to the newest', async () => {
+    const mem = new MemoryBackend();
+    const saver = new Autosaver<string>(mem);
+    const docs: string[] = [];
+    const write = mem.write.bind(mem);
+    mem.write = async (ops) => {
+      for (const op of ops) if (op.store === 'docs' && !('delete' in op)) docs.push((op.value as { json: string }).json);
+      await new Promise((r) => setTimeout(r, 5));
+      return write(ops);
+    };
+    const all = [saver.save('a', [], lookup), saver.save('b', [], lookup), saver.save('c', [], lookup)];
+    await Promise.all(all);
+    expect(docs).toEqual(['a', 'c']);
+    expect((await saver.restore())!.json).toBe('c');
+  });
+
+  it('without a pointer, restore falls back to the newest complete version', async () => {
+    const mem = new MemoryBackend();
+    mem.data.docs.set('x', { json: 'old', pixelIds: [], savedAt: 1 });
+    mem.data.docs.set('y', { json: 'new', pixelIds: [], savedAt: 2 });
+    mem.data.docs.set('z', { broken: true });
+    expect((await new Autosaver(mem).restore())!.json).toBe('new');
+  });
+});
