@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    exclude: ['test/e2e/**', 'node_modules/**'],
     // Solver convergence sweeps are CPU-bound; two workers match our two-core build machines.
     pool: 'threads',
     maxWorkers: 2,

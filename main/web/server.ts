@@ -60,7 +60,10 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
 
   async function serveStatic(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.method !== 'GET' && req.method !== 'HEAD') return void res.writeHead(405).end();
-    if (!authorised(req)) return void res.writeHead(401, { 'content-type': 'text/plain' }).end('this studio needs its access token: open the address printed by `driftline serve`');
+    // The page and the API need the token; the built bundle under /assets/ is the public app code
+    // the page loads with relative URLs (which do not carry the page's query string).
+    const isAsset = new URL(req.url ?? '/', 'http://x').pathname.startsWith('/assets/');
+    if (!isAsset && !authorised(req)) return void res.writeHead(401, { 'content-type': 'text/plain' }).end('this studio needs its access token: open the address printed by `driftline serve`');
     const rel = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     const file = path.resolve(staticRoot, '.' + (rel.endsWith('/') ? rel + 'index.html' : rel));
     if (file !== staticRoot && !file.startsWith(staticRoot + path.sep)) return void res.writeHead(403).end();

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
@@ -19,7 +19,9 @@ afterEach(async () => {
 
 async function start(opts: { host?: string; token?: string } = {}) {
   const dir = await mkdtemp(path.join(tmpdir(), 'driftline-web-'));
-  await writeFile(path.join(dir, 'index.html'), '<!doctype html><title>Driftline Studio</title>');
+  await writeFile(path.join(dir, 'index.html'), '<!doctype html><title>Driftline Studio</title><script type="module" src="./assets/app.js"></script>');
+  await mkdir(path.join(dir, 'assets'));
+  await writeFile(path.join(dir, 'assets', 'app.js'), 'console.log("studio")');
   engine = new EngineClient({ entry });
   server = await startWebServer({ ...opts, port: 0, staticDir: dir, engine });
   return server;
@@ -88,6 +90,10 @@ describe('browser mode server', () => {
     const bare = s.url.replace(/\?token=.*$/, '');
     expect((await fetch(bare)).status).toBe(401);
     expect((await fetch(s.url)).status).toBe(200);
+    // The page's bundle loads by relative URL, without the query string.
+    const asset = await fetch(new URL('assets/app.js', bare));
+    expect(asset.status).toBe(200);
+    expect(asset.headers.get('content-type')).toMatch(/javascript/);
     await expect(connect(apiUrl({ ...s, url: bare }))).rejects.toThrow(/401/);
     await expect(connect(apiUrl(s).replace(s.token!, 'x'.repeat(s.token!.length)))).rejects.toThrow(/401/);
     const ws = await connect(apiUrl(s));
