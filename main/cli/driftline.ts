@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `driftline`: the command-line front door to the engine host.
- *   driftline generate --model NAME|PATH --prompt TEXT [--negative TEXT] [--sampler NAME] [--steps N]
+ *   driftline generate --model NAME|PATH [--prompt TEXT] [--negative TEXT] [--sampler NAME] [--steps N]
  *                      [--cfg X] [--seed N] [--size WxH] [--batch N] [--init IMG --strength S]
  *                      [--mask IMG] --out FILE.png
  *   driftline models list | import PATH [--name NAME] [--link] | download NAME | remove NAME
@@ -19,7 +19,7 @@ import { startWebServer } from '../web/server.js';
 import { rendererDir } from '../web/static.js';
 
 const USAGE = `usage:
-  driftline generate --model NAME|PATH --prompt TEXT [--negative TEXT] [--sampler NAME|pack]
+  driftline generate --model NAME|PATH [--prompt TEXT] [--negative TEXT] [--sampler NAME|pack]
                      [--steps N] [--cfg X] [--seed N] [--size WxH] [--batch N]
                      [--init IMG --strength S] [--mask IMG] --out FILE.png
   driftline models list | import PATH [--name NAME] [--link] | download NAME | remove NAME
@@ -54,7 +54,6 @@ async function generate(client: EngineClient, argv: string[]): Promise<void> {
     strict: true,
   });
   if (!values.model) throw new UsageError('--model is required');
-  if (values.prompt === undefined) throw new UsageError('--prompt is required');
   if (!values.out) throw new UsageError('--out is required');
   if (!values.out.toLowerCase().endsWith('.png')) throw new UsageError('--out must name a .png file');
   if (values.strength && !values.init) throw new UsageError('--strength needs --init');
@@ -75,7 +74,7 @@ async function generate(client: EngineClient, argv: string[]): Promise<void> {
     const res = await client.call('generate', {
       jobId,
       model: values.model,
-      prompt: values.prompt,
+      prompt: values.prompt ?? '',
       negativePrompt: values.negative,
       sampler: values.sampler ?? 'pack',
       steps: num(values.steps, 'steps', 20)!,

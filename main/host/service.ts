@@ -15,7 +15,7 @@ import { catalogDownloadRequest, catalogEntry, CATALOG } from '../engine/models/
 import { downloadPack } from '../engine/models/downloads.js';
 import type { LoadedPack, PackInfo } from '../engine/packs/types.js';
 import { inspectPack, openPack } from '../engine/packs/pack.js';
-import { generate } from '../engine/pipelines/generate.js';
+import { generate, isUpscaler } from '../engine/pipelines/generate.js';
 import { planFor } from '../engine/pipelines/plan.js';
 import { encodePng, loadImage, loadMask } from '../engine/image/io.js';
 import { formatParameters } from '../engine/image/parameters.js';
@@ -118,12 +118,12 @@ export function createEngineService(emit: Emit, opts: ServiceOptions = {}): Hand
           const t0 = performance.now();
           const pack = await packFor(req.model);
           const { info } = pack;
-          // The x4 upscaler takes a low-resolution image and returns vaeScale× its size.
-          const upscaler = info.family === 'upscaler';
+          // Upscalers (x4 layout, pixel SR) take a low-resolution image and return upscaleFactor× its size.
+          const upscaler = isUpscaler(info);
           const lowRes = upscaler && req.init ? await sharp(Buffer.from(req.init.image)).metadata() : undefined;
-          const width = req.width ?? (lowRes?.width ? lowRes.width * info.vaeScale : info.defaultSize);
-          const height = req.height ?? (lowRes?.height ? lowRes.height * info.vaeScale : info.defaultSize);
-          const initScale = upscaler ? info.vaeScale : 1;
+          const width = req.width ?? (lowRes?.width ? lowRes.width * info.upscaleFactor : info.defaultSize);
+          const height = req.height ?? (lowRes?.height ? lowRes.height * info.upscaleFactor : info.defaultSize);
+          const initScale = upscaler ? info.upscaleFactor : 1;
           const sampler = req.sampler === 'pack' ? undefined : samplerByNameOrError(req.sampler);
           const init = req.init ? { image: await loadImage(Buffer.from(req.init.image), width / initScale, height / initScale), strength: req.init.strength } : undefined;
           const mask = req.mask ? await loadMask(Buffer.from(req.mask), width, height) : undefined;

@@ -73,8 +73,21 @@ describe('driftline generate', () => {
     expect([meta.width, meta.height]).toEqual([48, 32]);
   });
 
+  it('chains the embedded packs: emoji-32 makes 32 px, emoji-sr-64 takes it to 64 px (no prompt needed)', async () => {
+    const small = path.join(work, 'e32.png'), big = path.join(work, 'e64.png');
+    const packs = path.join(root, 'models', 'packs');
+    const t2i = await run(['generate', '--model', path.join(packs, 'emoji-32'), '--prompt', 'grinning face', '--steps', '4', '--cfg', '3', '--seed', '3', '--out', small]);
+    expect(t2i.code).toBe(0);
+    expect((await sharp(await readFile(small)).metadata()).width).toBe(32);
+    const sr = await run(['generate', '--model', path.join(packs, 'emoji-sr-64'), '--init', small, '--steps', '4', '--out', big]);
+    expect(sr.code).toBe(0);
+    const meta = await sharp(await readFile(big)).metadata();
+    expect([meta.width, meta.height]).toEqual([64, 64]);
+  });
+
   it('explains bad usage and bad models instead of crashing', async () => {
     const noOut = await run(['generate', '--model', 'x', '--prompt', 'p']);
+    expect((await run(['generate', '--prompt', 'p', '--out', path.join(work, 'z.png')])).stderr).toMatch(/--model is required/);
     expect(noOut.code).toBe(2);
     expect(noOut.stderr).toMatch(/--out is required/);
     const missing = await run(['generate', '--model', 'nope', '--prompt', 'p', '--out', path.join(work, 'x.png')]);

@@ -38,8 +38,9 @@ describe('inspectPack: family detection and geometry', () => {
     inpaint: { inCh: 9, lat: 4, scale: 8, k: 0.18215, ctx: 768, enc: true, dec: true },
     upscaler: { inCh: 7, lat: 4, scale: 4, k: 0.08333, ctx: 1024, enc: false, dec: true },
     pixel: { inCh: 3, lat: 3, scale: 1, k: 1, ctx: 768, enc: false, dec: false },
+    'pixel-sr': { inCh: 6, lat: 3, scale: 1, k: 1, ctx: 128, enc: false, dec: false },
   };
-  for (const family of PACK_FAMILIES) {
+  for (const family of [...PACK_FAMILIES, 'pixel-sr'] as const) {
     it(family, async () => {
       const dir = await buildTinyPack(fresh(), family);
       const info = await inspectPack(dir);
@@ -53,9 +54,11 @@ describe('inspectPack: family detection and geometry', () => {
         vaeScale: w.scale,
         scalingFactor: w.k,
         contextDim: w.ctx,
-        textLength: 77,
+        textLength: family === 'pixel-sr' ? 1 : 77,
         hasVaeEncoder: w.enc,
         hasVaeDecoder: w.dec,
+        hasTextEncoder: family !== 'pixel-sr',
+        upscaleFactor: family === 'upscaler' ? 4 : family === 'pixel-sr' ? 2 : 1,
       });
       expect(info.defaultSize % w.scale).toBe(0);
       expect((info.schedulerConfig as { _class_name: string })._class_name).toMatch(/Scheduler$/);

@@ -14,6 +14,10 @@
  *   <component>/config.json              where the exporter writes them (Optimum does; the diffusers script does not)
  *
  * — and the pack's family, detected from the UNet's declared inputs first, then the configs.
+ * A pack may ship without text_encoder/ and tokenizer/ only when model_index.json says so
+ * (`"text_encoder": [null, null]`) and its UNet ignores the context: the pixel super-resolution
+ * layout (6-channel UNet, no VAE; emoji-sr-64), whose `upscale_factor` comes from unet/config.json
+ * or model_index.json (default 2).
  * Models are read from their protobuf headers only (onnx-header.ts): inspecting a pack is fast and
  * loads nothing into ONNX Runtime.
  */
@@ -192,11 +196,15 @@ export async function inspectLayout(dirIn: string): Promise<PackLayout> {
   headers.unet = await readHeader(dir, unetRel);
 
   const textRel = 'text_encoder/model.onnx';
-  if (!(await exists(join(dir, textRel)))) {
-    throw new PackError('missing-file', `${textRel} is missing: the pack has no text encoder`, `copy text_encoder/ from the export, or ${EXPORT_HINT}`, textRel);
+  const missingTextEncoder = () =>
+    new PackError('missing-file', `${textRel} is missing: the pack has no text encoder`, `copy text_encoder/ from the export, or ${EXPORT_HINT}`, textRel);
+  // Declared absent (pixel SR): allowed once the family is known, below.
+  const textless = !(await exists(join(dir, textRel))) && Array.isArray(index.text_encoder) && (index.text_encoder as unknown[])[0] === null;
+  if (!textless) {
+    if (!(await exists(join(dir, textRel)))) throw missingTextEncoder();
+    models.text_encoder = join(dir, textRel);
+    headers.text_encoder = await readHeader(dir, textRel);
   }
-  models.text_encoder = join(dir, textRel);
-  headers.text_encoder = await readHeader(dir, textRel);
 
   for (const [comp, folders] of [
     ['vae_encoder', ['vae_encoder']],
@@ -218,7 +226,7 @@ export async function inspectLayout(dirIn: string): Promise<PackLayout> {
   // Declared inputs and outputs.
   const unet = headers.unet;
   requireIO(unetRel, unet, ['sample', 'timestep', 'encoder_hidden_states'], [['out_sample']], 'a diffusion UNet');
-  requireIO(textRel, headers.text_encoder, ['input_ids'], [['last_hidden_state']], 'a CLIP text encoder');
+  if (headers.text_encoder) requireIO(textRel, headers.text_encoder, ['input_ids'], [['last_hidden_state']], 'a CLIP text encoder');
   const vaeEncRel = 'vae_encoder/model.onnx';
   let vaeEncoderOutput: PackLayout['vaeEncoderOutput'];
   if (headers.vae_encoder) {
@@ -237,12 +245,12 @@ export async function inspectLayout(dirIn: string): Promise<PackLayout> {
     {};
   const textConfig = (await readJson(dir, 'text_encoder/config.json', false)) ?? {};
 
-  // Tokenizer.
+  // Tokenizer (none without a text encoder).
   const tokenizerDir = join(dir, 'tokenizer');
   const hasFast = await exists(join(tokenizerDir, 'tokenizer.json'));
   const hasVocab = await exists(join(tokenizerDir, 'vocab.json'));
   const hasMerges = await exists(join(tokenizerDir, 'merges.txt'));
-  if (!hasFast && !(hasVocab && hasMerges)) {
+  if (!textless && !hasFast && !(hasVocab && hasMerges)) {
     const missing = !(await exists(tokenizerDir)) ? 'tokenizer/ is missing' : hasVocab ? 'tokenizer/merges.txt is missing' : 'tokenizer/ has neither tokenizer.json nor vocab.json + merges.txt';
     throw new PackError(
       'missing-tokenizer',
@@ -254,7 +262,7 @@ export async function inspectLayout(dirIn: string): Promise<PackLayout> {
   const tokenizerConfig = (await readJson(dir, 'tokenizer/tokenizer_config.json', false)) ?? {};
   await readJson(dir, 'tokenizer/special_tokens_map.json', false);
   if (hasFast) await readJson(dir, 'tokenizer/tokenizer.json', false);
-  else await readJson(dir, 'tokenizer/vocab.json', false);
+  else if (hasVocab) await readJson(dir, 'tokenizer/vocab.json', false);
 
   // Scheduler.
   const schedulerConfig = await readJson(dir, 'scheduler/scheduler_config.json', true, () =>
@@ -288,7 +296,7 @@ export async function inspectLayout(dirIn: string): Promise<PackLayout> {
   const contextDim =
     dimOf(unetInput('encoder_hidden_states'), 2) ??
     num(unetConfig.cross_attention_dim) ??
-    dimOf(headers.text_encoder.outputs.find((o) => o.name === 'last_hidden_state'), 2) ??
+    dimOf(headers.text_encoder?.outputs.find((o) => o.name === 'last_hidden_state'), 2) ??
     num(textConfig.hidden_size);
   if (contextDim === undefined) {
     throw new PackError(
@@ -304,7 +312,8 @@ export async function inspectLayout(dirIn: string): Promise<PackLayout> {
   const schedClass = typeof sched._class_name === 'string' ? sched._class_name : '';
 
   let family: PackFamily;
-  if (inChannels === 7 || hasClassLabels) family = 'upscaler';
+  if (inChannels === 6 && !models.vae_decoder) family = 'pixel-sr';
+  else if (inChannels === 7 || hasClassLabels) family = 'upscaler';
   else if (inChannels === 9) family = 'inpaint';
   else if (inChannels === 3 && !models.vae_decoder) family = 'pixel';
   else if (inChannels === 4) {
@@ -316,12 +325,14 @@ export async function inspectLayout(dirIn: string): Promise<PackLayout> {
   } else {
     throw new PackError(
       'unsupported-family',
-      `${unetRel} takes ${inChannels}-channel samples${inChannels === 3 ? ' but the pack has a VAE' : ''}: Driftline runs UNets with 4 (text-to-image), 9 (inpainting), 7 (x4 upscaler) or 3 (pixel space, no VAE) input channels`,
+      `${unetRel} takes ${inChannels}-channel samples${inChannels === 3 || inChannels === 6 ? ' but the pack has a VAE' : ''}: Driftline runs UNets with 4 (text-to-image), 9 (inpainting), 7 (x4 upscaler) or 3 (pixel space, no VAE; 6 for pixel super-resolution) input channels`,
       'use an SD 1.x, SD 2.x, SD-Turbo, LCM, inpainting or x4-upscaler ONNX export',
       unetRel,
     );
   }
-  if (family !== 'pixel' && !models.vae_decoder) {
+  const pixelSpace = family === 'pixel' || family === 'pixel-sr';
+  if (textless && family !== 'pixel-sr') throw missingTextEncoder();
+  if (!pixelSpace && !models.vae_decoder) {
     throw new PackError(
       'missing-file',
       'vae_decoder/model.onnx is missing: latents cannot be turned into an image',
@@ -332,26 +343,39 @@ export async function inspectLayout(dirIn: string): Promise<PackLayout> {
 
   // ── geometry ────────────────────────────────────────────────────────────────────────────
   const outDecl = unet.outputs.find((o) => o.name === 'out_sample');
-  const latentChannels = family === 'pixel' ? 3 : (dimOf(outDecl, 1) ?? num(unetConfig.out_channels) ?? num(vaeConfig.latent_channels) ?? 4);
+  const latentChannels = pixelSpace ? 3 : (dimOf(outDecl, 1) ?? num(unetConfig.out_channels) ?? num(vaeConfig.latent_channels) ?? 4);
   let vaeScale = 1;
-  if (family !== 'pixel') {
+  if (!pixelSpace) {
     const blocks = Array.isArray(vaeConfig.block_out_channels) ? vaeConfig.block_out_channels.length : undefined;
     vaeScale = blocks ? 2 ** (blocks - 1) : family === 'upscaler' ? 4 : 8;
     if (!blocks) notes.push(`VAE config not found; assumed a downsampling factor of ${vaeScale}`);
   }
   let scalingFactor = 1;
-  if (family !== 'pixel') {
+  if (!pixelSpace) {
     scalingFactor = num(vaeConfig.scaling_factor) ?? (family === 'upscaler' ? 0.08333 : 0.18215);
     if (num(vaeConfig.scaling_factor) === undefined) notes.push(`VAE scaling_factor not found; assumed ${scalingFactor}`);
   }
   const sampleSize = num(unetConfig.sample_size) ?? dimOf(sampleDecl, 2);
   const defaultSize = sampleSize !== undefined ? sampleSize * vaeScale : family === 'sd2' && prediction === 'v_prediction' ? 768 : 512;
   const maxLen = num(tokenizerConfig.model_max_length);
-  const textLength =
+  const textLength = !headers.text_encoder ? 1 :
     dimOf(headers.text_encoder.inputs.find((d) => d.name === 'input_ids'), 1) ??
     (maxLen !== undefined && maxLen < 100_000 ? maxLen : undefined) ??
     num(textConfig.max_position_embeddings) ??
     77;
+
+  let upscaleFactor = family === 'upscaler' ? vaeScale : 1;
+  const driftline = index.driftline && typeof index.driftline === 'object' ? (index.driftline as Record<string, unknown>) : {};
+  const packNoise = num(driftline.default_noise_level);
+  const defaultNoiseLevel = packNoise !== undefined && Number.isInteger(packNoise) && packNoise >= 0 && packNoise <= 999 ? packNoise : 20;
+  if (family === 'pixel-sr') {
+    const f = num(unetConfig.upscale_factor) ?? num(index.upscale_factor) ?? num(driftline.upscale_factor);
+    if (f !== undefined && !(Number.isInteger(f) && f >= 1)) {
+      throw new PackError('unsupported-family', `upscale_factor ${f} is not a positive integer`, 'fix upscale_factor in unet/config.json (2 for a 2× upscaler)', 'unet/config.json');
+    }
+    upscaleFactor = f ?? 2;
+    if (f === undefined) notes.push('upscale_factor not found; assumed 2');
+  }
 
   let timestepCondDim: number | undefined;
   if (timestepCond) timestepCondDim = dimOf(timestepCond, 1) ?? num(unetConfig.time_cond_proj_dim) ?? 256;
@@ -365,6 +389,9 @@ export async function inspectLayout(dirIn: string): Promise<PackLayout> {
     vaeScale,
     scalingFactor,
     defaultSize,
+    upscaleFactor,
+    defaultNoiseLevel,
+    hasTextEncoder: !textless,
     contextDim,
     textLength,
     hasVaeEncoder: models.vae_encoder !== undefined,

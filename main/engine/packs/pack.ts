@@ -3,10 +3,12 @@
  * provider that works, reported), the prompt tokenizer, and the float32 interface the pipelines
  * use (`LoadedPack`). Semantics follow diffusers' ONNX pipelines:
  *
- * - encodePrompt: ids padded/truncated to the encoder's sequence length → `last_hidden_state`.
+ * - encodePrompt: ids padded/truncated to the encoder's sequence length → `last_hidden_state`;
+ *   packs without a text encoder (pixel SR) get zeros [B, 1, D], which their UNet ignores.
  * - unet: `timestep` shaped as the model declares it ([] or [B]) in its own dtype; LCM's
  *   `timestep_cond` = the guidance-scale embedding of w − 1 (diffusers' LatentConsistencyModelPipeline);
- *   the x4 upscaler's `class_labels` = the noise level, int64, one per batch element.
+ *   the upscalers' `class_labels` = the noise level, one per batch element (int64 for the x4
+ *   upscaler, float32 for pixel SR: converted to the declared dtype by the session).
  * - vaeEncode: `latent_parameters` → its mean (first half of the channels); `latent_sample` as is;
  *   × scaling_factor. vaeDecode: ÷ scaling_factor → `sample`.
  */
@@ -56,7 +58,7 @@ class Pack implements LoadedPack {
     readonly info: PackInfo,
     readonly providers: readonly ProviderReport[],
     private readonly layout: PackLayout,
-    private readonly tokenizer: PromptTokenizer,
+    private readonly tokenizer: PromptTokenizer | undefined,
     private readonly sessions: Partial<Record<ComponentName, ModelSession>>,
   ) {
     if (info.hasVaeEncoder) this.vaeEncode = (image) => this.encodeImage(image);
@@ -75,6 +77,10 @@ class Pack implements LoadedPack {
 
   async encodePrompt(prompts: readonly string[]): Promise<Tensor> {
     if (prompts.length === 0) throw new RangeError('encodePrompt needs at least one prompt');
+    if (!this.tokenizer) {
+      if (this.released) throw new Error(`pack ${this.info.name} was released`);
+      return { data: new Float32Array(prompts.length * this.info.contextDim), shape: [prompts.length, 1, this.info.contextDim] };
+    }
     const s = this.session('text_encoder');
     const L = this.info.textLength;
     const { ids } = this.tokenizer.encodeBatch(prompts, L);
@@ -157,9 +163,9 @@ function timestepFeed(s: ModelSession, t: number, B: number): Feed {
  */
 export async function openPack(dir: string, opts: OpenPackOptions = {}): Promise<LoadedPack> {
   const layout = await inspectLayout(dir);
-  let tokenizer: PromptTokenizer;
+  let tokenizer: PromptTokenizer | undefined;
   try {
-    tokenizer = await loadTokenizer(layout.tokenizerDir);
+    if (layout.info.hasTextEncoder) tokenizer = await loadTokenizer(layout.tokenizerDir);
   } catch (err) {
     if (err instanceof TokenizerFileError) {
       throw new PackError(

@@ -13,7 +13,8 @@ export type PackFamily =
   | 'lcm' // latent consistency model: UNet takes `timestep_cond` (guidance embedding)
   | 'inpaint' // 9-channel UNet: latent + mask + masked-image latent
   | 'upscaler' // x4 upscaler layout: 7-channel UNet (latent + low-res image) + `class_labels` noise level
-  | 'pixel'; // pixel-space model without a VAE (the embedded default packs)
+  | 'pixel' // pixel-space model without a VAE (the embedded default packs)
+  | 'pixel-sr'; // pixel-space super-resolution (emoji-sr-64): 6-channel UNet (image + upsampled low-res image) + `class_labels`, no VAE
 
 export type ComponentName = 'text_encoder' | 'unet' | 'vae_encoder' | 'vae_decoder';
 
@@ -32,7 +33,7 @@ export interface PackInfo {
   /** Display name (model_index.json `_name_or_path`, else the folder name). */
   name: string;
   family: PackFamily;
-  /** UNet input channels (4 latent, 9 inpaint, 7 upscaler, 3 pixel). */
+  /** UNet input channels (4 latent, 9 inpaint, 7 upscaler, 3 pixel, 6 pixel-sr). */
   unetInChannels: number;
   /** Channels of the space the sampler integrates (latent 4, pixel 3). */
   latentChannels: number;
@@ -42,6 +43,21 @@ export interface PackInfo {
   scalingFactor: number;
   /** Default image size in pixels (unet sample_size × vaeScale). */
   defaultSize: number;
+  /**
+   * Output pixels per input pixel of an upscaling pack: the VAE factor for the x4 upscaler layout,
+   * `upscale_factor` (unet/config.json, else model_index.json, default 2) for pixel SR; 1 otherwise.
+   */
+  upscaleFactor: number;
+  /**
+   * Upscalers: the noise level added to the low-resolution image when a request names none — 20
+   * (the x4 upscaler pipeline's default), or the pack's model_index.json `driftline.default_noise_level`.
+   */
+  defaultNoiseLevel: number;
+  /**
+   * False for packs that ship no text encoder (model_index.json lists it as [null, null]; pixel SR):
+   * encodePrompt then returns zeros [B, 1, contextDim], which such UNets ignore, and guidance is off.
+   */
+  hasTextEncoder: boolean;
   /** Width of the text encoder's output and its sequence length. */
   contextDim: number;
   textLength: number;
@@ -54,14 +70,14 @@ export interface PackInfo {
 export interface UNetExtras {
   /** LCM guidance embedding w (the pipeline turns it into `timestep_cond`). */
   guidanceScale?: number;
-  /** x4 upscaler noise level (`class_labels`), one per batch element. */
+  /** Upscaler noise level (`class_labels`: x4 upscaler, pixel SR), one per batch element. */
   noiseLevel?: number;
 }
 
 export interface LoadedPack {
   readonly info: PackInfo;
   readonly providers: readonly ProviderReport[];
-  /** Token ids → text encoder → [B, L, D] `last_hidden_state`. Empty strings give the unconditional context. */
+  /** Token ids → text encoder → [B, L, D] `last_hidden_state`. Empty strings give the unconditional context. Zeros [B, 1, D] without a text encoder. */
   encodePrompt(prompts: readonly string[]): Promise<Tensor>;
   /** One UNet call: sample [B, C_in, h, w], time t (per the model's own dtype), context [B, L, D] → [B, C_out, h, w]. */
   unet(sample: Tensor, t: number, context: Tensor, extras?: UNetExtras): Promise<Float32Array>;

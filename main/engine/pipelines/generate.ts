@@ -11,6 +11,11 @@
  *             `noiseLevel` with the low-res schedule (linear β 1e-4…0.02), is concatenated to the
  *             latent on every call and the level passed as `class_labels`; the result decodes at
  *             vaeScale× the input size;
+ *   pixel SR  the same in pixel space (no VAE; emoji-sr-64): the noised low-res image is upsampled
+ *             to the output size (`upsampleBilinear`: bilinear, half-pixel centres, edges clamped —
+ *             what the model was trained with, torch's `align_corners=False`) and concatenated to
+ *             the sampled image as 3 extra channels; the output is upscaleFactor× the input, and
+ *             without a text encoder there is no guidance;
  *   inpaint   9-channel UNets get [x, mask, masked-image latent] on every call; other UNets keep
  *             the unmasked region on its noised original after every step (latent blending,
  *             Avrahami et al. 2023, "Blended Latent Diffusion", Alg. 1) with a feathered mask,
@@ -58,7 +63,7 @@ export interface GenerateRequest {
   mask?: Float32Array;
   /** Emit a preview every N steps (0: never). */
   previewEvery?: number;
-  /** x4 upscaler: noise added to the low-resolution image (0–1000; default 20, as the reference pipeline). */
+  /** Upscalers (x4, pixel SR): noise added to the low-resolution image (0–999; default: the pack's, else 20 as the reference pipeline). */
   noiseLevel?: number;
 }
 
@@ -81,14 +86,19 @@ export interface GenerateOptions {
   onProgress?: (p: GenerateProgress) => void;
 }
 
+/** Families that take a low-resolution image and return upscaleFactor× its size. */
+export function isUpscaler(info: { family: string }): boolean {
+  return info.family === 'upscaler' || info.family === 'pixel-sr';
+}
+
 function checkRequest(pack: LoadedPack, r: GenerateRequest): void {
-  const s = pack.info.vaeScale;
+  const upscaler = isUpscaler(pack.info);
+  const s = upscaler ? pack.info.upscaleFactor : pack.info.vaeScale;
   if (!Number.isInteger(r.width) || !Number.isInteger(r.height) || r.width % s || r.height % s || r.width < s || r.height < s) {
     throw new RangeError(`size ${r.width}x${r.height} must be a positive multiple of ${s} for this model`);
   }
   if (!Number.isInteger(r.steps) || r.steps < 1) throw new RangeError(`steps must be a positive integer, got ${r.steps}`);
   if (r.init && !(r.init.strength >= 0 && r.init.strength <= 1)) throw new RangeError(`strength must be in [0, 1], got ${r.init.strength}`);
-  const upscaler = pack.info.family === 'upscaler';
   const [ih, iw] = upscaler ? [r.height / s, r.width / s] : [r.height, r.width];
   if (r.init && (r.init.image.shape[2] !== ih || r.init.image.shape[3] !== iw)) {
     throw new RangeError(`${upscaler ? 'low-resolution image' : 'init image'} is ${r.init.image.shape[3]}x${r.init.image.shape[2]}, expected ${iw}x${ih}`);
@@ -117,7 +127,7 @@ export async function generate(pack: LoadedPack, req: GenerateRequest, plan: Pla
   const shape = [B, C, h, w];
   const size = numel(shape);
   const isLcm = info.family === 'lcm';
-  const guided = !isLcm && usesGuidance(req.cfgScale);
+  const guided = !isLcm && info.hasTextEncoder && usesGuidance(req.cfgScale);
 
   // Conditioning: [uncond × B; cond × B] in one text-encoder call when guidance is on.
   const prompts = guided ? [...Array(B).fill(req.negativePrompt ?? ''), ...Array(B).fill(req.prompt)] : Array(B).fill(req.prompt);
@@ -126,7 +136,7 @@ export async function generate(pack: LoadedPack, req: GenerateRequest, plan: Pla
   // The source image in sampler space (latent, or pixels for pixel-space packs).
   const toLatent = async (img: Tensor): Promise<Float32Array> =>
     C === 3 && !pack.vaeEncode ? img.data : (await pack.vaeEncode!(img)).data;
-  const upscaler = info.family === 'upscaler';
+  const upscaler = isUpscaler(info);
   const source = req.init && !upscaler ? repeatBatch(await toLatent(req.init.image), B) : undefined;
   if (source && source.length !== size) throw new RangeError(`encoded image has ${source.length} values, expected ${size}`);
 
@@ -134,9 +144,11 @@ export async function generate(pack: LoadedPack, req: GenerateRequest, plan: Pla
   let latentMask: Float32Array | undefined;
   let unetExtraChannels: Float32Array | undefined; // per batch row, concatenated after the latent's channels
   let extraChannelCount = 0;
-  const noiseLevel = req.noiseLevel ?? 20;
+  const noiseLevel = req.noiseLevel ?? info.defaultNoiseLevel;
   if (upscaler && req.init) {
-    unetExtraChannels = repeatBatch(noisedLowRes(req.init.image.data, noiseLevel, req.seed), B);
+    const noised = noisedLowRes(req.init.image.data, noiseLevel, req.seed);
+    const cond = info.family === 'pixel-sr' ? upsampleBilinear({ data: noised, shape: req.init.image.shape }, info.upscaleFactor).data : noised;
+    unetExtraChannels = repeatBatch(cond, B);
     extraChannelCount = 3;
   }
   if (req.mask && req.init) {
@@ -222,7 +234,7 @@ export async function generate(pack: LoadedPack, req: GenerateRequest, plan: Pla
 }
 
 /**
- * The x4 upscaler's conditioning image: the low-resolution input noised to `level` with the
+ * The upscalers' conditioning image: the low-resolution input noised to `level` with the
  * low-res DDPM schedule (linear β from 1e−4 to 0.02 over 1000 steps): √ᾱ·x + √(1 − ᾱ)·z, with z
  * drawn from the seed's stream 2³¹ (kept apart from the sampler's streams).
  */
@@ -232,6 +244,46 @@ function noisedLowRes(image: Float32Array, level: number, seed: number): Float32
   for (let i = 0; i <= level; i++) abar *= 1 - (1e-4 + ((0.02 - 1e-4) * i) / 999);
   const z = fillGaussian(new Float32Array(image.length), seed, 2 ** 31);
   return image.map((v, j) => Math.sqrt(abar) * v + Math.sqrt(1 - abar) * z[j]);
+}
+
+/**
+ * Bilinear upsampling by an integer factor f with half-pixel centres, edges clamped — torch's
+ * `F.interpolate(mode="bilinear", align_corners=False)`, which pixel SR packs are trained with:
+ * output pixel (y, x) samples the input at ((y + ½)/f − ½, (x + ½)/f − ½), from its four
+ * neighbours (indices clamped to the image). For f = 2 the weights are ¼ and ¾ along each axis.
+ * [B, C, h, w] → [B, C, f·h, f·w].
+ */
+export function upsampleBilinear(image: Tensor, factor: number): Tensor {
+  if (!Number.isInteger(factor) || factor < 1) throw new RangeError(`upsampling factor must be a positive integer, got ${factor}`);
+  const [B, C, h, w] = image.shape;
+  const H = h * factor, W = w * factor;
+  const axis = (n: number, N: number) => {
+    const i0 = new Int32Array(N), i1 = new Int32Array(N), l = new Float32Array(N);
+    for (let o = 0; o < N; o++) {
+      const src = Math.max(0, (o + 0.5) / factor - 0.5);
+      const f = Math.floor(src);
+      i0[o] = Math.min(f, n - 1);
+      i1[o] = Math.min(f + 1, n - 1);
+      l[o] = src - f;
+    }
+    return { i0, i1, l };
+  };
+  const ys = axis(h, H), xs = axis(w, W);
+  const out = new Float32Array(B * C * H * W);
+  for (let p = 0; p < B * C; p++) {
+    const src = image.data.subarray(p * h * w, (p + 1) * h * w);
+    const dst = out.subarray(p * H * W, (p + 1) * H * W);
+    for (let y = 0; y < H; y++) {
+      const r0 = ys.i0[y] * w, r1 = ys.i1[y] * w, ly = ys.l[y];
+      for (let x = 0; x < W; x++) {
+        const a = xs.i0[x], b = xs.i1[x], lx = xs.l[x];
+        const top = (1 - lx) * src[r0 + a] + lx * src[r0 + b];
+        const bottom = (1 - lx) * src[r1 + a] + lx * src[r1 + b];
+        dst[y * W + x] = (1 - ly) * top + ly * bottom;
+      }
+    }
+  }
+  return { data: out, shape: [B, C, H, W] };
 }
 
 /** Paste generated pixels into the source through a feathered mask: unmasked pixels keep their values. */
