@@ -1,8 +1,9 @@
 /**
- * What the desktop front door adds to the Studio API: native file dialogs, which only the main
- * process can open, and the app menu's actions. Browser-safe (zod only), so the renderer's client
- * can take its types; browser mode implements the same two methods with a download and a file
- * input. Proposed for main/api/contract.ts.
+ * What the desktop front door adds to the Studio API: native file dialogs and native file drags,
+ * which only the main process can start, and the app menu's actions. Browser-safe (zod only), so
+ * the renderer's client can take its types; browser mode implements the dialogs with a download
+ * and a file input, and drags out with Chromium's own `DownloadURL` (its startDrag refuses).
+ * Proposed for main/api/contract.ts.
  */
 import { z } from 'zod';
 
@@ -14,6 +15,18 @@ export const SaveFileRequest = z.object({
   bytes: z.instanceof(Uint8Array).refine((b) => b.length > 0 && b.length <= MAX_FILE_BYTES, 'must be 1 byte to 256 MiB'),
 }).strict();
 export type SaveFileRequest = z.input<typeof SaveFileRequest>;
+
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+export const StartDragRequest = z.object({
+  /** The file name the drop target sees, e.g. "driftline-1234.png"; the main process sanitises it. */
+  name: z.string().min(1).max(255),
+  /** The PNG itself; scaled to 64 px, it is also the drag icon. */
+  bytes: z.instanceof(Uint8Array)
+    .refine((b) => b.length > 0 && b.length <= MAX_FILE_BYTES, 'must be 1 byte to 256 MiB')
+    .refine((b) => PNG_SIGNATURE.every((v, i) => b[i] === v), 'must be a PNG'),
+}).strict();
+export type StartDragRequest = z.input<typeof StartDragRequest>;
 
 export interface SaveFileResult {
   /** False when the user cancelled the dialog. */
@@ -31,6 +44,11 @@ export const DESKTOP_METHODS = {
   saveFile: { params: SaveFileRequest, result: null as unknown as SaveFileResult },
   /** Pick an image with the system dialog; null when cancelled. */
   openImage: { params: z.object({}).strict(), result: null as unknown as OpenedImage | null },
+  /**
+   * Drag a PNG out of the window as a real file (Electron: written to a temporary folder, then
+   * `webContents.startDrag`). Call it from `dragstart`, after `preventDefault()`.
+   */
+  startDrag: { params: StartDragRequest, result: null as unknown as null },
 } as const;
 
 export type DesktopMethodName = keyof typeof DESKTOP_METHODS;
@@ -39,8 +57,8 @@ export type DesktopResult<M extends DesktopMethodName> = (typeof DESKTOP_METHODS
 
 export type DesktopApi = { [M in DesktopMethodName]: (params: DesktopParams<M>) => Promise<DesktopResult<M>> };
 
-/** App-menu commands the renderer carries out (the rest are Electron roles). */
-export const MENU_ACTIONS = ['openImage', 'exportPng', 'undo', 'redo'] as const;
+/** App-menu commands the renderer carries out (the rest are Electron roles). The zoom ones are the canvas's, not the page's. */
+export const MENU_ACTIONS = ['openImage', 'exportPng', 'undo', 'redo', 'zoomIn', 'zoomOut', 'zoomToFit'] as const;
 export type MenuAction = (typeof MENU_ACTIONS)[number];
 
 export const MAX_OPEN_IMAGE_BYTES = MAX_FILE_BYTES;

@@ -1,13 +1,15 @@
 /**
- * The desktop extras behind IPC: the system's save and open dialogs. Files are written atomically
- * (a temporary file beside the target, then a rename), so a crash never leaves half an image under
- * the chosen name. Electron's dialog module and the window are passed in.
+ * The desktop extras behind IPC: the system's save and open dialogs, and native file drags. Files
+ * are written atomically (a temporary file beside the target, then a rename), so a crash never
+ * leaves half an image under the chosen name. Electron's dialog and nativeImage modules and the
+ * window are passed in; the drag goes to the asking WebContents (`event.sender.startDrag`).
  */
-import { open, rename, stat, unlink, readFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, open, rename, stat, unlink, readFile } from 'node:fs/promises';
+import { rmSync, rmdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { ApiError } from '../api/contract.js';
-import { MAX_OPEN_IMAGE_BYTES, type SaveFileRequest } from './desktop-api.js';
+import { MAX_OPEN_IMAGE_BYTES, type SaveFileRequest, type StartDragRequest } from './desktop-api.js';
 import type { DesktopHandlers, InvokeEventLike } from './ipc.js';
 
 /** The part of Electron's `dialog` this needs (window-modal forms). */
@@ -16,13 +18,47 @@ export interface DialogLike<W> {
   showOpenDialog(window: W, options: { title?: string; properties?: 'openFile'[]; filters?: { name: string; extensions: string[] }[] }): Promise<{ canceled: boolean; filePaths: string[] }>;
 }
 
+/** The part of Electron's NativeImage this needs. */
+export interface NativeImageLike {
+  isEmpty(): boolean;
+  getSize(): { width: number; height: number };
+  resize(options: { width?: number; height?: number; quality?: 'good' | 'better' | 'best' }): NativeImageLike;
+}
+
+/** The part of Electron's `nativeImage` module this needs. */
+export interface NativeImageModuleLike {
+  createFromBuffer(buffer: Buffer): NativeImageLike;
+}
+
+/** What `event.sender` (a WebContents) must offer for a file drag. */
+export interface DragSenderLike {
+  startDrag(item: { file: string; icon: NativeImageLike }): void;
+}
+
+export interface DragOptions {
+  nativeImage: NativeImageModuleLike;
+  /** The folder this app's drags live under, `app.getPath('temp')/driftline-drag`; each session gets its own folder in it. */
+  root: string;
+}
+
 export interface DesktopOptions<W> {
   dialog: DialogLike<W>;
   /** The window a request came from (dialogs are modal to it). */
   windowFor: (event: InvokeEventLike) => W;
   /** Where the save dialog starts (e.g. app.getPath('pictures')). */
   defaultDir: string;
+  /** File drags out of the window; without it startDrag fails with UNSUPPORTED. */
+  drag?: DragOptions;
 }
+
+/** The handlers, plus the clean-up the app runs on quit. */
+export interface Desktop extends DesktopHandlers {
+  /** Remove this session's drag folder (synchronous: it runs from `will-quit`). Never throws. */
+  cleanup(): void;
+}
+
+/** The drag icon's longest side, in px. */
+export const DRAG_ICON_SIZE = 64;
 
 const FILTERS: Record<string, { name: string; extensions: string[] }> = {
   '.png': { name: 'PNG image', extensions: ['png'] },
@@ -55,8 +91,98 @@ export function withExtension(chosen: string, suggestedName: string): string {
   return ext && !path.extname(chosen) ? chosen + ext : chosen;
 }
 
-export function createDesktopHandlers<W>(opts: DesktopOptions<W>): DesktopHandlers {
+/**
+ * A file name safe to create in a folder on any platform: no separators, no control or reserved
+ * characters, no leading dots, not a reserved Windows device name, at most 120 characters, and
+ * ending in `.png`.
+ */
+export function sanitizeDragName(name: string): string {
+  let base = name
+    .replace(/[\\/:*?"<>|\u0000-\u001f\u007f]+/g, '_')
+    .replace(/^[\s.]+|[\s.]+$/g, '');
+  if (/\.png$/i.test(base)) base = base.slice(0, -4).replace(/[\s.]+$/, '');
+  if (!base || /^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$/i.test(base)) base = base ? `_${base}` : 'image';
+  return `${base.slice(0, 116)}.png`;
+}
+
+/** The icon under the cursor: the image itself, its longest side scaled to 64 px. */
+export function dragIcon(nativeImage: NativeImageModuleLike, png: Uint8Array): NativeImageLike {
+  const image = nativeImage.createFromBuffer(Buffer.from(png.buffer, png.byteOffset, png.byteLength));
+  if (image.isEmpty()) throw new ApiError('BAD_REQUEST', 'invalid startDrag request — bytes: not a PNG that can be decoded');
+  const { width, height } = image.getSize();
+  const scale = DRAG_ICON_SIZE / Math.max(width, height, 1);
+  return image.resize({ width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)), quality: 'good' });
+}
+
+function isDragSender(sender: unknown): sender is DragSenderLike {
+  return !!sender && typeof (sender as DragSenderLike).startDrag === 'function';
+}
+
+/** The drag folder: one per session under `root`, made on first use, private to this user. */
+function dragFolder(root: string) {
+  let session: Promise<string> | undefined;
+  let made: string | undefined;
+  const create = async (): Promise<string> => {
+    await mkdir(root, { recursive: true, mode: 0o700 });
+    // /tmp is shared: the root must be a real folder of ours, not a link someone else planted.
+    const info = await lstat(root);
+    if (!info.isDirectory() || (typeof process.getuid === 'function' && info.uid !== process.getuid())) {
+      throw new Error(`${root} is not a folder owned by this user`);
+    }
+    made = await mkdtemp(path.join(root, 'session-'));
+    return made;
+  };
   return {
+    get: (): Promise<string> => {
+      session ??= create().catch((e: unknown) => {
+        session = undefined;
+        throw e;
+      });
+      return session;
+    },
+    cleanup: (): void => {
+      const dir = made;
+      session = undefined;
+      made = undefined;
+      if (!dir) return;
+      try {
+        rmSync(dir, { recursive: true, force: true });
+      } catch {
+        // Best effort: the system's temp cleaner gets the rest.
+      }
+      try {
+        rmdirSync(root); // only when no other session is using it
+      } catch {
+        // Not empty, or gone already.
+      }
+    },
+  };
+}
+
+export function createDesktopHandlers<W>(opts: DesktopOptions<W>): Desktop {
+  const folder = opts.drag && dragFolder(opts.drag.root);
+  return {
+    cleanup: () => folder?.cleanup(),
+
+    async startDrag(req: StartDragRequest, event) {
+      if (!opts.drag || !folder) throw new ApiError('UNSUPPORTED', 'dragging files out is not available here');
+      const sender = event.sender;
+      if (!isDragSender(sender)) throw new ApiError('UNSUPPORTED', 'this window cannot start a file drag');
+      const icon = dragIcon(opts.drag.nativeImage, req.bytes);
+      let file: string;
+      try {
+        const dir = await folder.get();
+        file = path.join(dir, sanitizeDragName(req.name));
+        // Belt and braces: whatever the name was, the file is a direct child of the session folder.
+        if (path.dirname(file) !== dir) throw new Error('the name leaves the drag folder');
+        await writeFileAtomic(file, req.bytes);
+      } catch (e) {
+        throw new ApiError('WRITE_FAILED', `could not prepare ${req.name} for dragging: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      sender.startDrag({ file, icon });
+      return null;
+    },
+
     async saveFile(req: SaveFileRequest, event) {
       const ext = path.extname(req.suggestedName).toLowerCase();
       const filter = FILTERS[ext];

@@ -4,7 +4,7 @@
  * (ipc.ts), and builds the menu. Everything with logic in it lives in the modules beside this one,
  * which take the electron module's pieces as arguments and are tested under plain Node.
  */
-import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session, shell, utilityProcess, type IpcMainInvokeEvent } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, nativeImage, protocol, session, shell, utilityProcess, type IpcMainInvokeEvent } from 'electron';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { rendererDir } from '../web/static.js';
@@ -59,17 +59,20 @@ if (!app.requestSingleInstanceLock()) {
 
     const engine = createUtilityEngine(utilityProcess, engineEntry);
     const windowFor = (event: { sender?: unknown }) => BrowserWindow.fromWebContents((event as IpcMainInvokeEvent).sender) ?? mainWindow;
+    const desktop = createDesktopHandlers({
+      dialog: {
+        showSaveDialog: (w, o) => (w ? dialog.showSaveDialog(w, o) : dialog.showSaveDialog(o)),
+        showOpenDialog: (w, o) => (w ? dialog.showOpenDialog(w, o) : dialog.showOpenDialog(o)),
+      },
+      windowFor,
+      defaultDir: app.getPath('pictures'),
+      // event.sender is the asking WebContents; its startDrag takes the file and the icon.
+      drag: { nativeImage, root: path.join(app.getPath('temp'), 'driftline-drag') },
+    });
     wireStudioIpc({
       ipcMain,
       engine,
-      desktop: createDesktopHandlers({
-        dialog: {
-          showSaveDialog: (w, o) => (w ? dialog.showSaveDialog(w, o) : dialog.showSaveDialog(o)),
-          showOpenDialog: (w, o) => (w ? dialog.showOpenDialog(w, o) : dialog.showOpenDialog(o)),
-        },
-        windowFor,
-        defaultDir: app.getPath('pictures'),
-      }),
+      desktop,
       broadcast: (channel, ...args) => {
         for (const win of BrowserWindow.getAllWindows()) if (!win.isDestroyed()) win.webContents.send(channel, ...args);
       },
@@ -90,7 +93,10 @@ if (!app.requestSingleInstanceLock()) {
     app.on('activate', () => {
       if (BrowserWindow.getAllWindows().length === 0) mainWindow = createWindow();
     });
-    app.on('will-quit', () => void engine.close());
+    app.on('will-quit', () => {
+      void engine.close();
+      desktop.cleanup();
+    });
   });
 
   app.on('window-all-closed', () => {

@@ -8,7 +8,7 @@
  */
 import { ApiError, isMethod, parseParams, type ApiErrorShape, type EventName, type MethodName, type Params, type Result, type StudioEvents } from '../api/contract.js';
 import { toErrorShape } from '../host/protocol.js';
-import { DESKTOP_METHODS, type DesktopMethodName, type DesktopResult, type SaveFileRequest } from './desktop-api.js';
+import { DESKTOP_METHODS, type DesktopMethodName, type DesktopResult, type SaveFileRequest, type StartDragRequest } from './desktop-api.js';
 import { BRIDGE_METHODS, ENGINE_EVENTS, EVENT_CHANNEL, methodChannel } from './channels.js';
 
 export type Envelope<T> = { ok: true; value: T } | { ok: false; error: ApiErrorShape };
@@ -35,6 +35,8 @@ export interface EngineLike {
 export interface DesktopHandlers {
   saveFile(params: SaveFileRequest, event: InvokeEventLike): Promise<DesktopResult<'saveFile'>>;
   openImage(params: Record<string, never>, event: InvokeEventLike): Promise<DesktopResult<'openImage'>>;
+  /** Starts a native drag from `event.sender`. */
+  startDrag(params: StartDragRequest, event: InvokeEventLike): Promise<DesktopResult<'startDrag'>>;
 }
 
 export interface WireOptions {

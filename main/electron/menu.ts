@@ -1,7 +1,11 @@
 /**
- * The application menu as a template builder: text editing, zoom, reload and DevTools are
- * Electron roles; the studio's own commands (open, export, undo/redo of the document) are sent to
- * the renderer as `driftline:menu` actions, because the document lives there.
+ * The application menu as a template builder: text editing, reload and DevTools are Electron
+ * roles; the studio's own commands (open, export, undo/redo of the document, zooming the canvas)
+ * are sent to the renderer as `driftline:menu` actions, because the document lives there.
+ *
+ * Zoom is the canvas's, not the page's: Electron's zoomIn/zoomOut/resetZoom roles would scale the
+ * whole interface and leave the canvas as it was. Without them nothing changes the page zoom, so
+ * there is no page-zoom reset either (resetZoom's own CmdOrCtrl+0 would also collide with Fit).
  */
 import type { MenuItemConstructorOptions } from 'electron';
 import type { MenuAction } from './desktop-api.js';
@@ -45,9 +49,9 @@ export function buildMenuTemplate({ platform, appName, send }: MenuOptions): Men
     {
       label: '&View',
       submenu: [
-        { role: 'zoomIn' },
-        { role: 'zoomOut' },
-        { role: 'resetZoom' },
+        action('Zoom In', 'zoomIn', 'CmdOrCtrl+='),
+        action('Zoom Out', 'zoomOut', 'CmdOrCtrl+-'),
+        action('Zoom to Fit', 'zoomToFit', 'CmdOrCtrl+0'),
         { type: 'separator' },
         { role: 'toggleDevTools' },
         { role: 'reload' },

@@ -2,14 +2,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { EventEmitter } from 'node:events';
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ApiError, METHODS } from '../../main/api/contract.js';
 import { BRIDGE_METHODS, EVENT_CHANNEL, methodChannel } from '../../main/electron/channels.js';
 import { DESKTOP_METHODS } from '../../main/electron/desktop-api.js';
 import { wireStudioIpc, type DesktopHandlers, type EngineLike, type InvokeEventLike } from '../../main/electron/ipc.js';
-import { createDesktopHandlers, withExtension } from '../../main/electron/desktop.js';
+import { createDesktopHandlers, sanitizeDragName, withExtension, type NativeImageLike } from '../../main/electron/desktop.js';
 import { createUtilityEngine, ENGINE_SERVICE_NAME, type UtilityProcessModule } from '../../main/electron/engine.js';
 import type { EngineChannel } from '../../main/host/client.js';
 
@@ -49,7 +49,7 @@ function fakeEngine() {
   return { engine, calls, events };
 }
 
-const noDesktop: DesktopHandlers = { saveFile: async () => ({ saved: false }), openImage: async () => null };
+const noDesktop: DesktopHandlers = { saveFile: async () => ({ saved: false }), openImage: async () => null, startDrag: async () => null };
 
 function wire(engine: EngineLike, desktop = noDesktop) {
   const ipc = fakeIpcMain();
@@ -156,6 +156,108 @@ describe('desktop extras', () => {
     await expect((await setup({ canceled: true })).ipc.invoke('driftline:openImage', {})).resolves.toEqual({ ok: true, value: null });
     const gone = await setup({ canceled: false, filePaths: ['gone.png'] });
     expect(await gone.ipc.invoke('driftline:openImage', {})).toMatchObject({ ok: false, error: { code: 'READ_FAILED' } });
+  });
+});
+
+describe('dragging a file out (startDrag)', () => {
+  const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]);
+
+  /** Electron's nativeImage: "decodes" a PNG of 256×128 (anything else is empty) and records resizes. */
+  function fakeNativeImage() {
+    type Made = { from: number[]; resized?: unknown };
+    const made: Made[] = [];
+    const image = (w: number, h: number, rec?: Made): NativeImageLike => ({
+      isEmpty: () => w === 0,
+      getSize: () => ({ width: w, height: h }),
+      resize: (o) => (rec && (rec.resized = o), image(o.width ?? w, o.height ?? h)),
+    });
+    return {
+      made,
+      module: {
+        createFromBuffer(buffer: Buffer) {
+          const rec: Made = { from: Array.from(buffer) };
+          made.push(rec);
+          return buffer[0] === 0x89 && !buffer.includes(0xee) ? image(256, 128, rec) : image(0, 0, rec);
+        },
+      },
+    };
+  }
+
+  async function setup() {
+    const tmp = await mkdtemp(path.join(tmpdir(), 'driftline-drag-test-'));
+    const root = path.join(tmp, 'driftline-drag');
+    const native = fakeNativeImage();
+    const desktop = createDesktopHandlers({ dialog: null as never, windowFor: () => 'win', defaultDir: tmp, drag: { nativeImage: native.module, root } });
+    const { ipc } = wire(fakeEngine().engine, desktop);
+    const drags: { file: string; icon: NativeImageLike }[] = [];
+    const event = { ...app, sender: { startDrag: (item: { file: string; icon: NativeImageLike }) => void drags.push(item) } };
+    return { tmp, root, native, desktop, ipc, drags, event };
+  }
+
+  it('writes the PNG into a per-session folder under the drag root and starts the drag from the asking window', async () => {
+    const { tmp, root, native, desktop, ipc, drags, event } = await setup();
+    expect(await ipc.invoke('driftline:startDrag', { name: 'driftline-sd-5.png', bytes: PNG }, event)).toEqual({ ok: true, value: null });
+    expect(drags).toHaveLength(1);
+    const [session] = await readdir(root);
+    expect(session).toMatch(/^session-/);
+    expect(drags[0].file).toBe(path.join(root, session, 'driftline-sd-5.png'));
+    expect(Array.from(await readFile(drags[0].file))).toEqual(Array.from(PNG));
+    // The icon is the image, its longest side 64 px.
+    expect(native.made[0].from).toEqual(Array.from(PNG));
+    expect(native.made[0].resized).toMatchObject({ width: 64, height: 32 });
+    expect(drags[0].icon.getSize()).toEqual({ width: 64, height: 32 });
+    // A second drag reuses the session folder; no temporary files are left beside the PNGs.
+    await ipc.invoke('driftline:startDrag', { name: 'other.png', bytes: PNG }, event);
+    expect(await readdir(root)).toEqual([session]);
+    expect((await readdir(path.join(root, session))).sort()).toEqual(['driftline-sd-5.png', 'other.png']);
+    // Quitting removes the session folder (and the root, now empty); cleaning twice is harmless.
+    desktop.cleanup();
+    desktop.cleanup();
+    expect(await readdir(tmp)).toEqual([]);
+    await rm(tmp, { recursive: true, force: true });
+  });
+
+  it('never writes outside the session folder, whatever the name', async () => {
+    const { tmp, root, ipc, drags, event } = await setup();
+    for (const name of ['../../evil.png', '..\\..\\evil.png', '/etc/passwd', '..', 'a/../../b.png', 'C:\\x.png', 'con', '.hidden', 'x\u0000y.png']) {
+      expect(await ipc.invoke('driftline:startDrag', { name, bytes: PNG }, event)).toEqual({ ok: true, value: null });
+    }
+    const [session] = await readdir(root);
+    const dir = path.join(root, session);
+    for (const d of drags) expect(path.dirname(d.file)).toBe(dir);
+    expect(drags.map((d) => path.basename(d.file))).toEqual(['_.._evil.png', '_.._evil.png', '_etc_passwd.png', 'image.png', 'a_.._.._b.png', 'C_x.png', '_con.png', 'hidden.png', 'x_y.png']);
+    expect(await readdir(tmp)).toEqual(['driftline-drag']);
+    expect(sanitizeDragName('a'.repeat(300) + '.png')).toHaveLength(120);
+    expect(sanitizeDragName('photo.PNG')).toBe('photo.png');
+    await rm(tmp, { recursive: true, force: true });
+  });
+
+  it('validates before writing or dragging; refuses other pages; needs a decodable PNG and a drag-capable sender', async () => {
+    const { tmp, ipc, drags, event } = await setup();
+    for (const bad of [{ name: 'a.png', bytes: new Uint8Array(0) }, { name: 'a.png', bytes: new Uint8Array([1, 2, 3]) }, { name: '', bytes: PNG }, { name: 'a.png', bytes: Array.from(PNG) }, { name: 'a.png' }, { name: 'a.png', bytes: PNG, extra: 1 }]) {
+      expect(await ipc.invoke('driftline:startDrag', bad, event)).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
+    }
+    expect(await ipc.invoke('driftline:startDrag', { name: 'a.png', bytes: PNG }, { ...event, senderFrame: { url: 'https://evil.example/' } })).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+    const undecodable = new Uint8Array([...PNG, 0xee]);
+    expect(await ipc.invoke('driftline:startDrag', { name: 'a.png', bytes: undecodable }, event)).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST', message: expect.stringMatching(/PNG/) } });
+    expect(await ipc.invoke('driftline:startDrag', { name: 'a.png', bytes: PNG }, app)).toMatchObject({ ok: false, error: { code: 'UNSUPPORTED' } });
+    expect(drags).toEqual([]);
+    expect(await readdir(tmp)).toEqual([]); // nothing written, not even the folder
+    // Without drag options the method is there but unsupported.
+    const plain = wire(fakeEngine().engine, createDesktopHandlers({ dialog: null as never, windowFor: () => 'win', defaultDir: tmp }));
+    expect(await plain.ipc.invoke('driftline:startDrag', { name: 'a.png', bytes: PNG }, event)).toMatchObject({ ok: false, error: { code: 'UNSUPPORTED' } });
+    await rm(tmp, { recursive: true, force: true });
+  });
+
+  it('refuses a drag root that is a link planted by someone else', async () => {
+    const { tmp, root, ipc, drags, event } = await setup();
+    const elsewhere = await mkdtemp(path.join(tmpdir(), 'driftline-elsewhere-'));
+    await symlink(elsewhere, root);
+    expect(await ipc.invoke('driftline:startDrag', { name: 'a.png', bytes: PNG }, event)).toMatchObject({ ok: false, error: { code: 'WRITE_FAILED' } });
+    expect(await readdir(elsewhere)).toEqual([]);
+    expect(drags).toEqual([]);
+    await rm(tmp, { recursive: true, force: true });
+    await rm(elsewhere, { recursive: true, force: true });
   });
 });
 

@@ -8,6 +8,7 @@ import {
 import { appFileFor, appProtocolHandler } from '../../main/electron/protocol.js';
 import { hardenWebContents, windowOptions } from '../../main/electron/window.js';
 import { buildMenuTemplate } from '../../main/electron/menu.js';
+import { MENU_ACTIONS } from '../../main/electron/desktop-api.js';
 import type { MenuItemConstructorOptions } from 'electron';
 
 describe('content security policy', () => {
@@ -124,9 +125,16 @@ describe('application menu', () => {
     const edit = sub(t, '&Edit');
     expect(edit.map((i) => i.accelerator).slice(0, 2)).toEqual(['CmdOrCtrl+Z', 'CmdOrCtrl+Shift+Z']);
     expect(edit.slice(3).map((i) => i.role)).toEqual(['cut', 'copy', 'paste', 'selectAll']);
-    expect(sub(t, '&View').filter((i) => i.role).map((i) => i.role)).toEqual(['zoomIn', 'zoomOut', 'resetZoom', 'toggleDevTools', 'reload']);
-    for (const item of [...file.slice(0, 2), ...edit.slice(0, 2)]) click(item);
-    expect(sent).toEqual(['openImage', 'exportPng', 'undo', 'redo']);
+    const view = sub(t, '&View');
+    // Zoom is the canvas's: actions with the usual accelerators, no page-zoom roles (nor their accelerators).
+    expect(view.filter((i) => i.role).map((i) => i.role)).toEqual(['toggleDevTools', 'reload']);
+    expect(view.slice(0, 3).map((i) => [i.label, i.accelerator, i.role])).toEqual([['Zoom In', 'CmdOrCtrl+=', undefined], ['Zoom Out', 'CmdOrCtrl+-', undefined], ['Zoom to Fit', 'CmdOrCtrl+0', undefined]]);
+    for (const item of [...file.slice(0, 2), ...edit.slice(0, 2), ...view.slice(0, 3)]) click(item);
+    expect(sent).toEqual(['openImage', 'exportPng', 'undo', 'redo', 'zoomIn', 'zoomOut', 'zoomToFit']);
+    // Every action the menu sends is one the renderer knows, and every accelerator is used once.
+    expect(sent.every((a) => (MENU_ACTIONS as readonly string[]).includes(a))).toBe(true);
+    const accelerators = t.flatMap((m) => ((m.submenu ?? []) as MenuItemConstructorOptions[]).map((i) => i.accelerator).filter(Boolean));
+    expect(new Set(accelerators).size).toBe(accelerators.length);
   });
 
   it('follows macOS conventions: the app menu first, Quit in it, a Window menu', () => {

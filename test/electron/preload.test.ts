@@ -50,6 +50,8 @@ describe('preload', () => {
     const contract = [...Object.keys(METHODS), ...Object.keys(DESKTOP_METHODS)];
     expect([...BRIDGE_METHODS]).toEqual(contract);
     expect([...METHOD_NAMES]).toEqual(contract);
+    // The desktop extras, by name: dialogs and the native file drag.
+    expect(contract.slice(-3)).toEqual(['saveFile', 'openImage', 'startDrag']);
   });
 
   it('invokes only driftline:<method> channels', async () => {
@@ -59,6 +61,10 @@ describe('preload', () => {
     await api.listModels();
     expect(invoked.map(([c]) => c)).toEqual([...BRIDGE_METHODS.map((m) => `driftline:${m}`), 'driftline:listModels']);
     expect(invoked.at(-1)![1]).toEqual({});
+    // Bytes cross as they are (structured clone does the rest).
+    const png = new Uint8Array([0x89, 0x50]);
+    await api.startDrag({ name: 'a.png', bytes: png });
+    expect(invoked.at(-1)).toEqual(['driftline:startDrag', { name: 'a.png', bytes: png }]);
   });
 
   it('on(): engine events and menu actions only, without Electron\'s event object, and unsubscribes', () => {
@@ -68,11 +74,12 @@ describe('preload', () => {
     emit(EVENT_CHANNEL, 'onProgress', { step: 1 });
     emit(EVENT_CHANNEL, 'onDownloadProgress', { bytesDone: 2 });
     emit(MENU_CHANNEL, 'undo');
-    expect(got).toEqual([['onProgress', { step: 1 }], ['onDownloadProgress', { bytesDone: 2 }], ['menu', 'undo']]);
+    emit(MENU_CHANNEL, 'zoomToFit');
+    expect(got).toEqual([['onProgress', { step: 1 }], ['onDownloadProgress', { bytesDone: 2 }], ['menu', 'undo'], ['menu', 'zoomToFit']]);
     offs.forEach((off) => off());
     emit(EVENT_CHANNEL, 'onProgress', { step: 2 });
     emit(MENU_CHANNEL, 'redo');
-    expect(got).toHaveLength(3);
+    expect(got).toHaveLength(4);
     // Many subscriptions share one IPC listener per channel.
     on('onProgress', () => undefined);
     on('onProgress', () => undefined);

@@ -155,6 +155,8 @@ describe('browser mode client', () => {
     const d = createStudioClient({ url: apiUrlFor(s.url) });
     clients.push(d);
     await expect(d.openImage({})).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+    // Browser mode drags files out with DownloadURL; the native drag is Electron's only.
+    await expect(d.startDrag({ name: 'a.png', bytes: new Uint8Array([0x89]) })).rejects.toMatchObject({ code: 'UNSUPPORTED' });
   });
 });
 
@@ -185,6 +187,8 @@ describe('Electron client', () => {
     expect(c.state).toBe('open');
     expect(await c.listModels({})).toEqual({ method: 'listModels' });
     expect(await c.saveFile({ suggestedName: 'a.png', bytes: new Uint8Array([1]) })).toEqual({ method: 'saveFile' });
+    expect(await c.startDrag({ name: 'a.png', bytes: new Uint8Array([0x89]) })).toEqual({ method: 'startDrag' });
+    expect(calls.at(-1)).toEqual(['startDrag', { name: 'a.png', bytes: new Uint8Array([0x89]) }]);
     await expect(c.removeModel({ name: 'x' })).rejects.toEqual(new StudioError('NOT_FOUND', 'no model named "x"'));
     await expect(c.removeModel({ name: 'x' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await expect(c.importModel({ path: '/a' })).rejects.toMatchObject({ code: 'IPC_ERROR', message: expect.stringMatching(/no handler/) });

@@ -5,12 +5,22 @@ import { providerSummary, type GalleryItem } from './app-state.js';
 import { GALLERY_MIME } from './CanvasPane.js';
 import { galleryFileName, type Studio } from './studio.js';
 
-function onDragStart(e: DragEvent, item: GalleryItem): void {
+function onDragStart(e: DragEvent, item: GalleryItem, studio: Studio): void {
   const name = galleryFileName(item);
+  const client = studio.client;
+  if (client?.mode === 'electron') {
+    // Electron: the main process writes the PNG to a temporary file and starts a native file drag
+    // (the canvas takes it as a dropped file); the page's own drag is cancelled in its favour.
+    e.preventDefault();
+    client.startDrag({ name, bytes: item.png as Uint8Array<ArrayBuffer> }).catch((err: unknown) => {
+      studio.say(`Could not drag ${name} out: ${err instanceof Error ? err.message : String(err)}`, 'error');
+    });
+    return;
+  }
   const dt = e.dataTransfer;
   dt.effectAllowed = 'copy';
   dt.setData(GALLERY_MIME, item.id);
-  // Chromium and Electron: dropping onto the desktop or a file manager saves the file.
+  // Chromium: dropping onto the desktop or a file manager saves the file.
   dt.setData('DownloadURL', `image/png:${name}:${new URL(item.url, location.href).href}`);
   dt.setData('text/uri-list', item.url);
   try {
@@ -34,7 +44,7 @@ export function Gallery({ studio }: { studio: Studio }) {
           const s = item.settings;
           return (
             <li key={item.id} className={item.id === selectedId ? 'selected' : ''} onClick={() => studio.selectGalleryItem(item.id)}>
-              <img src={item.url} alt={`Generated: ${s.prompt || '(no prompt)'}, seed ${item.seed}`} width={72} height={72} draggable onDragStart={(e) => onDragStart(e, item)} title="Drag onto the canvas, or out of the window to save the PNG" />
+              <img src={item.url} alt={`Generated: ${s.prompt || '(no prompt)'}, seed ${item.seed}`} width={72} height={72} draggable onDragStart={(e) => onDragStart(e, item, studio)} title="Drag onto the canvas, or out of the window to save the PNG" />
               <div className="gallery-meta">
                 <p className="prompt" title={item.parameters}>{s.prompt || <em>(no prompt)</em>}</p>
                 <p className="hint">
