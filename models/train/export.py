@@ -71,6 +71,25 @@ Captions are built from `emoji.json` of the npm package `emoji-datasource` {vers
 """
 
 
+# The sampling schedule both packs ship: DDIM over the cosine training schedule, v-prediction,
+# trailing spacing (so a few steps still start at the last training timestep).
+SCHEDULER_CONFIG = {
+    "_class_name": "DDIMScheduler",
+    "num_train_timesteps": 1000,
+    "beta_schedule": "squaredcos_cap_v2",
+    "beta_start": 0.0001,
+    "beta_end": 0.02,
+    "trained_betas": None,
+    "prediction_type": "v_prediction",
+    "timestep_spacing": "trailing",
+    "steps_offset": 0,
+    "clip_sample": False,
+    "set_alpha_to_one": False,
+    "thresholding": False,
+    "rescale_betas_zero_snr": False,
+}
+
+
 def write_json(path, obj):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w") as f:
@@ -222,21 +241,7 @@ def main():
     write_json(os.path.join(out, "tokenizer", "special_tokens_map.json"), {
         "bos_token": "[BOS]", "eos_token": "[EOS]", "pad_token": "[PAD]", "unk_token": "[UNK]",
     })
-    write_json(os.path.join(out, "scheduler", "scheduler_config.json"), {
-        "_class_name": "DDIMScheduler",
-        "num_train_timesteps": 1000,
-        "beta_schedule": "squaredcos_cap_v2",
-        "beta_start": 0.0001,
-        "beta_end": 0.02,
-        "trained_betas": None,
-        "prediction_type": "v_prediction",
-        "timestep_spacing": "trailing",
-        "steps_offset": 0,
-        "clip_sample": False,
-        "set_alpha_to_one": False,
-        "thresholding": False,
-        "rescale_betas_zero_snr": False,
-    })
+    write_json(os.path.join(out, "scheduler", "scheduler_config.json"), SCHEDULER_CONFIG)
     write_json(os.path.join(out, "model_index.json"), {
         "_class_name": "DriftlinePixelDiffusionPipeline",
         "_diffusers_version": "0.27.0",

@@ -35,7 +35,7 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
-from export import write_json  # noqa: E402
+from export import SCHEDULER_CONFIG, write_json  # noqa: E402
 from sr_model import SRUNet, count_params, low_res_alphas_cumprod, make_condition  # noqa: E402
 from train_sr import load_split  # noqa: E402
 
@@ -151,21 +151,7 @@ def main():
         "low_res_upsampling": "bilinear, half-pixel centres, edges clamped (torch align_corners=False)",
         "encoder_hidden_states": "ignored",
     })
-    write_json(os.path.join(out, "scheduler", "scheduler_config.json"), {
-        "_class_name": "DDIMScheduler",
-        "num_train_timesteps": 1000,
-        "beta_schedule": "squaredcos_cap_v2",
-        "beta_start": 0.0001,
-        "beta_end": 0.02,
-        "trained_betas": None,
-        "prediction_type": "v_prediction",
-        "timestep_spacing": "trailing",
-        "steps_offset": 0,
-        "clip_sample": False,
-        "set_alpha_to_one": False,
-        "thresholding": False,
-        "rescale_betas_zero_snr": False,
-    })
+    write_json(os.path.join(out, "scheduler", "scheduler_config.json"), SCHEDULER_CONFIG)
     write_json(os.path.join(out, "low_res_scheduler", "scheduler_config.json"), {
         "_class_name": "DDPMScheduler",
         "num_train_timesteps": 1000,

@@ -73,6 +73,19 @@ def atomic_save(obj, path: str):
 
 
 @torch.no_grad()
+def stop_on_signals() -> dict:
+    """SIGTERM / SIGINT set a flag the training loop checks, so it saves a checkpoint and stops."""
+    stop = {"flag": False}
+
+    def on_signal(signum, frame):
+        stop["flag"] = True
+        print(f"signal {signum}: saving and stopping", flush=True)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    return stop
+
+
 def ema_update(ema, model, decay):
     for pe, pm in zip(ema.parameters(), model.parameters()):
         pe.mul_(decay).add_(pm.detach(), alpha=1 - decay)
@@ -224,14 +237,7 @@ def main():
         save_grid(x, path, ncol=8)
         print(f"samples {path}", flush=True)
 
-    stop = {"flag": False}
-
-    def on_signal(signum, frame):
-        stop["flag"] = True
-        print(f"signal {signum}: saving and stopping", flush=True)
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    stop = stop_on_signals()
 
     bs = cfg["batch_size"]
     use_amp = device.type == "cuda"

@@ -26,7 +26,6 @@ import argparse
 import copy
 import json
 import os
-import signal
 import sys
 import time
 
@@ -38,7 +37,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from model import alphas_cumprod  # noqa: E402
 from sr_model import SR_CONFIG, SRUNet, count_params, low_res_alphas_cumprod, make_condition  # noqa: E402
-from train import atomic_save, ema_update  # noqa: E402
+from train import atomic_save, ema_update, stop_on_signals  # noqa: E402
 
 CACHE = os.path.join(HERE, ".cache")
 
@@ -122,14 +121,7 @@ def main():
                          ema_unet=ema.state_dict(), opt=opt.state_dict(), torch_rng=gen.get_state()), ckpt_path)
         print(f"checkpoint step {step} ({reason})", flush=True)
 
-    stop = {"flag": False}
-
-    def on_signal(signum, frame):
-        stop["flag"] = True
-        print(f"signal {signum}: saving and stopping", flush=True)
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    stop = stop_on_signals()
 
     bs = cfg["batch_size"]
     log = open(os.path.join(args.work, "loss.jsonl"), "a")
