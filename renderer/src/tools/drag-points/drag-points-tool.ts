@@ -7,6 +7,7 @@ import { createDragPair } from '../../document/create.js';
 import { addDragPair, moveDragPoint } from '../../store/actions/drag-points.js';
 import type { Editor } from '../editor.js';
 import { dragPointAt } from '../hit-test.js';
+import { GestureState } from '../gesture-state.js';
 import { StateNode, type EnterInfo } from '../state-node.js';
 
 export class DragPointsTool extends StateNode {
@@ -72,7 +73,7 @@ class DragTargeting extends StateNode {
 }
 
 /** Moving one end of an existing pair. */
-class DragDragging extends StateNode {
+class DragDragging extends GestureState {
   readonly id = 'dragging';
   private pairId = '';
   private end: 'handle' | 'target' = 'handle';
@@ -83,17 +84,7 @@ class DragDragging extends StateNode {
     this.editor.store.history.mark('move drag point');
   }
 
-  override onPointerMove(): void {
+  protected apply(): void {
     if (this.editor.inputs.isDragging) this.editor.update(moveDragPoint(this.pairId, this.end, this.editor.inputs.point));
-  }
-
-  override onPointerUp(): void {
-    this.editor.store.history.commit();
-    this.go('idle');
-  }
-
-  override onCancel(): void {
-    this.editor.store.history.bail();
-    this.go('idle');
   }
 }

@@ -8,10 +8,11 @@ import { placeLayer } from '../../store/actions/layers.js';
 import { transformSelection } from '../../store/actions/selection.js';
 import type { SelectedItem } from '../../store/state.js';
 import { itemBox } from '../hit-test.js';
-import { StateNode, type EnterInfo } from '../state-node.js';
+import { GestureState } from '../gesture-state.js';
+import type { EnterInfo } from '../state-node.js';
 import { handlePosition, resizeBox, type HandleId } from '../transform.js';
 
-export class SelectResizing extends StateNode {
+export class SelectResizing extends GestureState {
   readonly id = 'resizing';
   private item: SelectedItem | null = null;
   private handleId: HandleId = 'se';
@@ -26,27 +27,7 @@ export class SelectResizing extends StateNode {
     this.editor.store.history.mark('resize');
   }
 
-  override onPointerMove(): void {
-    this.apply();
-  }
-  override onKeyDown(): void {
-    this.apply();
-  }
-  override onKeyUp(): void {
-    this.apply();
-  }
-
-  override onPointerUp(): void {
-    this.editor.store.history.commit();
-    this.go('idle');
-  }
-
-  override onCancel(): void {
-    this.editor.store.history.bail();
-    this.go('idle');
-  }
-
-  private apply(): void {
+  protected apply(): void {
     const { inputs, doc } = this.editor;
     const p = { x: this.handleStart.x + inputs.point.x - inputs.origin.x, y: this.handleStart.y + inputs.point.y - inputs.origin.y };
     const box = resizeBox(this.startBox, this.handleId, p, inputs.shiftKey);

@@ -3,9 +3,10 @@ import type { Point } from '../../document/types.js';
 import { placeLayer } from '../../store/actions/layers.js';
 import { transformSelection } from '../../store/actions/selection.js';
 import type { SelectedItem } from '../../store/state.js';
-import { StateNode, type EnterInfo } from '../state-node.js';
+import { GestureState } from '../gesture-state.js';
+import type { EnterInfo } from '../state-node.js';
 
-export class SelectTranslating extends StateNode {
+export class SelectTranslating extends GestureState {
   readonly id = 'translating';
   private item: SelectedItem | null = null;
   private start: Point = { x: 0, y: 0 };
@@ -25,27 +26,7 @@ export class SelectTranslating extends StateNode {
     this.apply();
   }
 
-  override onPointerMove(): void {
-    this.apply();
-  }
-  override onKeyDown(): void {
-    this.apply();
-  }
-  override onKeyUp(): void {
-    this.apply();
-  }
-
-  override onPointerUp(): void {
-    this.editor.store.history.commit();
-    this.go('idle');
-  }
-
-  override onCancel(): void {
-    this.editor.store.history.bail();
-    this.go('idle');
-  }
-
-  private apply(): void {
+  protected apply(): void {
     const { inputs } = this.editor;
     let dx = inputs.point.x - inputs.origin.x;
     let dy = inputs.point.y - inputs.origin.y;
