@@ -77,6 +77,7 @@ describe('execution-provider order', () => {
         { name: 'cuda', bundled: false },
         { name: 'tensorrt', bundled: false },
       ],
+      libraryInstalled: () => true,
       create: async (_m, o) => {
         const p = String(o.executionProviders?.[0]);
         tried.push(p);
@@ -90,8 +91,19 @@ describe('execution-provider order', () => {
     expect(created.skipped[0].reason).toMatch(/^failed to create: Failed to load libonnxruntime_providers_tensorrt\.so \(install the CUDA 12 binaries/);
     expect(created.skipped[1].reason).toBe('not in this build of onnxruntime-node (it has cpu, cuda, tensorrt)');
     await expect(
-      createSessionWithFallback('m.onnx', ['cuda'], {}, { backends: () => [{ name: 'cuda', bundled: false }], create: async () => Promise.reject(new Error('no GPU')) }),
+      createSessionWithFallback('m.onnx', ['cuda'], {}, { backends: () => [{ name: 'cuda', bundled: false }], libraryInstalled: () => true, create: async () => Promise.reject(new Error('no GPU')) }),
     ).rejects.toThrow(/no execution provider could load the model \(cuda: failed to create: no GPU/);
+  });
+
+  it('skips an optional GPU provider whose libraries are not installed, without trying it', async () => {
+    const tried: string[] = [];
+    const created = await createSessionWithFallback('m.onnx', ['cuda', 'cpu'], {}, {
+      backends: () => [{ name: 'cpu', bundled: true }, { name: 'cuda', bundled: false }],
+      libraryInstalled: (p) => p !== 'cuda',
+      create: async (_m, o) => (tried.push(String(o.executionProviders?.[0])), { fake: true } as never),
+    });
+    expect(tried).toEqual(['cpu']);
+    expect(created.skipped).toEqual([{ provider: 'cuda', reason: expect.stringMatching(/^its binaries are not installed \(install the CUDA 12 binaries: ONNXRUNTIME_NODE_INSTALL=cuda12/) }]);
   });
 
   it('on this machine: the report says which provider ran and why each faster one was skipped', async () => {
@@ -104,7 +116,7 @@ describe('execution-provider order', () => {
     const before = platformOrder.slice(0, platformOrder.indexOf(s.provider as (typeof platformOrder)[number]));
     expect(s.skipped.map((k) => k.provider)).toEqual(before);
     for (const k of s.skipped) {
-      expect(k.reason).toMatch(built.includes(k.provider) ? /^failed to create: / : /^not in this build of onnxruntime-node/);
+      expect(k.reason).toMatch(built.includes(k.provider) ? /^(failed to create: |its binaries are not installed)/ : /^not in this build of onnxruntime-node/);
     }
     // Our build machines have no GPU: CPU it is, and CUDA/TensorRT (Linux) are reported with their reason.
     if (process.env.DRIFTLINE_EXPECT_GPU === undefined) {

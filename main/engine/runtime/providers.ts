@@ -4,6 +4,9 @@
  * on — with, for every faster provider passed over, the reason.
  */
 import * as ort from 'onnxruntime-node';
+import { existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 
 /** Provider names as onnxruntime-node spells them. */
 export type ProviderName = 'tensorrt' | 'cuda' | 'dml' | 'coreml' | 'webgpu' | 'cpu';
@@ -112,6 +115,27 @@ export interface CreatedSession {
   skipped: ProviderAttempt[];
 }
 
+/** Provider libraries that `ONNXRUNTIME_NODE_INSTALL=cuda12` adds beside the binding. */
+const OPTIONAL_LIBRARY: Record<string, string> = { cuda: 'onnxruntime_providers_cuda', tensorrt: 'onnxruntime_providers_tensorrt' };
+
+/**
+ * Whether an optional GPU provider's library is installed beside onnxruntime-node's binding for
+ * this platform; undefined when that cannot be told (unknown provider, unusual layout). Checking
+ * first spares users ORT's "failed to load library" errors on every start of a CPU-only machine.
+ */
+export function providerLibraryInstalled(provider: string): boolean | undefined {
+  const lib = OPTIONAL_LIBRARY[provider];
+  if (!lib) return undefined;
+  try {
+    const root = path.join(path.dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json')), 'bin');
+    const dirs = readdirSync(root).filter((d) => d.startsWith('napi-v')).map((d) => path.join(root, d, process.platform, process.arch)).filter(existsSync);
+    if (dirs.length === 0) return undefined;
+    return dirs.some((d) => readdirSync(d).some((f) => f.includes(lib)));
+  } catch {
+    return undefined;
+  }
+}
+
 function installHint(provider: string, bundled: boolean): string {
   if (!bundled && (provider === 'cuda' || provider === 'tensorrt')) {
     return ' (install the CUDA 12 binaries: ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node; they need CUDA 12 and cuDNN 9)';
@@ -152,6 +176,7 @@ export async function createSessionWithFallback(
   deps: {
     backends?: () => BackendInfo[];
     create?: (model: string | Uint8Array, options: ort.InferenceSession.SessionOptions) => Promise<ort.InferenceSession>;
+    libraryInstalled?: (provider: string) => boolean | undefined;
   } = {},
 ): Promise<CreatedSession> {
   const backends = (deps.backends ?? supportedBackends)();
@@ -167,6 +192,10 @@ export async function createSessionWithFallback(
         provider,
         reason: `not in this build of onnxruntime-node (it has ${backends.map((b) => b.name).join(', ') || 'none'})`,
       });
+      continue;
+    }
+    if (!backend.bundled && (deps.libraryInstalled ?? providerLibraryInstalled)(provider) === false) {
+      skipped.push({ provider, reason: `its binaries are not installed${installHint(provider, false)}` });
       continue;
     }
     const known = deps.create ? undefined : unavailable.get(provider);
