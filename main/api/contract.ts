@@ -115,6 +115,11 @@ export interface StudioEvents {
   onDownloadProgress: DownloadProgressEvent;
 }
 export type EventName = keyof StudioEvents;
+/** Every event the engine emits, at run time (for code that subscribes to all of them). */
+export const EVENT_NAMES = ['onProgress', 'onDownloadProgress'] as const satisfies readonly EventName[];
+// Fails to compile when StudioEvents gains an event that is not listed above.
+const allEventsListed: [Exclude<EventName, (typeof EVENT_NAMES)[number]>] extends [never] ? true : never = true;
+void allEventsListed;
 
 /** The Studio API as the front doors see it. */
 export type StudioApi = { [M in MethodName]: (params: Params<M>) => Promise<Result<M>> } & {

@@ -3,6 +3,7 @@
  * renderer may navigate, which windows it may open, which permissions it gets. index.ts hooks
  * them into Electron; test/electron/policy.test.ts checks them without the binary.
  */
+import { CONTENT_SECURITY_POLICY } from '../csp.js';
 
 /** The renderer is served from this privileged standard scheme (see protocol.ts), never file://. */
 export const APP_SCHEME = 'driftline';
@@ -10,17 +11,7 @@ export const APP_HOST = 'app';
 export const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
 export const APP_ENTRY_URL = `${APP_ORIGIN}/index.html`;
 
-/** No remote code, no inline scripts, no plugins; images may be data: or blob: URLs (canvas exports, previews). */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "img-src 'self' data: blob:",
-  "style-src 'self' 'unsafe-inline'",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+export { CONTENT_SECURITY_POLICY };
 
 export type Headers = Record<string, string | string[]>;
 

@@ -11,7 +11,8 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { isMethod, parseParams, type EventName } from '../api/contract.js';
+import { EVENT_NAMES, isMethod, parseParams } from '../api/contract.js';
+import { CONTENT_SECURITY_POLICY } from '../csp.js';
 import { decodeWire, encodeWire } from '../api/wire.js';
 import { CallMessage, toErrorShape, type ReplyMessage } from '../host/protocol.js';
 import type { EngineClient } from '../host/client.js';
@@ -38,8 +39,6 @@ const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
   '.json': 'application/json', '.png': 'image/png', '.svg': 'image/svg+xml', '.ico': 'image/x-icon', '.woff2': 'font/woff2',
 };
-const CSP = "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; connect-src 'self'";
-const EVENTS: EventName[] = ['onProgress', 'onDownloadProgress'];
 
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
@@ -70,7 +69,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     try {
       if (!(await stat(file)).isFile()) throw new Error('not a file');
       const body = await readFile(file);
-      res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'content-security-policy': CSP, 'x-content-type-options': 'nosniff' });
+      res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'content-security-policy': CONTENT_SECURITY_POLICY, 'x-content-type-options': 'nosniff' });
       res.end(req.method === 'HEAD' ? undefined : body);
     } catch {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
@@ -115,7 +114,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     if (ws.readyState === ws.OPEN) ws.send(encodeWire(reply));
   }
 
-  const unsubscribe = EVENTS.map((name) => opts.engine.on(name, (payload) => {
+  const unsubscribe = EVENT_NAMES.map((name) => opts.engine.on(name, (payload) => {
     const msg = encodeWire({ kind: 'event', name, payload });
     for (const ws of sockets) if (ws.readyState === ws.OPEN) ws.send(msg);
   }));
