@@ -4,6 +4,9 @@
 v-prediction on the discrete cosine (`squaredcos_cap_v2`) schedule, T = 1000, uniform t,
 min-SNR-γ loss weight on the v error: w(t) = min(SNR_t, γ) / (SNR_t + 1)  (Hang et al. 2023),
 captions dropped to "" with probability 0.1 for classifier-free guidance, AdamW, EMA of weights.
+Learning rate: linear warm-up, constant, then (with --anneal-steps K) a cosine decay to --lr-min over
+the last K steps before --steps: a run can be extended at the constant rate and annealed at the end
+by resuming with a final --steps and --anneal-steps.
 
 Runs unchanged on CPU or CUDA. Resumable: a checkpoint is written atomically (temp file, then
 rename) every --ckpt-minutes and on SIGTERM/SIGINT into --work; `--resume` continues from it.
@@ -62,6 +65,17 @@ def build_models(cfg: dict, tok: Tokenizer):
     unet = UNet2DConditionModel(cfg)
     te = TextEncoder(cfg, len(tok.vocab), tok.eos_id)
     return unet, te
+
+
+def learning_rate(step: int, base: float, args) -> float:
+    """Warm-up, constant, then a cosine from `base` to `lr_min` over the last `anneal_steps`."""
+    lr = base * min(1.0, (step + 1) / args.warmup)
+    start = args.steps - args.anneal_steps
+    if args.anneal_steps > 0 and step >= start:
+        lr_min = base / 10 if args.lr_min is None else args.lr_min
+        frac = min(1.0, (step - start) / args.anneal_steps)
+        lr = lr_min + (lr - lr_min) * 0.5 * (1 + math.cos(math.pi * frac))
+    return lr
 
 
 def atomic_save(obj, path: str):
@@ -123,6 +137,8 @@ def main():
     ap.add_argument("--batch-size", type=int, default=None)
     ap.add_argument("--lr", type=float, default=None)
     ap.add_argument("--warmup", type=int, default=500)
+    ap.add_argument("--anneal-steps", type=int, default=0, help="cosine decay over the last N steps before --steps")
+    ap.add_argument("--lr-min", type=float, default=None, help="learning rate at --steps (default lr / 10)")
     ap.add_argument("--ema-decay", type=float, default=0.999)
     ap.add_argument("--min-snr", type=float, default=5.0, help="γ of min-SNR weighting; 0 = plain v MSE")
     ap.add_argument("--cfg-drop", type=float, default=0.1)
@@ -259,7 +275,7 @@ def main():
         a, s = sqrt_a[t][:, None, None, None], sqrt_1ma[t][:, None, None, None]
         xt = a * x0 + s * noise
         v = a * noise - s * x0
-        lr = cfg["lr"] * min(1.0, (step + 1) / args.warmup)
+        lr = learning_rate(step, cfg["lr"], args)
         for g in opt.param_groups:
             g["lr"] = lr
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
