@@ -157,6 +157,7 @@ def main():
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if device.type == "cpu":
         torch.set_num_threads(args.threads)
+        torch.set_flush_denormal(True)  # trained weights and Adam moments reach subnormal range: slow on x86
     work = args.work or os.path.join(HERE, ".work", args.config)
     os.makedirs(os.path.join(work, "samples"), exist_ok=True)
     ckpt_path = os.path.join(work, "ckpt_latest.pt")
@@ -198,6 +199,8 @@ def main():
     torch.manual_seed(args.seed)
     unet, te = build_models(cfg, tok)
     unet.to(device), te.to(device)
+    # NHWC convolutions: ~30 % more images/s for this UNet on a 2-core CPU (oneDNN), same numbers.
+    unet.to(memory_format=torch.channels_last)
     ema_unet, ema_te = copy.deepcopy(unet).eval(), copy.deepcopy(te).eval()
     for p in list(ema_unet.parameters()) + list(ema_te.parameters()):
         p.requires_grad_(False)
@@ -214,6 +217,10 @@ def main():
         unet.load_state_dict(state["unet"]), te.load_state_dict(state["text_encoder"])
         ema_unet.load_state_dict(state["ema_unet"]), ema_te.load_state_dict(state["ema_text_encoder"])
         opt.load_state_dict(state["opt"])
+        for st in opt.state.values():  # moments follow their parameters' memory format
+            for k, v in st.items():
+                if torch.is_tensor(v) and v.dim() == 4:
+                    st[k] = v.contiguous(memory_format=torch.channels_last)
         step, images_seen, elapsed = state["step"], state["images_seen"], state["elapsed"]
         rng.setstate(state["py_rng"])
         gen.set_state(state["torch_rng"])
@@ -273,7 +280,7 @@ def main():
         t = torch.randint(0, 1000, (bs,), generator=gen).to(device)
         noise = torch.randn(x0.shape, generator=gen).to(device)
         a, s = sqrt_a[t][:, None, None, None], sqrt_1ma[t][:, None, None, None]
-        xt = a * x0 + s * noise
+        xt = (a * x0 + s * noise).contiguous(memory_format=torch.channels_last)
         v = a * noise - s * x0
         lr = learning_rate(step, cfg["lr"], args)
         for g in opt.param_groups:
