@@ -64,6 +64,8 @@ export interface ModelEntry {
   source: 'embedded' | 'imported' | 'downloaded';
   family?: string;
   sizeBytes?: number;
+  /** Settings the pack recommends (its own steps and CFG scale); absent when it declares none. */
+  recommended?: { steps?: number; cfgScale?: number };
 }
 
 export interface SamplerEntry {

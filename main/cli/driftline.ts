@@ -22,6 +22,7 @@ const USAGE = `usage:
   driftline generate --model NAME|PATH [--prompt TEXT] [--negative TEXT] [--sampler NAME|pack]
                      [--steps N] [--cfg X] [--seed N] [--size WxH] [--batch N]
                      [--init IMG --strength S] [--mask IMG] --out FILE.png
+                     (--steps / --cfg default to the pack's recommended values, else 20 / 7)
   driftline models list | import PATH [--name NAME] [--link] | download NAME | remove NAME
   driftline samplers
   driftline serve [--host 127.0.0.1] [--port 7860] [--token TOKEN]   (browser mode)`;
@@ -64,6 +65,10 @@ async function generate(client: EngineClient, argv: string[]): Promise<void> {
     if (!m) throw new UsageError(`--size must look like 512x512, got "${values.size}"`);
     [width, height] = [Number(m[1]), Number(m[2])];
   }
+  // Steps and CFG not given: the pack's recommended values, else SD's usual 20 and 7.
+  const rec = values.steps === undefined || values.cfg === undefined
+    ? (await client.call('listModels', {})).find((m) => m.name === values.model)?.recommended
+    : undefined;
   const jobId = `cli-${process.pid}-${Date.now()}`;
   const seed = num(values.seed, 'seed') ?? randomInt(0, 2 ** 32);
   const bar = new ProgressBar();
@@ -77,8 +82,8 @@ async function generate(client: EngineClient, argv: string[]): Promise<void> {
       prompt: values.prompt ?? '',
       negativePrompt: values.negative,
       sampler: values.sampler ?? 'pack',
-      steps: num(values.steps, 'steps', 20)!,
-      cfgScale: num(values.cfg, 'cfg', 7)!,
+      steps: num(values.steps, 'steps', rec?.steps ?? 20)!,
+      cfgScale: num(values.cfg, 'cfg', rec?.cfgScale ?? 7)!,
       seed,
       width,
       height,

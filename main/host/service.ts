@@ -66,7 +66,10 @@ export function createEngineService(emit: Emit, opts: ServiceOptions = {}): Hand
     return pack;
   }
 
-  const toEntry = (m: InstalledPack, info?: PackInfo): ModelEntry => ({ name: m.name, path: m.path, source: m.source, sizeBytes: m.sizeBytes, family: info?.family });
+  const toEntry = (m: InstalledPack, info?: PackInfo): ModelEntry => ({
+    name: m.name, path: m.path, source: m.source, sizeBytes: m.sizeBytes, family: info?.family,
+    ...(info?.recommended ? { recommended: { steps: info.recommended.steps, cfgScale: info.recommended.guidanceScale } } : {}),
+  });
   const providersOf = (pack: LoadedPack): ProviderInfo[] => pack.providers.map((p) => ({ component: p.component, provider: p.provider, skipped: p.skipped }));
 
   return {

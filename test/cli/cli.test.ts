@@ -110,4 +110,17 @@ describe('driftline models', () => {
     expect((await run(['models', 'remove', 'tiny-pixel'])).code).toBe(0);
     expect((await run(['models', 'list'])).stdout).toMatch(/no models installed/);
   });
+
+  it('uses the steps and CFG a registered pack recommends when the command line gives none', async () => {
+    const packs = path.join(root, 'models', 'packs');
+    expect((await run(['models', 'import', path.join(packs, 'emoji-32'), '--name', 'e32', '--link'])).code).toBe(0);
+    const out = path.join(work, 'recommended.png');
+    expect((await run(['generate', '--model', 'e32', '--prompt', 'grinning face', '--seed', '1', '--out', out])).code).toBe(0);
+    const rec = JSON.parse(await readFile(path.join(packs, 'emoji-32', 'model_index.json'), 'utf8')).driftline;
+    expect(parseParameters(readTextChunks(await readFile(out)).parameters)).toMatchObject({ steps: rec.default_steps, cfgScale: rec.default_guidance_scale });
+    const given = path.join(work, 'given.png');
+    expect((await run(['generate', '--model', 'e32', '--prompt', 'grinning face', '--steps', '3', '--out', given])).code).toBe(0);
+    expect(parseParameters(readTextChunks(await readFile(given)).parameters)).toMatchObject({ steps: 3, cfgScale: rec.default_guidance_scale });
+    expect((await run(['models', 'remove', 'e32'])).code).toBe(0);
+  });
 });

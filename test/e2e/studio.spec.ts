@@ -182,7 +182,7 @@ test.describe.serial('a studio session', () => {
     const text = readTextChunks(png);
     expect(Object.keys(text)).toContain('parameters');
     const p = parseParameters(text.parameters);
-    expect(p).toMatchObject({ prompt: PROMPT, steps: STEPS, seed: SEED, width: 32, height: 32, model: 'emoji-32', cfgScale: 7 });
+    expect(p).toMatchObject({ prompt: PROMPT, steps: STEPS, seed: SEED, width: 32, height: 32, model: 'emoji-32', cfgScale: 5 }); // the pack's recommended CFG, adopted on first start
     expect(text.parameters).toBe((await snapshot(page)).app.gallery[0].parameters);
     await info.attach('parameters', { body: text.parameters, contentType: 'text/plain' });
     await shot(page, info, '8-exported');

@@ -1,10 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SETTINGS, MAX_SEED, PACK_SAMPLER, newJobId, previewEveryFor, randomSeed, sanitizeSettings, seedForRun, settingsForRerun, toGenerateRequest, validateSettings, type GenerateSettings } from '../../renderer/src/ui/generate/settings.js';
+import { DEFAULT_SETTINGS, MAX_SEED, PACK_SAMPLER, newJobId, previewEveryFor, randomSeed, withModel, sanitizeSettings, seedForRun, settingsForRerun, toGenerateRequest, validateSettings, type GenerateSettings } from '../../renderer/src/ui/generate/settings.js';
 import { GenerateRequest } from '../../main/api/contract.js';
 
 const base: GenerateSettings = { ...DEFAULT_SETTINGS, model: 'emoji-32', prompt: 'a fox' };
 
 describe('Generate panel settings', () => {
+  it('choosing a model adopts the steps and CFG its pack recommends, and only those', () => {
+    const s = { ...base, steps: 40, cfgScale: 9, seed: 5 };
+    expect(withModel(s, { name: 'emoji-32', path: '/p', source: 'embedded', recommended: { steps: 25, cfgScale: 5 } }))
+      .toMatchObject({ model: 'emoji-32', steps: 25, cfgScale: 5, seed: 5, prompt: 'a fox' });
+    expect(withModel(s, { name: 'sd', path: '/q', source: 'imported', recommended: { cfgScale: 7.5 } })).toMatchObject({ model: 'sd', steps: 40, cfgScale: 7.5 });
+    expect(withModel(s, { name: 'sd', path: '/q', source: 'imported' })).toMatchObject({ model: 'sd', steps: 40, cfgScale: 9 });
+    expect(withModel(s, undefined).model).toBe('');
+  });
+
   it('become a request the contract accepts; model default size sends no width/height', () => {
     const req = toGenerateRequest(base, 'job-1', 1234);
     expect(req).toMatchObject({ jobId: 'job-1', model: 'emoji-32', prompt: 'a fox', sampler: PACK_SAMPLER, steps: 20, cfgScale: 7, seed: 1234, batch: 1, previewEvery: 1 });

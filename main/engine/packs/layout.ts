@@ -368,6 +368,12 @@ export async function inspectLayout(dirIn: string): Promise<PackLayout> {
   const driftline = index.driftline && typeof index.driftline === 'object' ? (index.driftline as Record<string, unknown>) : {};
   const packNoise = num(driftline.default_noise_level);
   const defaultNoiseLevel = packNoise !== undefined && Number.isInteger(packNoise) && packNoise >= 0 && packNoise <= 999 ? packNoise : 20;
+  const recSteps = num(driftline.default_steps);
+  const recGuidance = num(driftline.default_guidance_scale);
+  const recommended = {
+    ...(recSteps !== undefined && Number.isInteger(recSteps) && recSteps >= 1 && recSteps <= 1000 ? { steps: recSteps } : {}),
+    ...(recGuidance !== undefined && recGuidance >= 0 && recGuidance <= 100 ? { guidanceScale: recGuidance } : {}),
+  };
   if (family === 'pixel-sr') {
     const f = num(unetConfig.upscale_factor) ?? num(index.upscale_factor) ?? num(driftline.upscale_factor);
     if (f !== undefined && !(Number.isInteger(f) && f >= 1)) {
@@ -391,6 +397,7 @@ export async function inspectLayout(dirIn: string): Promise<PackLayout> {
     defaultSize,
     upscaleFactor,
     defaultNoiseLevel,
+    ...(Object.keys(recommended).length ? { recommended } : {}),
     hasTextEncoder: !textless,
     contextDim,
     textLength,

@@ -3,7 +3,7 @@ import type { FormEvent } from 'react';
 import { useStore } from 'zustand';
 import { providerSummary } from './app-state.js';
 import { progressCaption } from './generate/progress.js';
-import { MAX_SEED, PACK_SAMPLER, randomSeed, SIZE_PRESETS } from './generate/settings.js';
+import { MAX_SEED, PACK_SAMPLER, randomSeed, SIZE_PRESETS, withModel } from './generate/settings.js';
 import type { Studio } from './studio.js';
 
 const num = (v: string) => (v.trim() === '' ? NaN : Number(v));
@@ -31,7 +31,7 @@ export function GeneratePanel({ studio }: { studio: Studio }) {
       <h2>Generate</h2>
       <form onSubmit={submit}>
         <label htmlFor="gen-model">Model</label>
-        <select id="gen-model" value={s.model} onChange={(e) => set({ model: e.target.value })} disabled={!models.length}>
+        <select id="gen-model" value={s.model} onChange={(e) => set(withModel(s, models.find((m) => m.name === e.target.value)))} disabled={!models.length}>
           {!models.length && <option value="">{connection === 'open' ? 'No models installed' : 'Connecting…'}</option>}
           {models.map((m) => (
             <option key={m.name} value={m.name}>

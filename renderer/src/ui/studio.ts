@@ -14,7 +14,7 @@ import { Autosaver, MemoryBackend, type StoredPixels } from './autosave/autosave
 import { openIndexedDbBackend } from './autosave/idb.js';
 import { createAppState, type AppStore, type GalleryItem, type StatusMessage } from './app-state.js';
 import { JobClock } from './generate/progress.js';
-import { newJobId, sanitizeSettings, seedForRun, settingsForRerun, toGenerateRequest, validateSettings, PACK_SAMPLER, type GenerateSettings } from './generate/settings.js';
+import { newJobId, sanitizeSettings, seedForRun, settingsForRerun, toGenerateRequest, validateSettings, withModel, PACK_SAMPLER, type GenerateSettings } from './generate/settings.js';
 import { PixelBank, pngBlob } from './pixel-bank.js';
 
 export interface PreviewImage {
@@ -74,9 +74,11 @@ export class Studio {
     try {
       const [models, samplers] = await Promise.all([client.listModels({}), client.listSamplers({})]);
       const s = this.app.getState().settings;
-      const model = models.some((m) => m.name === s.model) ? s.model : (models[0]?.name ?? '');
+      // Keep the user's model and values; a first start (or a model that is gone) takes the first
+      // model with the settings its pack recommends.
+      const kept = models.some((m) => m.name === s.model);
       const sampler = s.sampler === PACK_SAMPLER || samplers.some((x) => x.name === s.sampler) ? s.sampler : PACK_SAMPLER;
-      this.app.setState({ models, samplers, settings: { ...s, model, sampler } });
+      this.app.setState({ models, samplers, settings: { ...(kept ? s : withModel(s, models[0])), sampler } });
       if (!models.length) this.say('No models are installed: import or download one with `driftline models`.', 'warn');
     } catch (e) {
       this.say(`Could not list the models: ${message(e)}`, 'error');

@@ -2,7 +2,7 @@
  * The Generate panel's settings and the request they become. Pure: no DOM, no client, so the
  * rules (seed handling, sizes, previews) are tested without a browser.
  */
-import type { GenerateRequest } from '../../../../main/api/contract.js';
+import type { GenerateRequest, ModelEntry } from '../../../../main/api/contract.js';
 
 /** The engine's own scheduler config ("pack scheduler") instead of a catalogue sampler. */
 export const PACK_SAMPLER = 'pack';
@@ -52,6 +52,16 @@ export const SIZE_PRESETS: readonly { label: string; width: number; height: numb
   { label: '512 × 768 (portrait)', width: 512, height: 768 },
   { label: '768 × 512 (landscape)', width: 768, height: 512 },
 ];
+
+/**
+ * Settings after choosing `model`: the steps and CFG scale its pack recommends replace the current
+ * ones (a tiny pixel model and SD want different values); settings it says nothing about are kept.
+ */
+export function withModel(s: GenerateSettings, model: ModelEntry | undefined): GenerateSettings {
+  if (!model) return { ...s, model: '' };
+  const rec = model.recommended ?? {};
+  return { ...s, model: model.name, steps: rec.steps ?? s.steps, cfgScale: rec.cfgScale ?? s.cfgScale };
+}
 
 export function randomSeed(random: () => number = Math.random): number {
   return Math.floor(random() * (MAX_SEED + 1));
