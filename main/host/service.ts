@@ -68,7 +68,7 @@ export function createEngineService(emit: Emit, opts: ServiceOptions = {}): Hand
 
   const toEntry = (m: InstalledPack, info?: PackInfo): ModelEntry => ({
     name: m.name, path: m.path, source: m.source, sizeBytes: m.sizeBytes, family: info?.family,
-    ...(info?.recommended ? { recommended: { steps: info.recommended.steps, cfgScale: info.recommended.guidanceScale } } : {}),
+    ...(info?.recommended ? { recommended: info.recommended } : {}),
   });
   const providersOf = (pack: LoadedPack): ProviderInfo[] => pack.providers.map((p) => ({ component: p.component, provider: p.provider, skipped: p.skipped }));
 

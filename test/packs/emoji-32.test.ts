@@ -27,7 +27,7 @@ describe('emoji-32 (the embedded text-to-image pack)', () => {
   it('is a pixel-space pack with an SD-shaped UNet and its licences', async () => {
     const layout = await inspectLayout(PACK);
     expect(layout.info).toMatchObject({ name: 'emoji-32', family: 'pixel', unetInChannels: 3, latentChannels: 3, vaeScale: 1, defaultSize: 32, contextDim: 128, textLength: 16 });
-    expect(layout.info.recommended).toEqual({ steps: 25, guidanceScale: 5 });
+    expect(layout.info.recommended).toEqual({ steps: 25, cfgScale: 5 });
     expect(layout.headers.unet?.inputs.map((i) => i.name)).toEqual(['sample', 'timestep', 'encoder_hidden_states']);
     const licences = await readFile(path.join(PACK, 'LICENSES.md'), 'utf8');
     expect(licences).toMatch(/CC-BY 4\.0|CC BY 4\.0/);

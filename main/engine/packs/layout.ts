@@ -372,7 +372,7 @@ export async function inspectLayout(dirIn: string): Promise<PackLayout> {
   const recGuidance = num(driftline.default_guidance_scale);
   const recommended = {
     ...(recSteps !== undefined && Number.isInteger(recSteps) && recSteps >= 1 && recSteps <= 1000 ? { steps: recSteps } : {}),
-    ...(recGuidance !== undefined && recGuidance >= 0 && recGuidance <= 100 ? { guidanceScale: recGuidance } : {}),
+    ...(recGuidance !== undefined && recGuidance >= 0 && recGuidance <= 100 ? { cfgScale: recGuidance } : {}),
   };
   if (family === 'pixel-sr') {
     const f = num(unetConfig.upscale_factor) ?? num(index.upscale_factor) ?? num(driftline.upscale_factor);

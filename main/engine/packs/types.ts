@@ -57,7 +57,7 @@ export interface PackInfo {
    * Settings the pack's authors recommend (model_index.json `driftline.default_steps` and
    * `driftline.default_guidance_scale`), when declared and in range; front ends start from these.
    */
-  recommended?: { steps?: number; guidanceScale?: number };
+  recommended?: { steps?: number; cfgScale?: number };
   /**
    * False for packs that ship no text encoder (model_index.json lists it as [null, null]; pixel SR):
    * encodePrompt then returns zeros [B, 1, contextDim], which such UNets ignore, and guidance is off.
