@@ -6,7 +6,13 @@ import { progressCaption } from './generate/progress.js';
 import { MAX_SEED, PACK_SAMPLER, randomSeed, SIZE_PRESETS, withModel } from './generate/settings.js';
 import type { Studio } from './studio.js';
 
-const num = (v: string) => (v.trim() === '' ? NaN : Number(v));
+/**
+ * A number field whose empty text is NaN in the settings (so validation can name the field)
+ * and whose NaN shows as empty, instead of React's "NaN".
+ */
+function NumberField({ value, onValue, ...rest }: { id: string; min: number; max: number; step?: number; value: number; onValue: (v: number) => void }) {
+  return <input type="number" {...rest} value={Number.isNaN(value) ? '' : value} onChange={(e) => onValue(e.target.value.trim() === '' ? NaN : Number(e.target.value))} />;
+}
 
 export function GeneratePanel({ studio }: { studio: Studio }) {
   const s = useStore(studio.app, (a) => a.settings);
@@ -61,21 +67,21 @@ export function GeneratePanel({ studio }: { studio: Studio }) {
         <div className="row">
           <div>
             <label htmlFor="gen-steps">Steps</label>
-            <input id="gen-steps" type="number" min={1} max={1000} value={Number.isNaN(s.steps) ? '' : s.steps} onChange={(e) => set({ steps: num(e.target.value) })} />
+            <NumberField id="gen-steps" min={1} max={1000} value={s.steps} onValue={(v) => set({ steps: v })} />
           </div>
           <div>
             <label htmlFor="gen-cfg">CFG</label>
-            <input id="gen-cfg" type="number" min={0} max={100} step={0.5} value={Number.isNaN(s.cfgScale) ? '' : s.cfgScale} onChange={(e) => set({ cfgScale: num(e.target.value) })} />
+            <NumberField id="gen-cfg" min={0} max={100} step={0.5} value={s.cfgScale} onValue={(v) => set({ cfgScale: v })} />
           </div>
           <div>
             <label htmlFor="gen-batch">Batch</label>
-            <input id="gen-batch" type="number" min={1} max={64} value={Number.isNaN(s.batch) ? '' : s.batch} onChange={(e) => set({ batch: num(e.target.value) })} />
+            <NumberField id="gen-batch" min={1} max={64} value={s.batch} onValue={(v) => set({ batch: v })} />
           </div>
         </div>
 
         <label htmlFor="gen-seed">Seed</label>
         <div className="row seed-row">
-          <input id="gen-seed" type="number" min={0} max={MAX_SEED} value={Number.isNaN(s.seed) ? '' : s.seed} onChange={(e) => set({ seed: num(e.target.value), seedLocked: true })} />
+          <NumberField id="gen-seed" min={0} max={MAX_SEED} value={s.seed} onValue={(v) => set({ seed: v, seedLocked: true })} />
           <button type="button" title="New random seed (locks it)" aria-label="New random seed" onClick={() => set({ seed: randomSeed(), seedLocked: true })}>Random</button>
           <label className="check" title="Locked: every run uses this seed. Unlocked: a new seed each run.">
             <input type="checkbox" checked={s.seedLocked} onChange={(e) => set({ seedLocked: e.target.checked })} /> Lock
@@ -98,11 +104,11 @@ export function GeneratePanel({ studio }: { studio: Studio }) {
           <div className="row">
             <div>
               <label htmlFor="gen-width">Width</label>
-              <input id="gen-width" type="number" min={8} max={4096} step={8} value={Number.isNaN(s.width) ? '' : s.width} onChange={(e) => set({ width: num(e.target.value) })} />
+              <NumberField id="gen-width" min={8} max={4096} step={8} value={s.width} onValue={(v) => set({ width: v })} />
             </div>
             <div>
               <label htmlFor="gen-height">Height</label>
-              <input id="gen-height" type="number" min={8} max={4096} step={8} value={Number.isNaN(s.height) ? '' : s.height} onChange={(e) => set({ height: num(e.target.value) })} />
+              <NumberField id="gen-height" min={8} max={4096} step={8} value={s.height} onValue={(v) => set({ height: v })} />
             </div>
           </div>
         )}
