@@ -9,6 +9,7 @@ function sample(): CanvasDocument {
   doc.mask.strokes.push({ id: 's2', mode: 'eraser', size: 6, hardness: 1, points: [7, 8] });
   doc.selection = { shape: { kind: 'lasso', points: [0, 0, 10, 0, 5, 8], closed: true }, dx: 3, dy: -2, scaleX: 1.25, scaleY: 1.25 };
   doc.dragPairs.push({ id: 'd1', handle: { x: 1, y: 1 }, target: { x: 9, y: 9 } });
+  doc.reference = { kind: 'rect', x: 100, y: 20, width: 30, height: 40 };
   return doc;
 }
 
@@ -26,9 +27,19 @@ describe('document serialisation', () => {
   it('round-trips a full document exactly', () => {
     const doc = sample();
     const text = serialize(doc);
-    expect(JSON.parse(text)).toMatchObject({ format: 'driftline-canvas', version: 1 });
+    expect(JSON.parse(text)).toMatchObject({ format: 'driftline-canvas', version: 2 });
     expect(deserialize(text)).toEqual(doc);
     expect(serialize(deserialize(text))).toBe(text);
+  });
+
+  it('a version-1 canvas (before reference regions) loads with no reference region', () => {
+    const doc = sample();
+    const { reference, ...v1 } = doc;
+    expect(reference).not.toBeNull();
+    const loaded = deserialize(JSON.stringify({ format: 'driftline-canvas', version: 1, document: { ...v1, version: 1 } }));
+    expect(loaded).toEqual({ ...doc, reference: null });
+    // A version-2 file must carry the field.
+    expect(loadError(JSON.stringify({ format: 'driftline-canvas', version: 2, document: { ...v1, version: 2 } })).issues.join('\n')).toMatch(/reference/);
   });
 
   it('corrupt JSON gives a clear error', () => {

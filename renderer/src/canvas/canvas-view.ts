@@ -1,7 +1,7 @@
 /**
  * The Konva stage: sized to its container, drawing the editor's store through one module per
  * concern (background, image layers, mask, live preview in document space; selection,
- * transformer, drag points, brush cursor in screen space). Redraws are batched to one per frame.
+ * reference region, transformer, drag points, brush cursor in screen space). Redraws are batched to one per frame.
  * Pointer and wheel input on the stage is forwarded to the headless Editor in screen coordinates;
  * nothing is ever read back from Konva.
  */
@@ -16,6 +16,7 @@ import { DragPointsOverlayModule } from './modules/drag-points-overlay.js';
 import { ImageLayersModule } from './modules/image-layers.js';
 import { MaskOverlayModule } from './modules/mask-overlay.js';
 import { PreviewModule } from './modules/preview.js';
+import { ReferenceOverlayModule } from './modules/reference-overlay.js';
 import { SelectionOverlayModule } from './modules/selection-overlay.js';
 import { TransformerOverlayModule } from './modules/transformer-overlay.js';
 import type { CanvasModule, RenderContext } from './types.js';
@@ -24,16 +25,6 @@ export interface CanvasViewOptions {
   /** The pointer moved over the canvas (document pixels), or left it (null). */
   onPointer?: (doc: Point | null) => void;
 }
-
-const CURSORS: Record<string, string> = {
-  select: 'default',
-  brush: 'none',
-  eraser: 'none',
-  marquee: 'crosshair',
-  lasso: 'crosshair',
-  dragPoints: 'crosshair',
-  hand: 'grab',
-};
 
 export class CanvasView {
   private readonly stage: Konva.Stage;
@@ -69,6 +60,7 @@ export class CanvasView {
       mask,
       this.preview,
       new SelectionOverlayModule(this.overlayLayer),
+      new ReferenceOverlayModule(this.overlayLayer),
       new TransformerOverlayModule(this.overlayLayer),
       new DragPointsOverlayModule(this.overlayLayer),
       new BrushCursorModule(this.overlayLayer),
@@ -124,7 +116,7 @@ export class CanvasView {
     this.docLayer.imageSmoothingEnabled(viewport.zoom < 2);
     for (const m of this.modules) m.update(ctx);
     const panning = ui.toolState === 'hand.panning' || this.middlePan !== null;
-    this.container.style.cursor = panning ? 'grabbing' : (CURSORS[ui.tool] ?? 'default');
+    this.container.style.cursor = panning ? 'grabbing' : (this.editor.toolById(ui.tool)?.cursor ?? 'default');
     this.docLayer.batchDraw();
     this.overlayLayer.batchDraw();
   }

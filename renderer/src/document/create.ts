@@ -10,6 +10,7 @@ export function createDocument(width: number, height: number): CanvasDocument {
     mask: { kind: 'mask', id: 'mask', name: 'Mask', opacity: 0.5, visible: true, strokes: [] },
     selection: null,
     dragPairs: [],
+    reference: null,
   };
 }
 

@@ -62,6 +62,7 @@ export const DocumentSchema = z
     mask: maskLayer,
     selection: selection.nullable(),
     dragPairs: z.array(z.object({ id, handle: point, target: point })).max(10_000),
+    reference: rectShape.nullable(),
   })
   .superRefine((doc, ctx) => {
     const seen = new Set<string>();

@@ -15,7 +15,10 @@ export class DocumentLoadError extends Error {
 }
 
 /** Upgrades from older versions: migrations[n] turns a version-n document into version n+1. */
-const migrations: Record<number, (doc: Record<string, unknown>) => Record<string, unknown>> = {};
+const migrations: Record<number, (doc: Record<string, unknown>) => Record<string, unknown>> = {
+  // Version 2 added the reference region for appearance edits.
+  1: (doc) => ({ ...doc, reference: null }),
+};
 
 export function serialize(doc: CanvasDocument): string {
   return JSON.stringify({ format: DOCUMENT_FORMAT, version: DOCUMENT_VERSION, document: doc });

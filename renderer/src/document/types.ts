@@ -5,7 +5,7 @@
  * deliberately not part of it.
  */
 
-export const DOCUMENT_VERSION = 1;
+export const DOCUMENT_VERSION = 2;
 
 export interface Point {
   x: number;
@@ -104,4 +104,9 @@ export interface CanvasDocument {
   mask: MaskLayer;
   selection: Selection | null;
   dragPairs: DragPair[];
+  /**
+   * The reference region (R): the part of the image whose appearance an appearance edit carries
+   * into the masked region. Added in version 2.
+   */
+  reference: RectShape | null;
 }

@@ -133,7 +133,8 @@ export class DocumentStore {
     const stale =
       (sel?.kind === 'layer' && !doc.layers.some((l) => l.id === sel.id)) ||
       (sel?.kind === 'selection' && !doc.selection) ||
-      (sel?.kind === 'dragPair' && !doc.dragPairs.some((p) => p.id === sel.id));
+      (sel?.kind === 'dragPair' && !doc.dragPairs.some((p) => p.id === sel.id)) ||
+      (sel?.kind === 'reference' && !doc.reference);
     this.store.setState(stale ? { doc, ui: { ...ui, selected: null } } : { doc });
   }
 

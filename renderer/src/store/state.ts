@@ -10,9 +10,9 @@ export interface BrushOptions {
 }
 
 /** What the transformer or the Delete key acts on. */
-export type SelectedItem = { kind: 'layer'; id: string } | { kind: 'selection' } | { kind: 'dragPair'; id: string };
+export type SelectedItem = { kind: 'layer'; id: string } | { kind: 'selection' } | { kind: 'dragPair'; id: string } | { kind: 'reference' };
 
-export type ToolId = 'select' | 'brush' | 'eraser' | 'marquee' | 'lasso' | 'dragPoints' | 'hand';
+export type ToolId = 'select' | 'brush' | 'eraser' | 'marquee' | 'lasso' | 'dragPoints' | 'reference' | 'hand';
 
 export interface UiState {
   tool: ToolId;

@@ -9,13 +9,15 @@ import type { CanvasDocument, Point } from '../document/types.js';
 import { documentToScreen, fitViewport, panBy, screenToDocument, zoomAt, type Viewport } from '../document/viewport.js';
 import { addLayer, removeLayer } from '../store/actions/layers.js';
 import { removeDragPair } from '../store/actions/drag-points.js';
+import { setReference } from '../store/actions/reference.js';
 import { setSelection } from '../store/actions/selection.js';
 import { DocumentStore, type Recipe, type UpdateOptions } from '../store/document-store.js';
 import type { BrushOptions, SelectedItem, ToolId, UiState } from '../store/state.js';
 import { Inputs } from './inputs.js';
 import { handleShortcut } from './shortcuts.js';
 import type { StateNode } from './state-node.js';
-import { createTools } from './tools.js';
+import type { Tool, ToolFactory } from './tool.js';
+import { DEFAULT_TOOLS } from './tools.js';
 import { ZOOM_STEP, type KeyInput, type Modifiers, type PointerInput, type WheelInput } from './types.js';
 
 export interface EditorOptions {
@@ -24,6 +26,8 @@ export interface EditorOptions {
   pixels?: PixelStore;
   /** Ctrl/Cmd+Enter. */
   onGenerate?: (editor: Editor) => void;
+  /** The tools, in toolbar order (default: all of the studio's). */
+  tools?: readonly ToolFactory[];
 }
 
 export class Editor {
@@ -32,16 +36,23 @@ export class Editor {
   onGenerate: ((editor: Editor) => void) | undefined;
   /** The stage's size in screen pixels (for +/− zoom about its centre and zoom-to-fit). */
   screenSize = { width: 0, height: 0 };
-  private readonly tools: Map<ToolId, StateNode>;
-  private tool: StateNode;
+  private readonly tools = new Map<ToolId, Tool>();
+  private tool: Tool;
   private toolId: ToolId = 'select';
   private spaceReturnTool: ToolId | null = null;
 
   constructor(opts: EditorOptions = {}) {
     this.store = opts.store ?? new DocumentStore({ document: opts.document, pixels: opts.pixels });
     this.onGenerate = opts.onGenerate;
-    this.tools = createTools(this);
-    this.tool = this.tools.get('select')!;
+    for (const make of opts.tools ?? DEFAULT_TOOLS) {
+      const tool = make(this);
+      if (this.tools.has(tool.id)) throw new Error(`two tools with the id "${tool.id}"`);
+      this.tools.set(tool.id, tool);
+    }
+    const first = this.tools.get('select') ?? this.tools.values().next().value;
+    if (!first) throw new Error('the editor needs at least one tool');
+    this.toolId = first.id;
+    this.tool = first;
     this.tool.enter();
     this.sync();
   }
@@ -57,6 +68,18 @@ export class Editor {
   }
   get currentTool(): ToolId {
     return this.toolId;
+  }
+  /** The tools as they declare themselves (id, key, label, cursor), in toolbar order. */
+  toolList(): readonly Tool[] {
+    return [...this.tools.values()];
+  }
+  toolById(id: ToolId): Tool | undefined {
+    return this.tools.get(id);
+  }
+  /** The tool whose shortcut is `key` (case-insensitive), if any. */
+  toolForKey(key: string): Tool | undefined {
+    const k = key.toLowerCase();
+    return this.toolList().find((t) => t.key === k);
   }
   /** The active state path, e.g. 'brush.drawing'. */
   toolState(): string {
@@ -166,6 +189,7 @@ export class Editor {
     if (!sel || this.isBusy) return;
     if (sel.kind === 'layer') this.update(removeLayer(sel.id), { name: 'delete layer' });
     else if (sel.kind === 'selection') this.update(setSelection(null), { name: 'clear selection' });
+    else if (sel.kind === 'reference') this.update(setReference(null), { name: 'clear reference region' });
     else this.update(removeDragPair(sel.id), { name: 'delete drag point' });
     this.select(null);
   }

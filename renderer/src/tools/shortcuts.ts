@@ -1,17 +1,6 @@
-/** Keyboard shortcuts, applied after the active tool has seen the key. */
+/** Keyboard shortcuts, applied after the active tool has seen the key; tools declare their own keys. */
 import type { Editor } from './editor.js';
-import type { ToolId } from '../store/state.js';
 import { ZOOM_STEP, type KeyInput } from './types.js';
-
-const TOOL_KEYS: Record<string, ToolId> = {
-  v: 'select',
-  b: 'brush',
-  e: 'eraser',
-  m: 'marquee',
-  l: 'lasso',
-  d: 'dragPoints',
-  h: 'hand',
-};
 
 /** Returns whether the key was a shortcut. */
 export function handleShortcut(editor: Editor, info: KeyInput): boolean {
@@ -31,7 +20,7 @@ export function handleShortcut(editor: Editor, info: KeyInput): boolean {
   if (key === '+' || key === '=') editor.zoomBy(ZOOM_STEP);
   else if (key === '-' || key === '_') editor.zoomBy(1 / ZOOM_STEP);
   else if (key === 'Delete' || key === 'Backspace') editor.deleteSelected();
-  else if (TOOL_KEYS[key] && !editor.inputs.isPointerDown) editor.setTool(TOOL_KEYS[key]);
+  else if (key.length === 1 && editor.toolForKey(key) && !editor.inputs.isPointerDown) editor.setTool(editor.toolForKey(key)!.id);
   else return false;
   return true;
 }

@@ -1,17 +1,6 @@
 /** The top toolbar: tools with their keys, brush size and hardness, undo/redo, zoom. */
 import { useStore } from 'zustand';
-import type { ToolId } from '../store/state.js';
 import type { Studio } from './studio.js';
-
-const TOOLS: { id: ToolId; key: string; label: string; short: string }[] = [
-  { id: 'select', key: 'V', label: 'Move and resize', short: 'Move' },
-  { id: 'brush', key: 'B', label: 'Brush (paint the mask)', short: 'Brush' },
-  { id: 'eraser', key: 'E', label: 'Eraser (erase the mask)', short: 'Eraser' },
-  { id: 'marquee', key: 'M', label: 'Rectangle selection', short: 'Rect' },
-  { id: 'lasso', key: 'L', label: 'Lasso selection', short: 'Lasso' },
-  { id: 'dragPoints', key: 'D', label: 'Drag points', short: 'Drag' },
-  { id: 'hand', key: 'H', label: 'Hand: pan (or hold Space)', short: 'Hand' },
-];
 
 export function Toolbar({ studio }: { studio: Studio }) {
   const { editor } = studio;
@@ -25,10 +14,10 @@ export function Toolbar({ studio }: { studio: Studio }) {
   return (
     <header className="toolbar" role="toolbar" aria-label="Canvas tools">
       <div className="tool-group">
-        {TOOLS.map((t) => (
-          <button key={t.id} type="button" className={`tool${ui.tool === t.id ? ' active' : ''}`} aria-pressed={ui.tool === t.id} title={`${t.label} (${t.key})`} aria-label={`${t.label} (${t.key})`} data-tool={t.id} onClick={() => editor.setTool(t.id)}>
+        {editor.toolList().map((t) => (
+          <button key={t.id} type="button" className={`tool${ui.tool === t.id ? ' active' : ''}`} aria-pressed={ui.tool === t.id} title={`${t.label} (${t.key.toUpperCase()})`} aria-label={`${t.label} (${t.key.toUpperCase()})`} data-tool={t.id} onClick={() => editor.setTool(t.id)}>
             <span aria-hidden="true">{t.short}</span>
-            <kbd>{t.key}</kbd>
+            <kbd>{t.key.toUpperCase()}</kbd>
           </button>
         ))}
       </div>

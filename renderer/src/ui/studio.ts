@@ -354,6 +354,7 @@ export class Studio {
       doc.mask.strokes = [];
       doc.selection = null;
       doc.dragPairs = [];
+      doc.reference = null;
       doc.canvas = { width, height };
     }, { name: 'clear canvas' });
     this.editor.select(null);

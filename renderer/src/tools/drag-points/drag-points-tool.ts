@@ -9,9 +9,14 @@ import type { Editor } from '../editor.js';
 import { dragPointAt } from '../hit-test.js';
 import { GestureState } from '../gesture-state.js';
 import { StateNode, type EnterInfo } from '../state-node.js';
+import { Tool } from '../tool.js';
 
-export class DragPointsTool extends StateNode {
+export class DragPointsTool extends Tool {
   readonly id = 'dragPoints';
+  readonly key = 'd';
+  readonly label = 'Drag points';
+  readonly short = 'Drag';
+  readonly cursor = 'crosshair';
   override readonly initial = 'idle';
 
   constructor(editor: Editor) {

@@ -1,9 +1,14 @@
 /** H, or hold Space: drag to pan. Panning changes the viewport only, never the document or history. */
 import type { Editor } from '../editor.js';
 import { StateNode } from '../state-node.js';
+import { Tool } from '../tool.js';
 
-export class HandTool extends StateNode {
+export class HandTool extends Tool {
   readonly id = 'hand';
+  readonly key = 'h';
+  readonly label = 'Hand: pan (or hold Space)';
+  readonly short = 'Hand';
+  readonly cursor = 'grab';
   override readonly initial = 'idle';
 
   constructor(editor: Editor) {

@@ -1,13 +1,17 @@
 /** V: select a layer or the selection region, move it, resize it with the transformer handles. */
 import type { Editor } from '../editor.js';
-import { StateNode } from '../state-node.js';
+import { Tool } from '../tool.js';
 import { SelectIdle } from './idle.js';
 import { SelectPointing } from './pointing.js';
 import { SelectResizing } from './resizing.js';
 import { SelectTranslating } from './translating.js';
 
-export class SelectTool extends StateNode {
+export class SelectTool extends Tool {
   readonly id = 'select';
+  readonly key = 'v';
+  readonly label = 'Move and resize';
+  readonly short = 'Move';
+  readonly cursor = 'default';
   override readonly initial = 'idle';
 
   constructor(editor: Editor) {

@@ -3,12 +3,17 @@ import { polygonArea } from '../../document/geometry.js';
 import { appendLassoPoint, closeLasso, setSelection } from '../../store/actions/selection.js';
 import type { Editor } from '../editor.js';
 import { StateNode } from '../state-node.js';
+import { Tool } from '../tool.js';
 
 /** Screen distance between recorded lasso points. */
 const MIN_STEP_SCREEN = 2;
 
-export class LassoTool extends StateNode {
+export class LassoTool extends Tool {
   readonly id = 'lasso';
+  readonly key = 'l';
+  readonly label = 'Lasso selection';
+  readonly short = 'Lasso';
+  readonly cursor = 'crosshair';
   override readonly initial = 'idle';
 
   constructor(editor: Editor) {

@@ -3,9 +3,14 @@ import { normalizeRect } from '../../document/geometry.js';
 import { setSelection } from '../../store/actions/selection.js';
 import type { Editor } from '../editor.js';
 import { StateNode } from '../state-node.js';
+import { Tool } from '../tool.js';
 
-export class MarqueeTool extends StateNode {
+export class MarqueeTool extends Tool {
   readonly id = 'marquee';
+  readonly key = 'm';
+  readonly label = 'Rectangle selection';
+  readonly short = 'Rect';
+  readonly cursor = 'crosshair';
   override readonly initial = 'idle';
 
   constructor(editor: Editor) {
