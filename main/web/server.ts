@@ -2,11 +2,14 @@
  * Browser mode: the studio's UI and the Studio API over one local HTTP server — static files of
  * the built renderer, and a WebSocket at `/api` that forwards validated calls to the engine host
  * and broadcasts its events. Loopback by default; bound to any other address it requires an
- * access token (`?token=` on the page and the socket). Every socket must also come from this
- * server's own origin, so other web pages open in the user's browser cannot drive the engine.
+ * access token (`?token=` on the page and the socket). On loopback only loopback Host names are
+ * served, so a DNS-rebound page cannot reach it. Every socket must also come from this server's
+ * own origin, so other web pages open in the user's browser cannot drive the engine. No request,
+ * however malformed, can end the process: the gate (`guard.ts`) answers it with a status.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import type { Duplex } from 'node:stream';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -16,6 +19,7 @@ import { CONTENT_SECURITY_POLICY } from '../csp.js';
 import { decodeWire, encodeWire } from '../api/wire.js';
 import { CallMessage, toErrorShape, type ReplyMessage } from '../host/protocol.js';
 import type { EngineClient } from '../host/client.js';
+import { admit, decodePath, guardRequest, ownOrigin, type Log } from './guard.js';
 
 export interface WebServerOptions {
   host?: string;
@@ -27,6 +31,8 @@ export interface WebServerOptions {
   engine: EngineClient;
   /** Largest accepted WebSocket message (images travel inside). */
   maxMessageBytes?: number;
+  /** Where unexpected failures are reported (stderr by default); the server keeps serving. */
+  log?: Log;
 }
 
 export interface WebServer {
@@ -44,26 +50,27 @@ export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
 }
 
-function sameToken(given: string | null, token: string): boolean {
-  if (!given) return false;
-  const a = Buffer.from(given), b = Buffer.from(token);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
 export async function startWebServer(opts: WebServerOptions): Promise<WebServer> {
   const host = opts.host ?? '127.0.0.1';
   const token = opts.token ?? (isLoopback(host) ? undefined : randomBytes(18).toString('base64url'));
   const staticRoot = path.resolve(opts.staticDir);
+  const log: Log = opts.log ?? ((message, error) => console.error(`driftline serve: ${message}`, error ?? ''));
 
-  const authorised = (req: IncomingMessage): boolean => !token || sameToken(new URL(req.url ?? '/', 'http://x').searchParams.get('token'), token);
+  // The page and the API need the token; the built bundle under /assets/ is the public app code
+  // the page loads with relative URLs (which do not carry the page's query string).
+  const gate = {
+    loopbackOnly: isLoopback(host),
+    port: () => (server.address() as AddressInfo).port,
+    token,
+    isPublic: (pathname: string) => pathname.startsWith('/assets/'),
+  };
 
   async function serveStatic(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const verdict = admit(req, gate);
+    if (!verdict.ok) return void res.writeHead(verdict.status, { 'content-type': 'text/plain' }).end(verdict.body);
     if (req.method !== 'GET' && req.method !== 'HEAD') return void res.writeHead(405).end();
-    // The page and the API need the token; the built bundle under /assets/ is the public app code
-    // the page loads with relative URLs (which do not carry the page's query string).
-    const isAsset = new URL(req.url ?? '/', 'http://x').pathname.startsWith('/assets/');
-    if (!isAsset && !authorised(req)) return void res.writeHead(401, { 'content-type': 'text/plain' }).end('this studio needs its access token: open the address printed by `driftline serve`');
-    const rel = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    const rel = decodePath(verdict.url.pathname);
+    if (rel === undefined) return void res.writeHead(400, { 'content-type': 'text/plain' }).end('malformed path');
     const file = path.resolve(staticRoot, '.' + (rel.endsWith('/') ? rel + 'index.html' : rel));
     if (file !== staticRoot && !file.startsWith(staticRoot + path.sep)) return void res.writeHead(403).end();
     try {
@@ -76,26 +83,37 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     }
   }
 
-  const server = createServer((req, res) => void serveStatic(req, res));
+  const server = createServer(guardRequest(serveStatic, log));
   const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxMessageBytes ?? 512 * 1024 * 1024 });
   const sockets = new Set<WebSocket>();
 
-  server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', 'http://x');
-    const origin = req.headers.origin;
-    const ownOrigin = origin !== undefined && new URL(origin).host === req.headers.host;
-    if (url.pathname !== '/api' || !authorised(req) || (origin !== undefined && !ownOrigin)) {
-      socket.write('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
-      socket.destroy();
-      return;
+  /** Refuse an upgrade on the raw socket: a status line, a sentence, and the connection closed. */
+  function refuse(socket: Duplex, status: number, body: string): void {
+    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Node hands the socket over without an error listener: a reset peer must not end the process.
+    socket.on('error', () => socket.destroy());
+    try {
+      const verdict = admit(req, gate);
+      if (!verdict.ok) return refuse(socket, verdict.status, verdict.body);
+      if (verdict.url.pathname !== '/api') return refuse(socket, 404, 'not found');
+      if (!ownOrigin(req.headers.origin, req.headers.host)) return refuse(socket, 403, 'sockets are accepted only from this studio\'s own page');
+      wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    } catch (e) {
+      log('browser mode: a socket upgrade failed unexpectedly', e);
+      if (socket.writable) refuse(socket, 500, 'internal error');
+      else socket.destroy();
     }
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
 
   wss.on('connection', (ws: WebSocket) => {
     sockets.add(ws);
     ws.on('close', () => sockets.delete(ws));
-    ws.on('message', (data) => void handle(ws, data.toString()));
+    // Protocol errors (unmasked or oversized frames, bad opcodes) close the socket; they are not ours to rethrow.
+    ws.on('error', () => ws.terminate());
+    ws.on('message', (data) => void handle(ws, data.toString()).catch((e) => log('browser mode: a message failed unexpectedly', e)));
   });
 
   async function handle(ws: WebSocket, text: string): Promise<void> {

@@ -78,7 +78,7 @@ describe('browser mode server', () => {
 
   it('refuses sockets from other web origins (cross-site WebSocket hijacking)', async () => {
     const s = await start();
-    await expect(connect(apiUrl(s), { Origin: 'https://evil.example' })).rejects.toThrow(/401/);
+    await expect(connect(apiUrl(s), { Origin: 'https://evil.example' })).rejects.toThrow(/403/);
     const own = new URL(s.url).origin;
     (await connect(apiUrl(s), { Origin: own })).close();
   });
