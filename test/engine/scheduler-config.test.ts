@@ -44,12 +44,39 @@ describe('validating scheduler_config.json', () => {
       'scheduler config (DDIMScheduler): "clip_sample" must be true or false, got "yes"',
     );
     expect(() => validateSchedulerConfig({ _class_name: 'EulerDiscreteScheduler', num_train_timesteps: 999.5, beta_end: '0.02' })).toThrow(
-      '"num_train_timesteps" must be an integer ≥ 2, got 999.5; "beta_end" must be a positive number, got "0.02"',
+      '"num_train_timesteps" must be an integer in [2, 100000], got 999.5; "beta_end" must be a positive number ≤ 1, got "0.02"',
     );
     expect(() => validateSchedulerConfig({ _class_name: 'UniPCMultistepScheduler', disable_corrector: [1, 'two'] })).toThrow(
-      '"disable_corrector" must be an array of step indices (integers ≥ 0), got [1,"two"]',
+      '"disable_corrector" must be an array of at most 1000 step indices (integers in [0, 100000]), got [1,"two"]',
     );
-    expect(() => validateSchedulerConfig({ _class_name: 'DDPMScheduler', trained_betas: 'none' })).toThrow(/"trained_betas" must be null or an array of numbers in \[0, 1\], got "none"/);
+    expect(() => validateSchedulerConfig({ _class_name: 'DDPMScheduler', trained_betas: 'none' })).toThrow(/"trained_betas" must be null or an array of at most 100000 numbers in \[0, 1\], got "none"/);
+  });
+
+  it('bounds every number, naming the key and the bound (a config must not be able to exhaust memory)', () => {
+    const t0 = performance.now();
+    expect(() => validateSchedulerConfig({ _class_name: 'DDIMScheduler', num_train_timesteps: 1e9 })).toThrow(
+      'scheduler config (DDIMScheduler): "num_train_timesteps" must be an integer in [2, 100000], got 1000000000',
+    );
+    expect(performance.now() - t0).toBeLessThan(100);
+    const over: [string, Record<string, unknown>, RegExp][] = [
+      ['DDIMScheduler', { beta_end: 2 }, /"beta_end" must be a positive number ≤ 1, got 2/],
+      ['DDIMScheduler', { beta_start: 1e300 }, /"beta_start" must be a positive number ≤ 1/],
+      ['DDIMScheduler', { steps_offset: 1e6 }, /"steps_offset" must be an integer in \[0, 1000\], got 1000000/],
+      ['DDIMScheduler', { clip_sample_range: 1e9 }, /"clip_sample_range" must be a positive number ≤ 1000,/],
+      ['DDPMScheduler', { sample_max_value: 1e9 }, /"sample_max_value" must be a positive number ≤ 1000,/],
+      ['EulerDiscreteScheduler', { sigma_max: 1e12 }, /"sigma_max" must be a positive number ≤ 1000000, or null/],
+      ['UniPCMultistepScheduler', { solver_order: 1e9 }, /"solver_order" must be an integer in \[1, 8\], got 1000000000/],
+      ['UniPCMultistepScheduler', { disable_corrector: Array.from({ length: 5000 }, (_, i) => i) }, /"disable_corrector" must be an array of at most 1000 step indices .*, got \[0,1,2,.*\.\.\.$/],
+      ['DPMSolverMultistepScheduler', { lambda_min_clipped: Infinity }, /"lambda_min_clipped" must be -Infinity or a number in \[-100, 100\], got Infinity/],
+      ['LCMScheduler', { original_inference_steps: 1e9 }, /"original_inference_steps" must be an integer in \[1, 100000\]/],
+      ['LCMScheduler', { original_inference_steps: 5000 }, /"original_inference_steps" \(5000\) must not exceed "num_train_timesteps" \(1000\)/],
+      ['LCMScheduler', { timestep_scaling: 1e9 }, /"timestep_scaling" must be a positive number ≤ 1000,/],
+    ];
+    for (const [cls, fields, message] of over) expect(() => validateSchedulerConfig({ _class_name: cls, ...fields }), `${cls} ${Object.keys(fields)}`).toThrow(message);
+    // The bounds leave room for real configs: a capped cosine schedule's σ_max, iDDPM's 4000 steps, SD2's λ clip.
+    expect(validateSchedulerConfig({ _class_name: 'EulerDiscreteScheduler', num_train_timesteps: 4000, sigma_max: 2.03e4, sigma_min: 0.002 }).sigma_max).toBe(2.03e4);
+    expect(validateSchedulerConfig({ _class_name: 'DPMSolverMultistepScheduler', lambda_min_clipped: -5.1 }).lambda_min_clipped).toBe(-5.1);
+    expect(validateSchedulerConfig({ _class_name: 'DPMSolverMultistepScheduler', lambda_min_clipped: -Infinity }).lambda_min_clipped).toBe(-Infinity);
   });
 
   it('rejects unsupported values with what is supported', () => {

@@ -89,24 +89,50 @@ const str = (neutral: string | null, supported: readonly (string | null)[], null
   neutral,
   supported,
 });
-const positive = (neutral: number): Field => ({ schema: z.number().positive(), expected: 'a positive number', neutral });
-const intAtLeast = (min: number, neutral: number): Field => ({ schema: z.number().int().min(min), expected: `an integer ≥ ${min}`, neutral });
-const nullablePositive: Field = { schema: z.number().positive().nullable(), expected: 'a positive number or null', neutral: null };
+/**
+ * Upper bounds on every number a config may hold. Real configs sit far inside them (diffusers'
+ * own and the hub's: 1000 training timesteps, iDDPM's 4000; β ≤ 0.02; steps_offset 0 or 1;
+ * LCM's 50 original steps and timestep_scaling 10; σ_max 14.6 for SD, 80 for EDM-style configs,
+ * 2·10⁴ for a cosine schedule capped at β = 0.999; solver orders 1–3). What they stop is a config
+ * that asks the engine to allocate tables or histories beyond any machine's memory.
+ */
+export const SCHEDULER_CONFIG_LIMITS = {
+  num_train_timesteps: 100_000,
+  steps_offset: 1_000,
+  clip_sample_range: 1_000,
+  sample_max_value: 1_000,
+  sigma: 1e6,
+  solver_order: 8,
+  lambda_min_clipped: 100,
+  disable_corrector_entries: 1_000,
+  original_inference_steps: 100_000,
+  timestep_scaling: 1_000,
+} as const;
+const LIMITS = SCHEDULER_CONFIG_LIMITS;
+
+const positive = (neutral: number, max: number): Field => ({ schema: z.number().positive().max(max), expected: `a positive number ≤ ${max}`, neutral });
+const intIn = (min: number, max: number, neutral: number): Field => ({ schema: z.number().int().min(min).max(max), expected: `an integer in [${min}, ${max}]`, neutral });
+const nullablePositive = (max: number): Field => ({ schema: z.number().positive().max(max).nullable(), expected: `a positive number ≤ ${max}, or null`, neutral: null });
 
 const FIELDS: Record<Key, Field> = {
-  num_train_timesteps: intAtLeast(2, 1000),
-  beta_start: positive(0.0001),
-  beta_end: positive(0.02),
+  num_train_timesteps: intIn(2, LIMITS.num_train_timesteps, 1000),
+  // β is a probability of noise per training step.
+  beta_start: positive(0.0001, 1),
+  beta_end: positive(0.02, 1),
   beta_schedule: str('linear', ['linear', 'scaled_linear', 'squaredcos_cap_v2']),
-  trained_betas: { schema: z.array(z.number().min(0).max(1)).nullable(), expected: 'null or an array of numbers in [0, 1]', neutral: null },
+  trained_betas: {
+    schema: z.array(z.number().min(0).max(1)).max(LIMITS.num_train_timesteps).nullable(),
+    expected: `null or an array of at most ${LIMITS.num_train_timesteps} numbers in [0, 1]`,
+    neutral: null,
+  },
   prediction_type: str('epsilon', ['epsilon', 'v_prediction', 'sample']),
   clip_sample: bool(false),
-  clip_sample_range: positive(1),
+  clip_sample_range: positive(1, LIMITS.clip_sample_range),
   set_alpha_to_one: bool(true),
-  steps_offset: intAtLeast(0, 0),
+  steps_offset: intIn(0, LIMITS.steps_offset, 0),
   thresholding: bool(false),
   dynamic_thresholding_ratio: { schema: z.number().gt(0).max(1), expected: 'a number in (0, 1]', neutral: 0.995 },
-  sample_max_value: positive(1),
+  sample_max_value: positive(1, LIMITS.sample_max_value),
   timestep_spacing: str('leading', ['linspace', 'leading', 'trailing']),
   variance_type: str(null, [null], true),
   skip_prk_steps: bool(false),
@@ -117,23 +143,31 @@ const FIELDS: Record<Key, Field> = {
   use_lu_lambdas: bool(false),
   use_dynamic_shifting: bool(false, [false]),
   rescale_betas_zero_snr: bool(false, [false]),
-  sigma_min: nullablePositive,
-  sigma_max: nullablePositive,
+  sigma_min: nullablePositive(LIMITS.sigma),
+  sigma_max: nullablePositive(LIMITS.sigma),
   interpolation_type: str('linear', ['linear']),
   timestep_type: str('discrete', ['discrete']),
   final_sigmas_type: str('zero', ['zero', 'sigma_min']),
-  solver_order: intAtLeast(1, 2),
+  solver_order: intIn(1, LIMITS.solver_order, 2),
   algorithm_type: str('dpmsolver++', []),
   solver_type: str('midpoint', []),
   lower_order_final: bool(true),
   euler_at_final: bool(false),
-  // zod's number() refuses ±Infinity; diffusers' default is -inf.
-  lambda_min_clipped: { schema: z.custom<number>((v) => typeof v === 'number' && !Number.isNaN(v)), expected: 'a number (or -Infinity)', neutral: -Infinity },
+  // zod's number() refuses ±Infinity; diffusers' default is -inf (no clipping).
+  lambda_min_clipped: {
+    schema: z.custom<number>((v) => v === -Infinity || (typeof v === 'number' && Math.abs(v) <= LIMITS.lambda_min_clipped)),
+    expected: `-Infinity or a number in [-${LIMITS.lambda_min_clipped}, ${LIMITS.lambda_min_clipped}]`,
+    neutral: -Infinity,
+  },
   predict_x0: bool(true),
-  disable_corrector: { schema: z.array(z.number().int().min(0)), expected: 'an array of step indices (integers ≥ 0)', neutral: [] },
+  disable_corrector: {
+    schema: z.array(z.number().int().min(0).max(LIMITS.num_train_timesteps)).max(LIMITS.disable_corrector_entries),
+    expected: `an array of at most ${LIMITS.disable_corrector_entries} step indices (integers in [0, ${LIMITS.num_train_timesteps}])`,
+    neutral: [],
+  },
   solver_p: { schema: z.null(), expected: 'null (a nested solver_p scheduler is not supported)', neutral: null },
-  original_inference_steps: intAtLeast(1, 50),
-  timestep_scaling: positive(10),
+  original_inference_steps: intIn(1, LIMITS.original_inference_steps, 50),
+  timestep_scaling: positive(10, LIMITS.timestep_scaling),
 };
 
 const COMMON: readonly Key[] = ['num_train_timesteps', 'beta_start', 'beta_end', 'beta_schedule', 'trained_betas', 'prediction_type'];
@@ -215,12 +249,17 @@ const CLASSES: Record<SchedulerClass, ClassSpec> = {
   },
 };
 
-const show = (v: unknown): string => (v === undefined ? 'nothing' : typeof v === 'number' && !Number.isFinite(v) ? String(v) : JSON.stringify(v));
+/** A value for a message, cut short (a config may hold long arrays). */
+const show = (v: unknown): string => {
+  const text = v === undefined ? 'nothing' : typeof v === 'number' && !Number.isFinite(v) ? String(v) : (JSON.stringify(v) ?? String(v));
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+};
 
 /**
  * Validate a parsed `scheduler_config.json`: `_class_name` must name a supported class; each key
- * that class reads must have the right type and a supported value (messages name the key, what
- * was expected and what was found); keys the class does not read are ignored, as diffusers'
+ * that class reads must have the right type and a supported value within its bound
+ * (`SCHEDULER_CONFIG_LIMITS`; messages name the key, what was expected, the bound included, and
+ * what was found); keys the class does not read are ignored, as diffusers'
  * `from_config` ignores them. Returns the config with every key the class reads filled in.
  */
 export function validateSchedulerConfig(raw: unknown): SchedulerConfig {
@@ -262,6 +301,9 @@ export function validateSchedulerConfig(raw: unknown): SchedulerConfig {
   const cfg = out as unknown as SchedulerConfig;
   if (cfg.trained_betas && cfg.trained_betas.length !== cfg.num_train_timesteps) {
     problems.push(`"trained_betas" has ${cfg.trained_betas.length} entries but "num_train_timesteps" is ${cfg.num_train_timesteps}`);
+  }
+  if (className === 'LCMScheduler' && cfg.original_inference_steps > cfg.num_train_timesteps) {
+    problems.push(`"original_inference_steps" (${cfg.original_inference_steps}) must not exceed "num_train_timesteps" (${cfg.num_train_timesteps})`);
   }
   if (className === 'DPMSolverMultistepScheduler' || className === 'DPMSolverSinglestepScheduler') {
     if (!['dpmsolver++', 'sde-dpmsolver++'].includes(cfg.algorithm_type) && cfg.final_sigmas_type === 'zero') {
