@@ -150,6 +150,22 @@ describe('bad packs: each error says what is wrong and how to fix it', () => {
     expect(e.message).toMatch(/nowhere does not exist: pick the folder that contains model_index\.json$/);
   });
 
+  it('a scheduler config out of bounds or of an unknown class is refused on inspection, naming the field and the bound', async () => {
+    const dir = await buildTinyPack(fresh(), 'sd1');
+    const file = join(dir, 'scheduler', 'scheduler_config.json');
+    const good = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+    await writeFile(file, JSON.stringify({ ...good, num_train_timesteps: 1e9 }));
+    const t0 = performance.now();
+    const err = await packError(inspectPack(dir));
+    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(err.code).toBe('invalid-scheduler');
+    expect(err.file).toBe('scheduler/scheduler_config.json');
+    expect(err.message).toMatch(/^scheduler\/scheduler_config\.json cannot be used: scheduler config \(PNDMScheduler\): "num_train_timesteps" must be an integer in \[2, 100000\], got 1000000000: copy/);
+    expect((await packError(openPack(dir, { provider: 'cpu' }))).code).toBe('invalid-scheduler');
+    await writeFile(file, JSON.stringify({ ...good, _class_name: 'FlowMatchEulerDiscreteScheduler' }));
+    expect((await packError(inspectPack(dir))).message).toMatch(/unsupported scheduler class "FlowMatchEulerDiscreteScheduler"/);
+  });
+
   it('an SDXL UNet is refused with the reason', async () => {
     const dir = await buildTinyPack(fresh(), 'sd1');
     const { OnnxModel } = await import('../../main/engine/onnx/builder.js');

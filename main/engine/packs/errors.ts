@@ -14,7 +14,8 @@ export type PackErrorCode =
   | 'wrong-inputs' // a model lacks an input or output the layout requires
   | 'unsupported-family' // a model kind the engine does not run (SDXL, unknown channel count)
   | 'missing-tokenizer' // no tokenizer files, or broken ones
-  | 'missing-scheduler'; // no scheduler/scheduler_config.json
+  | 'missing-scheduler' // no scheduler/scheduler_config.json
+  | 'invalid-scheduler'; // a scheduler config the engine cannot run (unknown class, bad or out-of-bounds value)
 
 export const EXPORT_HINT =
   'export the model with `optimum-cli export onnx --model <model id or folder> <output folder>` ' +

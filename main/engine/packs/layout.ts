@@ -23,6 +23,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
+import { SchedulerConfigError, validateSchedulerConfig } from '../scheduler-config/validate.js';
 import { EXPORT_HINT, PackError } from './errors.js';
 import { OnnxFormatError, readOnnxHeader, type OnnxHeader, type TensorDecl } from './onnx-header.js';
 import type { ComponentName, PackFamily, PackInfo } from './types.js';
@@ -273,6 +274,7 @@ export async function inspectLayout(dirIn: string): Promise<PackLayout> {
       'scheduler/scheduler_config.json',
     ),
   );
+  checkSchedulerConfig(schedulerConfig);
 
   // ── family ──────────────────────────────────────────────────────────────────────────────
   if (unetInput('text_embeds') || unetInput('time_ids')) {
@@ -406,6 +408,25 @@ export async function inspectLayout(dirIn: string): Promise<PackLayout> {
     schedulerConfig,
   };
   return { info, models, headers, tokenizerDir, vaeEncoderOutput, timestepCondDim, hasClassLabels, notes };
+}
+
+/**
+ * The scheduler config is validated when the pack is inspected, not first when it generates: its
+ * class and keys must be ones the engine runs, and its numbers within bounds (a config asking for
+ * 10⁹ training timesteps would otherwise have the engine allocate its tables at generate time).
+ */
+function checkSchedulerConfig(config: Record<string, unknown>): void {
+  try {
+    validateSchedulerConfig(config);
+  } catch (err) {
+    if (!(err instanceof SchedulerConfigError)) throw err;
+    throw new PackError(
+      'invalid-scheduler',
+      `scheduler/scheduler_config.json cannot be used: ${err.message}`,
+      "copy scheduler/scheduler_config.json from the model's repository, or fix the value named",
+      'scheduler/scheduler_config.json',
+    );
+  }
 }
 
 /** Read and validate a pack (diffusers ONNX layout) and detect its family. Throws PackError. */

@@ -68,7 +68,7 @@ export interface PackInfo {
   textLength: number;
   hasVaeEncoder: boolean;
   hasVaeDecoder: boolean;
-  /** The pack's scheduler/scheduler_config.json, parsed but not yet validated. */
+  /** The pack's scheduler/scheduler_config.json as parsed (validated on inspection; plans validate it again into the full config). */
   schedulerConfig: unknown;
 }
 
