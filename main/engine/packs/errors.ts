@@ -17,6 +17,8 @@ export type PackErrorCode =
   | 'missing-scheduler' // no scheduler/scheduler_config.json
   | 'invalid-scheduler'; // a scheduler config the engine cannot run (unknown class, bad or out-of-bounds value)
 
+import type { ComponentName } from './types.js';
+
 export const EXPORT_HINT =
   'export the model with `optimum-cli export onnx --model <model id or folder> <output folder>` ' +
   "(or diffusers' scripts/convert_stable_diffusion_checkpoint_to_onnx.py)";
@@ -33,5 +35,23 @@ export class PackError extends Error {
   ) {
     super(`${problem}: ${fix}`);
     this.name = 'PackError';
+  }
+}
+
+/**
+ * A model component returned NaN or ±Infinity. Decoded, such values become a black (or garbage)
+ * image that would otherwise be reported as a success. `source` says whether the component made
+ * them ('model': fp16 overflow, broken weights, a provider computing wrongly) or was handed them
+ * ('input': the sampler's state had already diverged).
+ */
+export class NonFiniteOutputError extends Error {
+  readonly code = 'NON_FINITE_OUTPUT';
+  override name = 'NonFiniteOutputError';
+  constructor(
+    readonly component: ComponentName,
+    readonly source: 'model' | 'input',
+    message: string,
+  ) {
+    super(message);
   }
 }

@@ -1,6 +1,6 @@
 /** Model packs: validation and family detection (layout), loading (pack), tokenisation, fp16. */
 export type { ComponentName, LoadedPack, PackFamily, PackInfo, ProviderReport, UNetExtras } from './types.js';
-export { PackError, type PackErrorCode } from './errors.js';
+export { NonFiniteOutputError, PackError, type PackErrorCode } from './errors.js';
 export { inspectPack, inspectLayout, type PackLayout } from './layout.js';
 export { openPack, guidanceScaleEmbedding, type OpenPackOptions } from './pack.js';
 export { loadTokenizer, clipTokenizerJson, PromptTokenizer, TokenizerFileError } from './tokenizer.js';

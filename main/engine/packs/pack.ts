@@ -11,10 +11,13 @@
  *   upscaler, float32 for pixel SR: converted to the declared dtype by the session).
  * - vaeEncode: `latent_parameters` → its mean (first half of the channels); `latent_sample` as is;
  *   × scaling_factor. vaeDecode: ÷ scaling_factor → `sample`.
+ *
+ * Every output is checked for NaN and ±Infinity as it comes back (`NonFiniteOutputError`, code
+ * NON_FINITE_OUTPUT, naming the component): decoded, they would be a black image reported as a success.
  */
 import type { Tensor } from '../tensor.js';
 import { ModelSession, type Feed } from '../runtime/session.js';
-import { EXPORT_HINT, PackError } from './errors.js';
+import { EXPORT_HINT, NonFiniteOutputError, PackError } from './errors.js';
 import { inspectLayout, type PackLayout } from './layout.js';
 import { loadTokenizer, TokenizerFileError, type PromptTokenizer } from './tokenizer.js';
 import type { ComponentName, LoadedPack, PackInfo, ProviderReport, UNetExtras } from './types.js';
@@ -51,6 +54,48 @@ export function guidanceScaleEmbedding(w: readonly number[], dim: number): Float
   return out;
 }
 
+/** NaN and ±Infinity in one pass: v − v is 0 for every finite v and NaN otherwise. */
+export function countNonFinite(data: ArrayLike<number>): { nan: number; inf: number } {
+  let nan = 0;
+  let inf = 0;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (v - v !== 0) {
+      if (v !== v) nan++;
+      else inf++;
+    }
+  }
+  return { nan, inf };
+}
+
+const COMPONENT_LABEL: Record<ComponentName, string> = {
+  text_encoder: 'the text encoder',
+  unet: 'the UNet',
+  vae_encoder: 'the VAE encoder',
+  vae_decoder: 'the VAE decoder',
+};
+
+/**
+ * Fail when a component's output holds NaN or ±Infinity (one pass over it; the inputs are looked
+ * at only then, to tell a diverged sampler from a model that overflows).
+ */
+function checkFinite(component: ComponentName, s: ModelSession, output: ArrayLike<number>, inputs: readonly ArrayLike<number>[] = []): void {
+  const bad = countNonFinite(output);
+  if (bad.nan === 0 && bad.inf === 0) return;
+  const who = COMPONENT_LABEL[component];
+  const counts = [bad.nan ? `${bad.nan} NaN` : '', bad.inf ? `${bad.inf} infinite` : ''].filter(Boolean).join(' and ');
+  const found = `${who} returned ${counts} of ${output.length} values`;
+  if (inputs.some((x) => { const c = countNonFinite(x); return c.nan + c.inf > 0; })) {
+    throw new NonFiniteOutputError(component, 'input',
+      `${found} because its input already held non-finite values: sampling diverged; try another sampler, more steps or a lower guidance scale`);
+  }
+  const fp16 = [...s.inputs, ...s.outputs].some((io) => io.type === 'float16');
+  const otherProvider = s.provider === 'cpu' ? 'another execution provider' : 'another execution provider (DRIFTLINE_EP=cpu)';
+  throw new NonFiniteOutputError(component, 'model', fp16
+    ? `${found} (a float16 model on ${s.provider}: its activations overflowed): use the float32 export of this pack, or ${otherProvider}`
+    : `${found} on ${s.provider}: the model's weights may be damaged, or the provider computes it wrongly; try ${otherProvider}, or export the pack again`);
+}
+
 class Pack implements LoadedPack {
   private released = false;
 
@@ -85,6 +130,7 @@ class Pack implements LoadedPack {
     const L = this.info.textLength;
     const { ids } = this.tokenizer.encodeBatch(prompts, L);
     const out = await s.run({ input_ids: { data: ids, shape: [prompts.length, L] } }, ['last_hidden_state']);
+    checkFinite('text_encoder', s, out.last_hidden_state.data);
     return out.last_hidden_state;
   }
 
@@ -111,6 +157,7 @@ class Pack implements LoadedPack {
       feeds.class_labels = { data: new Float32Array(B).fill(extras.noiseLevel), shape: [B] };
     }
     const out = await s.run(feeds, ['out_sample']);
+    checkFinite('unet', s, out.out_sample.data, [sample.data, context.data]);
     return out.out_sample.data;
   }
 
@@ -127,6 +174,7 @@ class Pack implements LoadedPack {
       for (let b = 0; b < B; b++) data.set(out.data.subarray(b * C2 * h * w, (b * C2 + C) * h * w), b * C * h * w);
       latent = { data, shape: [B, C, h, w] };
     }
+    checkFinite('vae_encoder', s, latent.data, [image.data]);
     const k = this.info.scalingFactor;
     for (let i = 0; i < latent.data.length; i++) latent.data[i] *= k;
     return latent;
@@ -138,6 +186,7 @@ class Pack implements LoadedPack {
     const scaled = new Float32Array(latent.data.length);
     for (let i = 0; i < scaled.length; i++) scaled[i] = latent.data[i] / k;
     const out = await s.run({ latent_sample: { data: scaled, shape: latent.shape } }, ['sample']);
+    checkFinite('vae_decoder', s, out.sample.data, [scaled]);
     return out.sample;
   }
 
