@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createDocument, createImageLayer, editRequestFromDocument } from '../../renderer/src/document/index.js';
-import { EDIT_UNAVAILABLE, summarizeEdit } from '../../renderer/src/ui/edit/summary.js';
+import { JobClock } from '../../renderer/src/ui/generate/progress.js';
+import { editProgressCaption, summarizeEdit } from '../../renderer/src/ui/edit/summary.js';
 import { decideKeyDown, isTypingTarget } from '../../renderer/src/ui/keyboard-rules.js';
 
 const k = (key: string, m: Partial<{ ctrlKey: boolean; metaKey: boolean; shiftKey: boolean; altKey: boolean }> = {}) => ({ key, ctrlKey: false, metaKey: false, shiftKey: false, altKey: false, ...m });
@@ -10,7 +11,16 @@ describe('Edit panel summary', () => {
     const s = summarizeEdit(editRequestFromDocument(createDocument(100, 50)));
     expect(s.kind).toBe('none');
     expect(s.rows).toContainEqual(['Mask area', 'empty']);
-    expect(EDIT_UNAVAILABLE).toMatch(/not available/);
+    expect(s.rows).toContainEqual(['Masked region', '—']);
+  });
+
+  it('the progress caption names the phase', () => {
+    const clock = new JobClock(0);
+    expect(editProgressCaption(undefined, clock.snapshot)).toBe('Loading the model…');
+    clock.tick(1, 10, 100);
+    expect(editProgressCaption('invert', clock.tick(3, 10, 300))).toBe('Inverting the image · step 3 / 10 · 1 s left');
+    expect(editProgressCaption('sample', clock.tick(1, 8, 400))).toMatch(/^Sampling the edit · step 1 \/ 8 · estimating/);
+    expect(editProgressCaption('sample', clock.tick(8, 8, 900))).toBe('Sampling the edit · step 8 / 8 · finishing');
   });
 
   it('a moved selection reports offset, scale and mask area', () => {

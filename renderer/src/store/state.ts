@@ -14,6 +14,13 @@ export type SelectedItem = { kind: 'layer'; id: string } | { kind: 'selection' }
 
 export type ToolId = 'select' | 'brush' | 'eraser' | 'marquee' | 'lasso' | 'dragPoints' | 'reference' | 'hand';
 
+/** The last edit's before/after: the base layer, its pixels (and where they were drawn) before, and its pixels after. */
+export interface EditComparison {
+  layerId: string;
+  before: { pixelId: string; x: number; y: number; width: number; height: number };
+  after: string;
+}
+
 export interface UiState {
   tool: ToolId;
   /** The active tool's state path, e.g. 'brush.drawing'. */
@@ -21,6 +28,10 @@ export interface UiState {
   selected: SelectedItem | null;
   brush: BrushOptions;
   eraser: BrushOptions;
+  /** Set when an edit's result lands; the comparison holds while the layer shows `after`. */
+  comparison: EditComparison | null;
+  /** Draw the comparison's `before` pixels instead (the document is not changed). */
+  showOriginal: boolean;
 }
 
 export interface HistoryState {
@@ -43,4 +54,18 @@ export const DEFAULT_UI: UiState = {
   selected: null,
   brush: { size: 32, hardness: 0.8 },
   eraser: { size: 32, hardness: 0.8 },
+  comparison: null,
+  showOriginal: false,
 };
+
+/** Whether the last edit's before/after comparison still applies (the layer still shows its result). */
+export function comparisonActive(doc: CanvasDocument, ui: Pick<UiState, 'comparison'>): boolean {
+  const c = ui.comparison;
+  return !!c && doc.layers.some((l) => l.id === c.layerId && l.pixelId === c.after);
+}
+
+/** While the original is shown, what to draw for a layer instead of its own pixels (else null). */
+export function shownOriginal(layer: { id: string; pixelId: string }, ui: Pick<UiState, 'comparison' | 'showOriginal'>): EditComparison['before'] | null {
+  const c = ui.comparison;
+  return ui.showOriginal && c && c.layerId === layer.id && c.after === layer.pixelId ? c.before : null;
+}

@@ -19,13 +19,15 @@ export function GeneratePanel({ studio }: { studio: Studio }) {
   const models = useStore(studio.app, (a) => a.models);
   const samplers = useStore(studio.app, (a) => a.samplers);
   const providers = useStore(studio.app, (a) => a.providers);
-  const job = useStore(studio.app, (a) => a.job);
+  const anyJob = useStore(studio.app, (a) => a.job);
+  // An edit's progress and Cancel are in the Edit panel; here it only keeps Generate disabled.
+  const job = anyJob?.kind === 'generate' ? anyJob : null;
   const connection = useStore(studio.app, (a) => a.connection);
   const set = studio.updateSettings.bind(studio);
   const model = models.find((m) => m.name === s.model);
   const provider = providerSummary(providers[s.model]);
   const presetValue = s.sizeMode === 'default' ? 'default' : (SIZE_PRESETS.find((p) => p.width === s.width && p.height === s.height)?.label ?? 'custom');
-  const canGenerate = connection === 'open' && !job && !!s.model;
+  const canGenerate = connection === 'open' && !anyJob && !!s.model;
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -119,7 +121,7 @@ export function GeneratePanel({ studio }: { studio: Studio }) {
               {job.cancelling ? 'Cancelling…' : 'Cancel'}
             </button>
           ) : (
-            <button type="submit" className="primary" disabled={!canGenerate} title={canGenerate ? 'Generate (Ctrl/Cmd+Enter)' : connection !== 'open' ? 'The engine is not connected' : 'Pick a model first'}>
+            <button type="submit" className="primary" disabled={!canGenerate} title={canGenerate ? 'Generate (Ctrl/Cmd+Enter)' : connection !== 'open' ? 'The engine is not connected' : anyJob ? 'An edit is running' : 'Pick a model first'}>
               Generate <kbd>Ctrl+Enter</kbd>
             </button>
           )}

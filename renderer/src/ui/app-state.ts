@@ -7,9 +7,15 @@ import type { ModelEntry, ProviderInfo, SamplerEntry } from '../../../main/api/c
 import type { ConnectionState } from '../api/index.js';
 import { DEFAULT_SETTINGS, type GenerateSettings } from './generate/settings.js';
 import type { ProgressSnapshot } from './generate/progress.js';
+import { DEFAULT_EDIT_FORM, type EditForm } from './edit/form.js';
+
+export type JobKind = 'generate' | 'edit';
 
 export interface JobState {
   id: string;
+  kind: JobKind;
+  /** Edits invert the image first, then sample; generation only samples. */
+  phase?: 'invert' | 'sample';
   seed: number;
   progress: ProgressSnapshot;
   /** Cancel was pressed; the result, if one still arrives, is dropped. */
@@ -45,6 +51,8 @@ export interface AppState {
   /** Execution providers per model, from its last generate result. */
   providers: Record<string, ProviderInfo[]>;
   settings: GenerateSettings;
+  /** The Edit panel's fields. */
+  editForm: EditForm;
   job: JobState | null;
   gallery: GalleryItem[];
   selectedGalleryId: string | null;
@@ -63,6 +71,7 @@ export const createAppState = () =>
     samplers: [],
     providers: {},
     settings: DEFAULT_SETTINGS,
+    editForm: DEFAULT_EDIT_FORM,
     job: null,
     gallery: [],
     selectedGalleryId: null,

@@ -4,7 +4,7 @@
  * import (drop, paste, open), export and autosave. React components call its methods and read
  * its stores; the canvas view draws the editor's store.
  */
-import type { GenerateResult, ProgressEvent } from '../../../main/api/contract.js';
+import type { EditResult, GenerateResult, ProgressEvent } from '../../../main/api/contract.js';
 import { createStudioClient, type MenuAction, type StudioClient } from '../api/index.js';
 import { DocumentLoadError, deserialize } from '../document/serialize.js';
 import type { Point } from '../document/types.js';
@@ -13,7 +13,9 @@ import { Editor } from '../tools/editor.js';
 import { Autosaver, MemoryBackend, type StoredPixels } from './autosave/autosave.js';
 import { openIndexedDbBackend } from './autosave/idb.js';
 import { createAppState, type AppStore, type GalleryItem, type StatusMessage } from './app-state.js';
-import { JobClock } from './generate/progress.js';
+import { EditController } from './edit/controller.js';
+import { pagePixels } from './edit/pixels.js';
+import { Jobs } from './jobs.js';
 import { newJobId, sanitizeSettings, seedForRun, settingsForRerun, toGenerateRequest, validateSettings, withModel, PACK_SAMPLER, type GenerateSettings } from './generate/settings.js';
 import { PixelBank, pngBlob } from './pixel-bank.js';
 
@@ -35,7 +37,8 @@ export class Studio {
   client: StudioClient | null = null;
   private autosaver: Autosaver<Blob> | null = null;
   private readonly previewListeners = new Set<(p: PreviewImage | null) => void>();
-  private clock: JobClock | null = null;
+  readonly jobs = new Jobs(this.app);
+  readonly edits: EditController;
   private pendingSize: { width: number; height: number } | null = null;
   private readonly disposers: (() => void)[] = [];
   private galleryCounter = 0;
@@ -43,6 +46,17 @@ export class Studio {
   constructor() {
     this.editor = new Editor({ pixels: this.bank.store, onGenerate: () => void this.generate() });
     this.app.setState({ settings: { ...this.app.getState().settings, ...loadSettings() } });
+    this.edits = new EditController({
+      app: this.app,
+      editor: this.editor,
+      jobs: this.jobs,
+      pixels: pagePixels(this.bank),
+      client: () => this.client,
+      say: (text, level) => this.say(text, level),
+      addToGallery: (result) => this.addEditToGallery(result),
+      clearPreview: () => this.emitPreview(null),
+      now: () => performance.now(),
+    });
   }
 
   // Start-up
@@ -109,65 +123,49 @@ export class Studio {
     const client = this.client;
     const state = this.app.getState();
     if (!client) return this.say('Generation needs the engine, which cannot be reached.', 'error');
-    if (state.job) return this.say('A generation is already running; cancel it or wait for it to finish.', 'warn');
+    if (state.job) return this.say(`${state.job.kind === 'edit' ? 'An edit' : 'A generation'} is already running; cancel it or wait for it to finish.`, 'warn');
     const settings = state.settings;
     const errors = validateSettings(settings);
     if (errors.length) return this.say(errors.join(' '), 'error');
     const jobId = newJobId();
     const seed = seedForRun(settings);
     if (!settings.seedLocked) this.updateSettings({ seed });
-    this.clock = new JobClock(performance.now());
     this.pendingSize = settings.sizeMode === 'custom' ? { width: settings.width, height: settings.height } : null;
-    this.app.setState({ job: { id: jobId, seed, progress: this.clock.snapshot, cancelling: false } });
+    this.jobs.begin('generate', jobId, seed);
     this.say(`Generating with ${settings.model} (seed ${seed})…`);
     const used: GenerateSettings = { ...settings, seed };
     try {
       const result = await client.generate(toGenerateRequest(settings, jobId, seed));
-      if (this.app.getState().job?.cancelling) return this.say('Cancelled.');
+      if (this.jobs.isCancelled(jobId)) return this.say('Cancelled.');
       await this.accept(result, used);
     } catch (e) {
       const code = (e as { code?: string }).code;
-      if (code === 'CANCELLED' || this.app.getState().job?.cancelling) this.say('Cancelled.');
+      if (code === 'CANCELLED' || this.jobs.isCancelled(jobId)) this.say('Cancelled.');
       else this.say(`Generation failed: ${message(e)}`, 'error');
     } finally {
-      this.app.setState({ job: null });
-      this.clock = null;
+      this.jobs.end(jobId);
       this.emitPreview(null);
     }
   }
 
-  /** Cancel the running job; retried briefly in case the engine has not registered it yet. */
+  /** Cancel the running job (a generation or an edit). */
   async cancel(): Promise<void> {
-    const job = this.app.getState().job;
-    if (!job || !this.client) return;
-    this.app.setState({ job: { ...job, cancelling: true } });
-    this.say('Cancelling…');
-    for (let attempt = 0; attempt < 20; attempt++) {
-      try {
-        const { cancelled } = await this.client.cancel({ jobId: job.id });
-        if (cancelled) return;
-      } catch (e) {
-        return this.say(`Could not cancel: ${message(e)}`, 'error');
-      }
-      if (this.app.getState().job?.id !== job.id) return;
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    await this.jobs.cancel(this.client, (text, level) => this.say(text, level));
   }
 
   private onProgress(p: ProgressEvent): void {
-    const job = this.app.getState().job;
-    if (!job || p.jobId !== job.id || !this.clock) return;
-    const progress = this.clock.tick(p.step, p.total, performance.now());
-    this.app.setState({ job: { ...job, progress } });
-    if (p.preview && !job.cancelling) {
-      const { width, height, rgb } = p.preview;
-      this.emitPreview({ width, height, rgb, rect: this.previewRect(width, height) });
-    }
+    if (!this.jobs.progress(p) || !p.preview) return;
+    const { width, height, rgb } = p.preview;
+    this.emitPreview({ width, height, rgb, rect: this.previewRect(width, height) });
   }
 
-  /** Where the result will land: the requested size centred on the canvas, else fitted into it. */
+  /**
+   * Where the result will land: an edit's covers the canvas; a generation's is the requested size
+   * centred on the canvas, else fitted into it.
+   */
   private previewRect(pw: number, ph: number): PreviewImage['rect'] {
     const { width: cw, height: ch } = this.editor.doc.canvas;
+    if (this.jobs.current?.kind === 'edit') return { x: 0, y: 0, width: cw, height: ch };
     const size = this.pendingSize;
     let w: number, h: number;
     if (size && this.editor.doc.layers.length > 0) [w, h] = [size.width, size.height];
@@ -214,6 +212,28 @@ export class Studio {
     if (items[0]) await this.addGalleryItemToCanvas(items[0].id);
     const per = result.timings.perStepMs;
     this.say(`Generated ${items.length} image${items.length === 1 ? '' : 's'} ${result.width}×${result.height} in ${(result.timings.totalMs / 1000).toFixed(1)} s (${per.toFixed(0)} ms per evaluation).`);
+  }
+
+  /** An edit's result in the gallery (it is on the canvas already), with its `parameters` text. */
+  private addEditToGallery(result: EditResult): void {
+    const blob = pngBlob(result.image.png);
+    const settings = this.app.getState().settings;
+    const item: GalleryItem = {
+      id: `g${++this.galleryCounter}`,
+      blob,
+      url: URL.createObjectURL(blob),
+      png: result.image.png,
+      width: result.width,
+      height: result.height,
+      seed: result.image.seed,
+      parameters: result.image.parameters,
+      settings: settingsForRerun(settings, result.image.seed),
+      model: settings.model,
+      providers: result.providers,
+      createdAt: Date.now(),
+    };
+    const state = this.app.getState();
+    this.app.setState({ gallery: [item, ...state.gallery], selectedGalleryId: item.id, providers: { ...state.providers, [settings.model]: result.providers } });
   }
 
   // Gallery

@@ -1,14 +1,15 @@
 /**
- * What the Edit panel shows: the request `editRequestFromDocument` would send, in words. Pure.
+ * What the Edit panel shows: what the canvas describes (`editRequestFromDocument`), in words. Pure.
  */
 import { maskStats } from '../../document/raster/mask.js';
 import type { EditKind, EditRequest } from '../../document/edit-request.js';
 import type { Rect } from '../../document/types.js';
+import { formatDuration, type ProgressSnapshot } from '../generate/progress.js';
 
 export interface EditSummary {
   kind: EditKind;
   title: string;
-  /** What the edit would do, in one sentence. */
+  /** What the edit does, in one sentence. */
   description: string;
   rows: [label: string, value: string][];
 }
@@ -22,11 +23,11 @@ const TITLES: Record<EditKind, string> = {
 };
 
 const DESCRIPTIONS: Record<EditKind, string> = {
-  paste: 'The pasted layer would be blended into the base image where it is placed.',
-  move: 'The selected region would be moved (and resized) to its new place, and the hole it leaves filled.',
-  drag: 'The content at each handle would be dragged to its target.',
-  inpaint: 'The masked region would be regenerated from the prompt.',
-  none: 'Paint a mask (B), select a region (M, L), add drag points (D) or paste an image to describe an edit.',
+  paste: 'The pasted layer is blended into the base image where it is placed.',
+  move: 'The selected region is moved (and resized) to its new place, and the hole it leaves filled.',
+  drag: 'The content at each handle is dragged to its target.',
+  inpaint: 'A masked region: mark a reference region (R) to give it another region\'s appearance.',
+  none: 'Select a region (M, L) and move it (V), add drag points (D), paste an image, or paint a mask (B) and mark a reference region (R).',
 };
 
 const fmt = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(1));
@@ -38,7 +39,7 @@ export function summarizeEdit(req: EditRequest): EditSummary {
   const rows: [string, string][] = [
     ['Canvas', `${req.width} × ${req.height}`],
     ['Mask area', count === 0 ? 'empty' : `${count.toLocaleString('en-US')} px (${((100 * count) / total).toFixed(1)} %)`],
-    ['Reference region', formatRect(req.referenceRegion)],
+    ['Masked region', formatRect(req.referenceRegion)],
   ];
   if (req.target) {
     rows.push(['Offset', `${fmt(req.target.offset.x)}, ${fmt(req.target.offset.y)} px`]);
@@ -58,6 +59,10 @@ export function summarizeEdit(req: EditRequest): EditSummary {
   return { kind: req.kind, title: TITLES[req.kind], description: DESCRIPTIONS[req.kind], rows };
 }
 
-/** Why Apply is disabled: said plainly, with no pretend results. */
-export const EDIT_UNAVAILABLE =
-  'The editing algorithms (DiffEditor move, resize, drag, paste) are not available in this version yet, so nothing is sent to the engine. The request above is exactly what the canvas describes.';
+/** The Edit panel's progress caption: the phase, then the step and time left. */
+export function editProgressCaption(phase: 'invert' | 'sample' | undefined, p: ProgressSnapshot): string {
+  if (p.total === 0) return 'Loading the model…';
+  const what = phase === 'invert' ? 'Inverting the image' : 'Sampling the edit';
+  if (p.step >= p.total) return `${what} · step ${p.step} / ${p.total}${phase === 'invert' ? '' : ' · finishing'}`;
+  return `${what} · step ${p.step} / ${p.total} · ${p.etaMs === null ? 'estimating…' : `${formatDuration(p.etaMs)} left`}`;
+}
