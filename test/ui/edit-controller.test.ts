@@ -53,7 +53,7 @@ function setup(change: (d: CanvasDocument) => void) {
       masks.push(m);
       return new Uint8Array([masks.length]);
     },
-    layerWithAlpha: async (layer) => ({ image: new TextEncoder().encode(`own:${layer.pixelId}`), mask: new Uint8Array([200]), box: { x: 1, y: 1, width: 4, height: 4 } }),
+    layerAsReference: async (layer, factor, width, height) => ({ image: new TextEncoder().encode(`ref:${layer.pixelId}@${factor}:${width}x${height}`), mask: new Uint8Array([200]), box: { x: 1, y: 1, width: 4, height: 4 } }),
     addResult: async () => ({ id: 'px-result', width: W, height: H }),
   };
   const said: StatusMessage[] = [];
@@ -237,7 +237,8 @@ describe('Apply edit', () => {
     const req = t.calls[0];
     expect(req.kind).toBe('paste');
     expect(req.offset).toEqual({ x: 21, y: 11 });
-    expect(new TextDecoder().decode(req.reference!.image)).toBe('own:px-obj');
+    expect(req.scale).toEqual({ x: 1, y: 1 });
+    expect(new TextDecoder().decode(req.reference!.image)).toBe('ref:px-obj@1:32x32');
     expect(req.reference!.mask).toEqual(new Uint8Array([200]));
     expect(t.masks[0].reduce((a, v) => a + v, 0)).toBe(16);
     t.respond(result(t.app.getState().job!.id));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createDocument, createImageLayer, editRequestFromDocument, maskBounds, maskStats, type CanvasDocument } from '../../renderer/src/document/index.js';
-import { chooseKind, dragAreaMask, dragRadius, editCandidates, pasteGeometry, planEdit, rectMask, toApiRequest, type EditPlan, type Png } from '../../renderer/src/ui/edit/plan.js';
+import { chooseKind, dragAreaMask, dragRadius, editCandidates, pasteGeometry, planEdit, rectMask, referenceFit, toApiRequest, type EditPlan, type Png } from '../../renderer/src/ui/edit/plan.js';
 
 const W = 64, H = 48;
 
@@ -104,19 +104,30 @@ describe('planning an edit', () => {
     expect(p.notes[0]).toMatch(/opacity/);
     if (p.reference?.from !== 'layer') throw new Error('expected a layer reference');
     // The opaque part of the layer: columns 2‥5, rows 2‥5 of its own pixels.
-    const g = pasteGeometry(p.reference, { x: 2, y: 2, width: 4, height: 4 }, W, H);
+    const g = pasteGeometry(p.reference, { x: 2, y: 2, width: 4, height: 4 }, 1, W, H);
     if (!g.ok) throw new Error(g.error);
     expect(g.offset).toEqual({ x: 34, y: 23 });
+    expect(g.scale).toEqual({ x: 2, y: 1.5 });
     expect(maskBounds(g.mask, W, H)).toEqual({ x: 34, y: 23, width: 8, height: 6 });
-    const req = toApiRequest(p, { image: png(1), mask: png(2), reference: { image: png(3), mask: png(4) }, offset: g.offset }, run);
-    expect(req).toMatchObject({ kind: 'paste', offset: { x: 34, y: 23 }, reference: { image: png(3), mask: png(4) } });
-    expect(req.scale).toBeUndefined();
+    const req = toApiRequest(p, { image: png(1), mask: png(2), reference: { image: png(3), mask: png(4) }, offset: g.offset, scale: g.scale }, run);
+    expect(req).toMatchObject({ kind: 'paste', offset: { x: 34, y: 23 }, scale: { x: 2, y: 1.5 }, reference: { image: png(3), mask: png(4) } });
+  });
+
+  it('paste: a layer larger than the canvas is drawn shrunk into the reference, and its scale grows to match', () => {
+    expect(referenceFit({ width: 10, height: 10 }, W, H)).toBe(1);
+    expect(referenceFit({ width: 128, height: 48 }, W, H)).toBe(0.5);
+    const ref = { layerId: 'o', pixelId: 'p', placement: { x: 0, y: 0, width: 32, height: 12 }, scale: { x: 0.25, y: 0.25 } };
+    const g = pasteGeometry(ref, { x: 0, y: 0, width: 128, height: 48 }, 0.5, W, H);
+    if (!g.ok) throw new Error(g.error);
+    // 128 px drawn at 0.5 is 64 px in the reference; placed at 32 px wide it is scaled by 0.5 = 0.25 / 0.5.
+    expect(g.scale).toEqual({ x: 0.5, y: 0.5 });
+    expect(maskBounds(g.mask, W, H)).toEqual({ x: 0, y: 0, width: 32, height: 12 });
   });
 
   it('paste refuses a fully transparent layer and one off the canvas', () => {
     const ref = { layerId: 'o', pixelId: 'p', placement: { x: 100, y: 0, width: 10, height: 10 }, scale: { x: 1, y: 1 } };
-    expect(pasteGeometry(ref, null, W, H)).toEqual({ ok: false, error: expect.stringMatching(/fully transparent/) });
-    expect(pasteGeometry(ref, { x: 0, y: 0, width: 10, height: 10 }, W, H)).toEqual({ ok: false, error: expect.stringMatching(/outside the canvas/) });
+    expect(pasteGeometry(ref, null, 1, W, H)).toEqual({ ok: false, error: expect.stringMatching(/fully transparent/) });
+    expect(pasteGeometry(ref, { x: 0, y: 0, width: 10, height: 10 }, 1, W, H)).toEqual({ ok: false, error: expect.stringMatching(/outside the canvas/) });
   });
 
   it('appearance: the masked region is the base region, the marked reference region the reference mask over the same image', () => {

@@ -14,7 +14,7 @@ import type { AppStore, StatusMessage } from '../app-state.js';
 import { newJobId, previewEveryFor } from '../generate/settings.js';
 import type { Jobs } from '../jobs.js';
 import { DEFAULT_EDIT_FORM, parseEditForm, type EditForm } from './form.js';
-import { chooseKind, editCandidates, KIND_LABELS, pasteGeometry, planEdit, toApiRequest, type EditPlan, type EncodedEdit, type Png } from './plan.js';
+import { chooseKind, editCandidates, KIND_LABELS, pasteGeometry, planEdit, referenceFit, toApiRequest, type EditPlan, type EncodedEdit, type Png } from './plan.js';
 
 /** Reading and writing pixels for an edit (the page draws with canvases; tests fake it). */
 export interface EditPixels {
@@ -22,8 +22,12 @@ export interface EditPixels {
   layerOnCanvas(layer: ImageLayer, width: number, height: number): Promise<Png>;
   /** A mask (1 = region) as a grey PNG, white = region. */
   mask(mask: Float32Array, width: number, height: number): Promise<Png>;
-  /** A layer's own pixels (PNG), its alpha as a mask (PNG) and the alpha's bounding box (null when fully transparent). */
-  layerWithAlpha(layer: ImageLayer): Promise<{ image: Png; mask: Png; box: Rect | null }>;
+  /**
+   * A layer drawn from the top-left of a canvas of this size, scaled by `factor` (PNG, transparent
+   * elsewhere), its alpha there as a mask (PNG), and the bounding box of its opaque pixels in the
+   * layer's own pixels (null when fully transparent).
+   */
+  layerAsReference(layer: ImageLayer, factor: number, width: number, height: number): Promise<{ image: Png; mask: Png; box: Rect | null }>;
   /** Register the result's PNG in the pixel store: its id and natural size. */
   addResult(png: Uint8Array): Promise<{ id: string; width: number; height: number }>;
 }
@@ -150,10 +154,11 @@ export class EditController {
     const ref = plan.reference;
     if (ref?.from === 'layer') {
       const layer = doc.layers.find((l) => l.id === ref.layerId)!;
-      const own = await pixels.layerWithAlpha(layer);
-      const geo = pasteGeometry(ref, own.box, width, height);
+      const factor = referenceFit(layer, width, height);
+      const own = await pixels.layerAsReference(layer, factor, width, height);
+      const geo = pasteGeometry(ref, own.box, factor, width, height);
       if (!geo.ok) throw new PlanError(geo.error);
-      return { image, mask: await pixels.mask(geo.mask, width, height), reference: { image: own.image, mask: own.mask }, offset: geo.offset };
+      return { image, mask: await pixels.mask(geo.mask, width, height), reference: { image: own.image, mask: own.mask }, offset: geo.offset, scale: geo.scale };
     }
     const mask = await pixels.mask(plan.mask!, width, height);
     if (ref?.from === 'base') return { image, mask, reference: { image, mask: await pixels.mask(ref.mask, width, height) } };

@@ -28,34 +28,43 @@ export function pagePixels(bank: PixelBank): EditPixels {
       return encode(canvas);
     },
 
-    async layerWithAlpha(layer) {
-      const { width, height } = layer;
+    async layerAsReference(layer, factor, width, height) {
+      const image = bitmap(layer);
+      const box = opaqueBox(image);
       const [canvas, ctx] = surface(width, height);
-      ctx.drawImage(bitmap(layer), 0, 0);
+      ctx.drawImage(image, 0, 0, layer.width * factor, layer.height * factor);
       const rgba = ctx.getImageData(0, 0, width, height).data;
-      const image = await encode(canvas);
       const [maskCanvas, maskCtx] = surface(width, height);
       const out = maskCtx.createImageData(width, height);
-      let minX = width, minY = height, maxX = -1, maxY = -1;
-      for (let y = 0; y < height; y++) {
-        for (let x = 0; x < width; x++) {
-          const i = y * width + x;
-          const a = rgba[4 * i + 3];
-          out.data.set([a, a, a, 255], 4 * i);
-          if (a < 128) continue;
-          if (x < minX) minX = x;
-          if (x > maxX) maxX = x;
-          if (y < minY) minY = y;
-          if (y > maxY) maxY = y;
-        }
+      for (let i = 0; i < width * height; i++) {
+        const a = rgba[4 * i + 3];
+        out.data.set([a, a, a, 255], 4 * i);
       }
       maskCtx.putImageData(out, 0, 0);
-      const box: Rect | null = maxX < 0 ? null : { x: minX, y: minY, width: maxX - minX + 1, height: maxY - minY + 1 };
-      return { image, mask: await encode(maskCanvas), box };
+      return { image: await encode(canvas), mask: await encode(maskCanvas), box };
     },
 
     addResult: (png) => bank.add(pngBlob(png)),
   };
+}
+
+/** The bounding box of an image's pixels with alpha ≥ 128, in its own pixels; null when there are none. */
+function opaqueBox(image: ImageBitmap): Rect | null {
+  const { width, height } = image;
+  const [, ctx] = surface(width, height);
+  ctx.drawImage(image, 0, 0);
+  const rgba = ctx.getImageData(0, 0, width, height).data;
+  let minX = width, minY = height, maxX = -1, maxY = -1;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      if (rgba[4 * (y * width + x) + 3] < 128) continue;
+      if (x < minX) minX = x;
+      if (x > maxX) maxX = x;
+      if (y < minY) minY = y;
+      if (y > maxY) maxY = y;
+    }
+  }
+  return maxX < 0 ? null : { x: minX, y: minY, width: maxX - minX + 1, height: maxY - minY + 1 };
 }
 
 function surface(width: number, height: number): [OffscreenCanvas, OffscreenCanvasRenderingContext2D] {

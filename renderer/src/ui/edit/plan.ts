@@ -135,9 +135,17 @@ export function dragAreaMask(pairs: readonly { handle: Point; target: Point }[],
 /**
  * Paste: where the reference region (the opaque part of the layer, `alphaBox` in the layer's own
  * pixels) lands on the canvas. `offset` is its top-left (what the contract's `offset` means for
- * paste) and `mask` its footprint, the region of the base image the object replaces.
+ * paste) and `mask` its footprint, the region of the base image the object replaces. The reference
+ * image is the layer drawn at the canvas's size from its top-left corner, shrunk by `drawn` (≤ 1)
+ * when it is larger, so the region's `scale` is the layer's scale over that factor.
  */
-export function pasteGeometry(ref: PastedReference, alphaBox: Rect | null, width: number, height: number): { ok: true; offset: Point; mask: Float32Array } | { ok: false; error: string } {
+export function pasteGeometry(
+  ref: PastedReference,
+  alphaBox: Rect | null,
+  drawn: number,
+  width: number,
+  height: number,
+): { ok: true; offset: Point; scale: { x: number; y: number }; mask: Float32Array } | { ok: false; error: string } {
   if (!alphaBox || alphaBox.width <= 0 || alphaBox.height <= 0) return { ok: false, error: 'The pasted layer is fully transparent: there is nothing to paste.' };
   const box = {
     x: ref.placement.x + alphaBox.x * ref.scale.x,
@@ -147,7 +155,12 @@ export function pasteGeometry(ref: PastedReference, alphaBox: Rect | null, width
   };
   const mask = rectMask(box, width, height);
   if (maskStats(mask).count === 0) return { ok: false, error: 'The pasted layer lies outside the canvas: move it over the image first.' };
-  return { ok: true, offset: { x: box.x, y: box.y }, mask };
+  return { ok: true, offset: { x: box.x, y: box.y }, scale: { x: ref.scale.x / drawn, y: ref.scale.y / drawn }, mask };
+}
+
+/** The factor a layer of this size is drawn at to fit a reference image of the canvas's size. */
+export function referenceFit(layer: { width: number; height: number }, width: number, height: number): number {
+  return Math.min(1, width / layer.width, height / layer.height);
 }
 
 /** The pixels encoded for a plan (PNG bytes). */
@@ -157,8 +170,9 @@ export interface EncodedEdit {
   image: Png;
   mask: Png;
   reference?: { image: Png; mask: Png };
-  /** Paste: the offset found from the layer's alpha. */
+  /** Paste: the offset and scale found from the layer's alpha and how it was drawn. */
   offset?: Point;
+  scale?: { x: number; y: number };
 }
 
 export interface EditRun {
@@ -190,7 +204,8 @@ export function toApiRequest(plan: EditPlan, px: EncodedEdit, run: EditRun): Api
   };
   const offset = px.offset ?? plan.offset;
   if (offset) req.offset = { ...offset };
-  if (plan.scale) req.scale = { ...plan.scale };
+  const scale = px.scale ?? plan.scale;
+  if (scale) req.scale = { ...scale };
   if (plan.drag) req.drag = plan.drag.map((p) => ({ handle: { ...p.handle }, target: { ...p.target } }));
   if (px.reference) req.reference = { image: px.reference.image, mask: px.reference.mask };
   if (run.negativePrompt) req.negativePrompt = run.negativePrompt;
