@@ -139,7 +139,12 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port ?? 7860, host, () => resolve());
+    server.listen(opts.port ?? 7860, host, () => {
+      server.off('error', reject);
+      // Once listening, a failure to accept (e.g. out of file descriptors) is logged, not fatal.
+      server.on('error', (e) => log('browser mode: the server reported an error', e));
+      resolve();
+    });
   });
   const { port } = server.address() as AddressInfo;
   const shown = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
