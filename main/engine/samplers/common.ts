@@ -15,8 +15,17 @@ import { seededNoise } from '../random.js';
 
 export type { Vec } from '../tensor.js';
 
+/**
+ * What the sampling loop tells a denoiser about the call it is making (`sampleWithHooks` fills
+ * it; a sampler run on its own passes none). Guidance and attention memory key on it.
+ */
+export interface DenoiseContext {
+  /** Index of the step in progress in the full level list (0 … sigmas.length − 2). */
+  step: number;
+}
+
 /** D(x, σ): the denoised estimate of x₀ from x at noise level σ. */
-export type Denoiser = (x: Vec, sigma: number) => Promise<Vec>;
+export type Denoiser = (x: Vec, sigma: number, ctx?: DenoiseContext) => Promise<Vec>;
 
 /** What a sampler reports after each step. `t` is the noise level σᵢ (EDM's time, t = σ). */
 export interface StepInfo {
@@ -43,11 +52,12 @@ export interface SdeRegion {
 
 export interface SamplerOptions {
   /**
-   * Called after every step. It may return a replacement for the state the sampler continues
-   * from — how inpainting by latent blending and edits between steps reach into the loop; the
-   * sampler's multistep history (its model outputs) is kept.
+   * Called after every step, and awaited. It may return a replacement for the state the sampler
+   * continues from — how inpainting by latent blending and edits between steps reach into the
+   * loop; the sampler's multistep history (its model outputs) is kept. It may call the model
+   * (guidance, time travel); to rewind and redo steps, see `sampleWithHooks`.
    */
-  callback?: (step: StepInfo) => Vec | void;
+  callback?: (step: StepInfo) => Vec | void | Promise<Vec | void>;
   /** Cancellation, checked between steps. */
   signal?: AbortSignal;
   /** Standard normal noise for stochastic samplers; defaults to `seededNoise(0)`. */
@@ -64,8 +74,8 @@ export type Sampler<O extends SamplerOptions = SamplerOptions> = (
 ) => Promise<Vec>;
 
 /** Report a step and return the state to continue from (the callback's replacement, if any). */
-export function afterStep(opts: SamplerOptions | undefined, step: StepInfo): Vec {
-  const replaced = opts?.callback?.(step);
+export async function afterStep(opts: SamplerOptions | undefined, step: StepInfo): Promise<Vec> {
+  const replaced = await opts?.callback?.(step);
   if (replaced && replaced.length !== step.x.length) {
     throw new RangeError(`step callback returned ${replaced.length} values for a state of ${step.x.length}`);
   }

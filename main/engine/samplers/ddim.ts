@@ -39,7 +39,7 @@ export async function invertDdim(model: Denoiser, x: Vec, sigmas: ArrayLike<numb
     const denoised = await model(x, sigma);
     const r = next / sigma;
     x = lin(r, x, 1 - r, denoised);
-    x = afterStep(opts, { i, x, denoised, t: sigma, tNext: next });
+    x = await afterStep(opts, { i, x, denoised, t: sigma, tNext: next });
   }
   return x;
 }

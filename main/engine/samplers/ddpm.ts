@@ -54,7 +54,7 @@ export async function sampleDdpm(model: Denoiser, x: Vec, sigmas: ArrayLike<numb
     const std = next > 0 || finalNoise ? ddpmStd(sigma, next, varianceType) : 0;
     const ancestral = () => (std > 0 ? lin(r * r, x, 1 - r * r, denoised, std, noise(i, x)) : lin(r * r, x, 1 - r * r, denoised));
     x = sdeMix(opts, sigma, () => lin(r, x, 1 - r, denoised), ancestral);
-    x = afterStep(opts, { i, x, denoised, t: sigma, tNext: next });
+    x = await afterStep(opts, { i, x, denoised, t: sigma, tNext: next });
   }
   return x;
 }

@@ -87,7 +87,7 @@ export async function sampleDeis(model: Denoiser, x: Vec, sigmas: ArrayLike<numb
     const p = deisOrder(i, steps, next, opts);
     const w = deisWeights(next, Array.from({ length: p }, (_, j) => sigmas[i - j]));
     x = lin(1, x, ...w.flatMap((wj, j) => [sigma * wj, eps[j]]));
-    x = afterStep(opts, { i, x, denoised, t: sigma, tNext: next });
+    x = await afterStep(opts, { i, x, denoised, t: sigma, tNext: next });
   }
   return x;
 }

@@ -222,7 +222,7 @@ export async function runSinglestep(model: Denoiser, x: Vec, sigmas: ArrayLike<n
       return combine(start, a, w, weights, outs, n * sNoise, n > 0 ? noise(i, x) : undefined);
     };
     x = next === 0 ? denoised : fl.eta > 0 ? sdeMix(opts, sigma, () => update(0), () => update(fl.eta)) : update(0);
-    x = afterStep(opts, { i, x, denoised, t: sigma, tNext: next });
+    x = await afterStep(opts, { i, x, denoised, t: sigma, tNext: next });
   }
   return x;
 }
@@ -258,7 +258,7 @@ export async function runMultistep(model: Denoiser, x: Vec, sigmas: ArrayLike<nu
       return combine(x, a, w, weights, outs, n * sNoise, n > 0 ? noise(i, x) : undefined);
     };
     x = next === 0 ? denoised : fl.eta > 0 ? sdeMix(opts, sigma, () => update(0), () => update(fl.eta)) : update(0);
-    x = afterStep(opts, { i, x, denoised, t: sigma, tNext: next });
+    x = await afterStep(opts, { i, x, denoised, t: sigma, tNext: next });
   }
   return x;
 }

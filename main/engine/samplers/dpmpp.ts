@@ -113,7 +113,7 @@ export async function sampleDpmpp2sAncestral(model: Denoiser, x: Vec, sigmas: Ar
       return lin(down / sigma, x, c * (1 - 1 / (2 * r)), denoised, c / (2 * r), du, up * sNoise, xi);
     };
     x = next === 0 ? denoised : await sdeMixAsync(opts, sigma, () => step(0), () => step(eta));
-    x = afterStep(opts, { i, x, denoised, t: sigma, tNext: next });
+    x = await afterStep(opts, { i, x, denoised, t: sigma, tNext: next });
   }
   return x;
 }
@@ -150,7 +150,7 @@ export async function sampleDpmppSde(model: Denoiser, x: Vec, sigmas: ArrayLike<
       return ancestral(x, lin(1 - 1 / (2 * r), denoised, 1 / (2 * r), du), sigma, next, e, xi2);
     };
     x = next === 0 ? denoised : await sdeMixAsync(opts, sigma, () => step(0), () => step(eta));
-    x = afterStep(opts, { i, x, denoised, t: sigma, tNext: next });
+    x = await afterStep(opts, { i, x, denoised, t: sigma, tNext: next });
   }
   return x;
 }

@@ -38,7 +38,7 @@ export async function sampleEuler(model: Denoiser, x: Vec, sigmas: ArrayLike<num
     // x + (σ' − σ)(x − D)/σ, written as a combination of x and D.
     const r = sigmas[i + 1] / sigma;
     x = lin(r, x, 1 - r, denoised);
-    x = afterStep(opts, { i, x, denoised, t: sigmas[i], tNext: sigmas[i + 1] });
+    x = await afterStep(opts, { i, x, denoised, t: sigmas[i], tNext: sigmas[i + 1] });
   }
   return x;
 }
@@ -67,7 +67,7 @@ export async function sampleEulerAncestral(model: Denoiser, x: Vec, sigmas: Arra
       return up > 0 ? lin(r, x, 1 - r, denoised, up * sNoise, noise(i, x)) : lin(r, x, 1 - r, denoised);
     };
     x = sdeMix(opts, sigma, () => step(0), () => step(eta));
-    x = afterStep(opts, { i, x, denoised, t: sigma, tNext: next });
+    x = await afterStep(opts, { i, x, denoised, t: sigma, tNext: next });
   }
   return x;
 }
@@ -94,7 +94,7 @@ export async function sampleHeun(model: Denoiser, x: Vec, sigmas: ArrayLike<numb
       const d2 = lin(1 / next, euler, -1 / next, denoised2);
       x = lin(1, x, (next - sigma) / 2, d, (next - sigma) / 2, d2);
     }
-    x = afterStep(opts, { i, x, denoised, t: sigmas[i], tNext: next });
+    x = await afterStep(opts, { i, x, denoised, t: sigmas[i], tNext: next });
   }
   return x;
 }

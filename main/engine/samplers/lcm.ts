@@ -44,7 +44,7 @@ export async function sampleLcm(model: Denoiser, x: Vec, sigmas: ArrayLike<numbe
     const f = cSkip === 0 && cOut === 1 ? denoised : lin(cSkip, x, cOut, denoised);
     const r = next / sigma;
     x = next === 0 ? f : sdeMix(opts, sigma, () => lin(1, f, r, x, -r, denoised), () => lin(1, f, next, noise(i, x)));
-    x = afterStep(opts, { i, x, denoised: f, t: sigma, tNext: next });
+    x = await afterStep(opts, { i, x, denoised: f, t: sigma, tNext: next });
   }
   return x;
 }

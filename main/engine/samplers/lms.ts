@@ -58,7 +58,7 @@ export async function sampleLms(model: Denoiser, x: Vec, sigmas: ArrayLike<numbe
     if (ds.length > order) ds.pop();
     const c = lmsCoefficients(sigmas, i, ds.length);
     x = lin(1, x, ...c.flatMap((cj, j) => [cj, ds[j]]));
-    x = afterStep(opts, { i, x, denoised, t: sigma, tNext: sigmas[i + 1] });
+    x = await afterStep(opts, { i, x, denoised, t: sigma, tNext: sigmas[i + 1] });
   }
   return x;
 }

@@ -52,7 +52,7 @@ export async function samplePc(model: Denoiser, x: Vec, sigmas: ArrayLike<number
       }
     }
     x = sdeMix(opts, sigma, () => ode, () => sde);
-    x = afterStep(opts, { i, x, denoised, t: sigma, tNext: next });
+    x = await afterStep(opts, { i, x, denoised, t: sigma, tNext: next });
   }
   return x;
 }

@@ -80,7 +80,7 @@ export async function samplePndm(model: Denoiser, x: Vec, sigmas: ArrayLike<numb
       ePrime = lin(w[0], e, ...w.slice(1).flatMap((wj, j) => [wj, history[j + 1]]));
     }
     x = lin(1, x, h, ePrime);
-    x = afterStep(opts, { i, x, denoised, t: sigma, tNext: next });
+    x = await afterStep(opts, { i, x, denoised, t: sigma, tNext: next });
   }
   return x;
 }

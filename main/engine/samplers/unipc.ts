@@ -165,7 +165,7 @@ export async function sampleUniPc(model: Denoiser, x: Vec, sigmas: ArrayLike<num
     const p = uniOrder(i, steps, opts);
     last = { x, p };
     x = next === 0 ? lin(1, denoised) : uniUpdate(x, hist, next, p, opts);
-    x = afterStep(opts, { i, x, denoised, t: sigma, tNext: next });
+    x = await afterStep(opts, { i, x, denoised, t: sigma, tNext: next });
   }
   if (opts.finalCorrector && sigmas[steps] > 0) {
     checkCancelled(opts.signal);

@@ -134,13 +134,13 @@ export function makePlan(cfg: SchedulerConfig, tables: TrainingTables, b: Built,
       throw new RangeError('a plan\'s sampler is bound to the plan\'s own levels: pass plan.sigmas (or use plan.run)');
     }
     const correct = ddimCorrection(land, x0, runOpts.batch);
-    const callback = correct || runOpts.callback ? (info: StepInfo) => {
+    const callback = correct || runOpts.callback ? async (info: StepInfo) => {
       let step = info;
       if (correct) {
         const fixed = correct(info);
         step = { ...info, x: fixed.x, denoised: fixed.denoised };
       }
-      const replaced = runOpts.callback?.(step);
+      const replaced = await runOpts.callback?.(step);
       return replaced ?? (correct ? step.x : undefined);
     } : undefined;
     const start = b.float64 && !(x instanceof Float64Array) ? Float64Array.from(x) : x;
