@@ -26,12 +26,13 @@
 import type { Tensor, Vec } from '../tensor.js';
 import { numel } from '../tensor.js';
 import { fillGaussian, seededNoise } from '../random.js';
-import { makeDenoiser, usesGuidance, type Network } from '../denoiser.js';
+import { makeDenoiser, usesGuidance } from '../denoiser.js';
 import type { Denoiser, SamplerOptions } from '../samplers/common.js';
 import type { PlanDenoiserOptions } from '../scheduler-config/index.js';
 import type { LoadedPack } from '../packs/types.js';
-import { previewOf, type Preview } from './preview.js';
+import { type Preview } from './preview.js';
 import { broadcastMask, featherMask, poolMask } from './mask.js';
+import { composite, conditioning, decodeState, encodeImage, packNetwork, previewFor } from './stages.js';
 
 /** What a sampling plan gives a pipeline (`SchedulerPlan` from a scheduler config or a catalogue sampler). */
 export interface PipelinePlan {
@@ -129,13 +130,10 @@ export async function generate(pack: LoadedPack, req: GenerateRequest, plan: Pla
   const isLcm = info.family === 'lcm';
   const guided = !isLcm && info.hasTextEncoder && usesGuidance(req.cfgScale);
 
-  // Conditioning: [uncond × B; cond × B] in one text-encoder call when guidance is on.
-  const prompts = guided ? [...Array(B).fill(req.negativePrompt ?? ''), ...Array(B).fill(req.prompt)] : Array(B).fill(req.prompt);
-  const context = await pack.encodePrompt(prompts);
+  const context = await conditioning(pack, req.prompt, req.negativePrompt, B, guided);
 
   // The source image in sampler space (latent, or pixels for pixel-space packs).
-  const toLatent = async (img: Tensor): Promise<Float32Array> =>
-    C === 3 && !pack.vaeEncode ? img.data : (await pack.vaeEncode!(img)).data;
+  const toLatent = (img: Tensor): Promise<Float32Array> => encodeImage(pack, img);
   const upscaler = isUpscaler(info);
   const source = req.init && !upscaler ? repeatBatch(await toLatent(req.init.image), B) : undefined;
   if (source && source.length !== size) throw new RangeError(`encoded image has ${source.length} values, expected ${size}`);
@@ -178,23 +176,12 @@ export async function generate(pack: LoadedPack, req: GenerateRequest, plan: Pla
   const z = new Float32Array(size);
   for (let b = 0; b < B; b++) fillGaussian(z.subarray((b * size) / B, ((b + 1) * size) / B), seeds[b], 0);
 
-  let evaluations = 0;
-  const network: Network = async (x, t) => {
-    evaluations++;
-    const rows = x.shape[0];
-    let input = x;
-    if (unetExtraChannels) {
-      // [rows, C, h, w] + [rows, E, h, w] → [rows, C + E, h, w], per batch row.
-      const per = C * h * w, extra = extraChannelCount * h * w;
-      const data = new Float32Array(rows * (per + extra));
-      for (let r = 0; r < rows; r++) {
-        data.set(x.data.subarray(r * per, (r + 1) * per), r * (per + extra));
-        data.set(unetExtraChannels.subarray((r % B) * extra, ((r % B) + 1) * extra), r * (per + extra) + per);
-      }
-      input = { data, shape: [rows, C + extraChannelCount, h, w] };
-    }
-    return pack.unet(input, t, context, isLcm ? { guidanceScale: req.cfgScale } : upscaler ? { noiseLevel } : undefined);
-  };
+  const counter = { evaluations: 0 };
+  const network = packNetwork(pack, {
+    context, counter,
+    extra: unetExtraChannels ? { data: unetExtraChannels, channels: extraChannelCount, batch: B } : undefined,
+    extras: isLcm ? { guidanceScale: req.cfgScale } : upscaler ? { noiseLevel } : undefined,
+  });
   const denoiser = makeDenoiser(network, { ...p.denoiser, shape, guidanceScale: guided ? req.cfgScale : undefined });
 
   let x: Vec;
@@ -211,7 +198,7 @@ export async function generate(pack: LoadedPack, req: GenerateRequest, plan: Pla
       noise: seededNoise(req.seed),
       callback: ({ i, x: xi, denoised, tNext }) => {
         const preview = previewEvery > 0 && ((i + 1) % previewEvery === 0 || i + 1 === total)
-          ? previewOf({ data: denoised, shape }, info.scalingFactor, C !== 3 || info.hasVaeDecoder)
+          ? previewFor(info, denoised, shape)
           : undefined;
         opts.onProgress?.({ step: i + 1, total, preview });
         if (latentMask && source && info.family !== 'inpaint') {
@@ -227,10 +214,10 @@ export async function generate(pack: LoadedPack, req: GenerateRequest, plan: Pla
   }
 
   const latent: Tensor = { data: x instanceof Float32Array ? x : Float32Array.from(x), shape };
-  let images = pack.vaeDecode && C !== 3 ? await pack.vaeDecode(latent) : latent;
+  let images = await decodeState(pack, latent);
   if (source && req.init && strength === 0 && !req.mask) images = { data: repeatBatch(req.init.image.data, B), shape: [B, 3, req.height, req.width] };
-  if (req.mask && req.init) images = composite(images, req.init.image, req.mask, req.width, req.height, info.vaeScale);
-  return { images, seeds, evaluations };
+  if (req.mask && req.init) images = composite(images, req.init.image, req.mask, req.width, req.height, Math.max(1, info.vaeScale >> 1));
+  return { images, seeds, evaluations: counter.evaluations };
 }
 
 /**
@@ -285,15 +272,3 @@ export function upsampleBilinear(image: Tensor, factor: number): Tensor {
   }
   return { data: out, shape: [B, C, H, W] };
 }
-
-/** Paste generated pixels into the source through a feathered mask: unmasked pixels keep their values. */
-function composite(images: Tensor, source: Tensor, mask: Float32Array, width: number, height: number, vaeScale: number): Tensor {
-  const soft = featherMask(mask, width, height, Math.max(1, vaeScale >> 1)).map((v, j) => (mask[j] > 0 ? Math.max(v, mask[j]) : 0));
-  const n = width * height;
-  const data = images.data.map((v, j) => {
-    const m = soft[j % n];
-    return m * v + (1 - m) * source.data[j % (3 * n)];
-  });
-  return { data, shape: images.shape };
-}
-
