@@ -34,6 +34,89 @@ export const GenerateRequest = z.object({
 });
 export type GenerateRequest = z.input<typeof GenerateRequest>;
 
+/** Editing tasks (Mou et al. 2024, "DiffEditor"): resize is `move` with a scale. */
+export const EDIT_KINDS = ['move', 'drag', 'paste', 'appearance'] as const;
+export type EditKind = (typeof EDIT_KINDS)[number];
+/** Ready-made sets of the knobs below: DiffEditor's full schedule, or a fast one (≤ 40 model evaluations). */
+export const EDIT_PRESETS = ['fast', 'diffeditor'] as const;
+export type EditPreset = (typeof EDIT_PRESETS)[number];
+
+const point = z.object({ x: z.number().min(-1e5).max(1e5), y: z.number().min(-1e5).max(1e5) });
+/** A fraction of the sampling steps, 0 (first step) … 1 (last). */
+const fraction = z.number().min(0).max(1);
+
+/**
+ * The editing knobs; each one left out takes the task's default for the chosen preset
+ * (`main/engine/editing/presets.ts` lists them). Step positions are fractions of the step count so
+ * one setting fits any number of steps.
+ */
+export const EditOptions = z.object({
+  /** `exact` records the residual noise of every step so a no-op edit returns the image; `ddim` is plain DDIM inversion. */
+  inversion: z.enum(['exact', 'ddim']).optional(),
+  /** Local SDE: noise scale η inside the edit region, and the window of steps it applies to. */
+  eta: z.number().min(0).max(1).optional(),
+  sdeWindow: z.tuple([fraction, fraction]).optional(),
+  /** Time travel: steps (fractions) after which the state is rewound one level and the step redone, and how many tries each gets. */
+  timeTravel: z.object({ at: z.array(fraction).max(64), tries: z.number().int().min(1).max(10) }).optional(),
+  /** Region guidance on the predicted clean image: overall strength, per-energy weights, and its schedule. */
+  guidance: z.object({
+    scale: z.number().min(0).max(100).optional(),
+    content: z.number().min(0).max(100).optional(),
+    edit: z.number().min(0).max(100).optional(),
+    contrast: z.number().min(0).max(100).optional(),
+    inpaint: z.number().min(0).max(100).optional(),
+    /** Guide every step up to this fraction of the steps … */
+    everyUntil: fraction.optional(),
+    /** … then every other step up to this one. */
+    alternateUntil: fraction.optional(),
+  }).optional(),
+  /** Paste the result onto the original outside the edit region (feathered, dilated mask). */
+  composite: z.boolean().optional(),
+});
+export type EditOptions = z.input<typeof EditOptions>;
+
+export const EditRequest = z.object({
+  jobId: z.string().min(1).max(100),
+  model: z.string().min(1).max(4096),
+  kind: z.enum(EDIT_KINDS),
+  /** The image to edit. */
+  image: imageBytes,
+  /** White marks the object (move, paste target is placed by `offset`), the region (drag, appearance); any size is resampled to the image. */
+  mask: imageBytes,
+  /** Move/resize: translation of the object in image pixels. Paste: where the reference region's top-left lands. */
+  offset: point.optional(),
+  /** Resize (move) or the pasted region's scale, about the top-left of the region's bounding box. */
+  scale: z.object({ x: z.number().min(0.05).max(20), y: z.number().min(0.05).max(20) }).optional(),
+  /** Drag: handle → target pairs in image pixels. */
+  drag: z.array(z.object({ handle: point, target: point })).max(64).optional(),
+  /** Paste: the image an object comes from; appearance: the image whose region lends its appearance (may be the same image). */
+  reference: z.object({ image: imageBytes, mask: imageBytes, prompt: z.string().max(20_000).optional() }).optional(),
+  prompt: z.string().max(20_000).default(''),
+  negativePrompt: z.string().max(20_000).optional(),
+  preset: z.enum(EDIT_PRESETS).default('fast'),
+  /** Sampling steps and guidance scale; left out, the preset's (DiffEditor: 50 and the task's CFG). */
+  steps: z.number().int().min(2).max(1000).optional(),
+  cfgScale: z.number().min(0).max(100).optional(),
+  seed: seed.default(0),
+  options: EditOptions.default({}),
+  previewEvery: z.number().int().min(0).max(1000).default(0),
+});
+export type EditRequest = z.input<typeof EditRequest>;
+
+export interface EditResult {
+  jobId: string;
+  /** The edited image (composited onto the original unless `options.composite` is false), with its settings. */
+  image: GeneratedImage;
+  /** The model's output before compositing (PNG), when compositing was on. */
+  uncomposited?: Uint8Array;
+  width: number;
+  height: number;
+  /** Every knob as it ran (defaults filled in). */
+  settings: Record<string, unknown>;
+  providers: ProviderInfo[];
+  timings: { totalMs: number; invertMs: number; sampleMs: number; evaluations: number };
+}
+
 export interface GeneratedImage {
   /** PNG bytes with the settings in a `parameters` text chunk. */
   png: Uint8Array;
@@ -78,6 +161,8 @@ export interface SamplerEntry {
 
 export interface ProgressEvent {
   jobId: string;
+  /** Edits report inversion, then sampling; generation reports sampling only. */
+  phase?: 'invert' | 'sample';
   step: number;
   total: number;
   /** Live preview (interleaved RGB) every `previewEvery` steps. */
@@ -105,6 +190,7 @@ export const METHODS = {
   removeModel: { params: ModelName, result: null as unknown as { removed: string } },
   downloadModel: { params: ModelName, result: null as unknown as ModelEntry },
   generate: { params: GenerateRequest, result: null as unknown as GenerateResult },
+  edit: { params: EditRequest, result: null as unknown as EditResult },
   cancel: { params: CancelRequest, result: null as unknown as { cancelled: boolean } },
 } as const;
 

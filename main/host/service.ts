@@ -111,6 +111,10 @@ export function createEngineService(emit: Emit, opts: ServiceOptions = {}): Hand
       return { cancelled: Boolean(ctl) };
     },
 
+    edit: async () => {
+      throw new ApiError('NOT_IMPLEMENTED', 'editing is being wired to the engine');
+    },
+
     generate: (req) => {
       if (jobs.has(req.jobId)) throw new ApiError('DUPLICATE_JOB', `a job with id "${req.jobId}" is already running`);
       const ctl = new AbortController();
