@@ -1,0 +1,148 @@
+/**
+ * Editing on a loaded pack: the pack-level half of DiffEditor-style editing (the algorithm is
+ * `editing/edit.ts`). Image and masks in pixels come in; the image goes to sampler space (the VAE's
+ * latent, or the pixels of a pixel-space pack), masks and coordinates to its grid; the edit runs
+ * on DDIM levels of the pack's own schedule with two denoisers — the prompt with classifier-free
+ * guidance for sampling, the unguided prompt for inversion and time travel — and the result is
+ * decoded and, by default, composited back onto the original outside the dilated edit region
+ * with a feathered edge.
+ */
+import type { Tensor, Vec } from '../tensor.js';
+import { makeDenoiser, usesGuidance } from '../denoiser.js';
+import type { LoadedPack } from '../packs/types.js';
+import { planForSampler } from '../scheduler-config/index.js';
+import { runEdit, type EditTask } from '../editing/edit.js';
+import type { EditSettings, EditTaskKind } from '../editing/presets.js';
+import { dilate } from '../editing/regions.js';
+import { poolMask } from './mask.js';
+import type { Preview } from './preview.js';
+import { composite, conditioning, decodeState, encodeImage, packNetwork, previewFor } from './stages.js';
+
+type Point = { x: number; y: number };
+
+export interface EditPipelineRequest {
+  kind: EditTaskKind;
+  /** [1, 3, height, width] in [−1, 1]. */
+  image: Tensor;
+  width: number;
+  height: number;
+  /** height × width, 1 marks the object / region. */
+  mask: Float32Array;
+  offset?: Point;
+  scale?: Point;
+  drag?: { handle: Point; target: Point }[];
+  /** Paste / appearance: the reference image [1, 3, h, w] at its own size, its region, and its prompt (paste). */
+  reference?: { image: Tensor; width: number; height: number; mask: Float32Array; prompt?: string };
+  prompt: string;
+  negativePrompt?: string;
+  seed: number;
+  settings: EditSettings;
+  previewEvery?: number;
+}
+
+export interface EditPipelineResult {
+  /** The edited image [1, 3, height, width] (composited when the settings say so). */
+  image: Tensor;
+  /** The decoded model output before compositing. */
+  uncomposited: Tensor;
+  /** Network calls made. */
+  evaluations: number;
+  invertMs: number;
+  sampleMs: number;
+  /** The edit region in pixels (what compositing keeps from the result). */
+  region: Float32Array;
+}
+
+export interface EditPipelineOptions {
+  signal?: AbortSignal;
+  onProgress?: (p: { phase: 'invert' | 'sample'; step: number; total: number; preview?: Preview }) => void;
+}
+
+/** Refuse what this pack cannot edit, with the reason. */
+export function checkEditPack(pack: LoadedPack): void {
+  const { family } = pack.info;
+  if (family === 'upscaler' || family === 'pixel-sr') throw new RangeError('an upscaling model cannot edit images; choose a text-to-image model');
+  if (family === 'inpaint') throw new RangeError('an inpainting UNet takes extra mask channels and cannot run the editor; choose the matching text-to-image model');
+  if (!(pack.info.latentChannels === 3 && !pack.vaeEncode) && !pack.vaeEncode) throw new RangeError('this pack has no VAE encoder, so it cannot edit an image');
+}
+
+/** Pixel coordinates to grid cells (cell centres): (p + ½)/s − ½. */
+const toCell = (p: Point, s: number): Point => ({ x: (p.x + 0.5) / s - 0.5, y: (p.y + 0.5) / s - 0.5 });
+/** A pixel mask on the grid: a cell counts when at least a quarter of its pixels are marked. */
+const maskToGrid = (m: Float32Array, w: number, h: number, s: number): Float32Array => poolMask(m, w, h, s).map((v) => (v >= 0.25 ? 1 : 0));
+
+export async function editImage(pack: LoadedPack, req: EditPipelineRequest, opts: EditPipelineOptions = {}): Promise<EditPipelineResult> {
+  checkEditPack(pack);
+  const { info } = pack;
+  const s = info.vaeScale;
+  const { width, height, settings } = req;
+  if (width % s || height % s) throw new RangeError(`image size ${width}x${height} must be a multiple of ${s} for this model`);
+  if (req.mask.length !== width * height) throw new RangeError(`mask has ${req.mask.length} values, expected ${width * height}`);
+  const C = info.latentChannels, h = height / s, w = width / s;
+  const shape = [1, C, h, w];
+  const counter = { evaluations: 0 };
+  const guided = info.family !== 'lcm' && info.hasTextEncoder && usesGuidance(settings.cfgScale);
+  const plan = planForSampler(info.schedulerConfig, 'ddim', settings.steps);
+  const denoiserFor = async (prompt: string, withGuidance: boolean) => makeDenoiser(
+    packNetwork(pack, { context: await conditioning(pack, prompt, req.negativePrompt, 1, withGuidance), counter, extras: info.family === 'lcm' ? { guidanceScale: settings.cfgScale } : undefined }),
+    { ...plan.denoiser, shape, guidanceScale: withGuidance ? settings.cfgScale : undefined },
+  );
+  const sample = await denoiserFor(req.prompt, guided);
+  const invert = await denoiserFor(req.prompt, false);
+
+  const t0 = performance.now();
+  const image = await encodeImage(pack, req.image);
+  let reference: EditTask['reference'];
+  let invertReference = invert;
+  if (req.reference) {
+    const rf = req.reference;
+    if (rf.width % s || rf.height % s) throw new RangeError(`reference image size ${rf.width}x${rf.height} must be a multiple of ${s} for this model`);
+    if (req.kind === 'paste' && (rf.width !== width || rf.height !== height)) {
+      // Inversion runs on the base's shape; a reference of another size is placed from its own grid.
+      throw new RangeError(`paste reference is ${rf.width}x${rf.height}; it must be resampled to the image size ${width}x${height} first`);
+    }
+    reference = {
+      image: await encodeImage(pack, rf.image),
+      grid: { width: rf.width / s, height: rf.height / s },
+      region: maskToGrid(rf.mask, rf.width, rf.height, s),
+      offset: req.kind === 'paste' && req.offset ? { x: req.offset.x / s, y: req.offset.y / s } : undefined,
+      scale: req.kind === 'paste' ? req.scale : undefined,
+    };
+    if (req.kind === 'paste' && rf.prompt !== undefined && rf.prompt !== req.prompt) invertReference = await denoiserFor(rf.prompt, false);
+  }
+  const task: EditTask = {
+    kind: req.kind,
+    grid: { channels: C, width: w, height: h },
+    image,
+    region: maskToGrid(req.mask, width, height, s),
+    move: req.kind === 'move' ? { offset: { x: (req.offset?.x ?? 0) / s, y: (req.offset?.y ?? 0) / s }, scale: req.scale ?? { x: 1, y: 1 } } : undefined,
+    drag: req.drag?.map((p) => ({ handle: toCell(p.handle, s), target: toCell(p.target, s) })),
+    reference,
+  };
+
+  let sampleStart = 0;
+  const every = req.previewEvery ?? 0;
+  const outcome = await runEdit({ sample, invert, invertReference }, task, plan.sigmas, settings, {
+    seed: req.seed,
+    signal: opts.signal,
+    onProgress: (p) => {
+      if (p.phase === 'sample' && !sampleStart) sampleStart = performance.now();
+      const preview = p.phase === 'sample' && every > 0 && (p.step % every === 0 || p.step === p.total) ? previewFor(info, p.denoised as Vec, shape) : undefined;
+      opts.onProgress?.({ phase: p.phase, step: p.step, total: p.total, preview });
+    },
+  });
+  const t1 = performance.now();
+  const state: Tensor = { data: outcome.x instanceof Float32Array ? outcome.x : Float32Array.from(outcome.x), shape };
+  const uncomposited = await decodeState(pack, state);
+  const region = dilate(upsampleMask(outcome.masks.edit, w, h, s), width, height, Math.max(1, s >> 1));
+  const result = settings.composite ? composite(uncomposited, req.image, region, width, height, Math.max(1, s >> 1)) : uncomposited;
+  return { image: result, uncomposited, evaluations: counter.evaluations, invertMs: (sampleStart || t1) - t0, sampleMs: t1 - (sampleStart || t1), region };
+}
+
+/** Nearest-neighbour upsampling of a grid mask to pixels. */
+function upsampleMask(m: Float32Array, w: number, h: number, s: number): Float32Array {
+  if (s === 1) return m.slice();
+  const out = new Float32Array(w * s * h * s);
+  for (let y = 0; y < h * s; y++) for (let x = 0; x < w * s; x++) out[y * w * s + x] = m[Math.floor(y / s) * w + Math.floor(x / s)];
+  return out;
+}
