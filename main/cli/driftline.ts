@@ -4,17 +4,20 @@
  *   driftline generate --model NAME|PATH [--prompt TEXT] [--negative TEXT] [--sampler NAME] [--steps N]
  *                      [--cfg X] [--seed N] [--size WxH] [--batch N] [--init IMG --strength S]
  *                      [--mask IMG] --out FILE.png
+ *   driftline edit --model NAME|PATH --image IN --mask MASK --kind move|drag|paste|appearance … --out FILE.png
  *   driftline models list | import PATH [--name NAME] [--link] | download NAME | remove NAME
  *   driftline samplers
  *   driftline serve [--host 127.0.0.1] [--port 7860] [--token TOKEN]
  */
 import { parseArgs } from 'node:util';
 import { randomInt } from 'node:crypto';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { EngineClient } from '../host/client.js';
 import { ApiError } from '../api/contract.js';
 import { ProgressBar } from './progress.js';
+import { num, UsageError, withJob, writeAtomic } from './args.js';
+import { edit, EDIT_USAGE } from './edit.js';
 import { startWebServer } from '../web/server.js';
 import { rendererDir } from '../web/static.js';
 
@@ -23,25 +26,10 @@ const USAGE = `usage:
                      [--steps N] [--cfg X] [--seed N] [--size WxH] [--batch N]
                      [--init IMG --strength S] [--mask IMG] --out FILE.png
                      (--steps / --cfg default to the pack's recommended values, else 20 / 7)
+${EDIT_USAGE}
   driftline models list | import PATH [--name NAME] [--link] | download NAME | remove NAME
   driftline samplers
   driftline serve [--host 127.0.0.1] [--port 7860] [--token TOKEN]   (browser mode)`;
-
-class UsageError extends Error {}
-
-function num(v: string | undefined, name: string, def?: number): number | undefined {
-  if (v === undefined) return def;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got "${v}"`);
-  return n;
-}
-
-/** Write a file so that a crash never leaves a half-written image under the final name. */
-async function writeAtomic(file: string, data: Uint8Array): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, data);
-  await rename(tmp, file);
-}
 
 async function generate(client: EngineClient, argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -71,36 +59,26 @@ async function generate(client: EngineClient, argv: string[]): Promise<void> {
     : undefined;
   const jobId = `cli-${process.pid}-${Date.now()}`;
   const seed = num(values.seed, 'seed') ?? randomInt(0, 2 ** 32);
-  const bar = new ProgressBar();
-  const off = client.on('onProgress', (p) => p.jobId === jobId && bar.update(p.step, p.total, 'sampling '));
-  const cancel = () => void client.call('cancel', { jobId }).catch(() => undefined);
-  process.once('SIGINT', cancel);
-  try {
-    const res = await client.call('generate', {
-      jobId,
-      model: values.model,
-      prompt: values.prompt ?? '',
-      negativePrompt: values.negative,
-      sampler: values.sampler ?? 'pack',
-      steps: num(values.steps, 'steps', rec?.steps ?? 20)!,
-      cfgScale: num(values.cfg, 'cfg', rec?.cfgScale ?? 7)!,
-      seed,
-      width,
-      height,
-      batch: num(values.batch, 'batch', 1),
-      init: values.init ? { image: await readFile(values.init), strength: num(values.strength, 'strength', 0.75)! } : undefined,
-      mask: values.mask ? await readFile(values.mask) : undefined,
-    });
-    bar.done();
-    const outs = res.images.map((_, i) => (res.images.length === 1 ? values.out! : values.out!.replace(/\.png$/i, `-${i + 1}.png`)));
-    await Promise.all(res.images.map((img, i) => writeAtomic(outs[i], img.png)));
-    for (const p of res.providers) console.error(`${p.component}: ${p.provider}${p.skipped.length ? ` (skipped ${p.skipped.map((s) => `${s.provider}: ${s.reason}`).join('; ')})` : ''}`);
-    console.error(`${res.width}x${res.height}, ${res.timings.evaluations} model evaluations, ${res.timings.perStepMs.toFixed(0)} ms/step, ${(res.timings.totalMs / 1000).toFixed(1)} s`);
-    for (const [i, img] of res.images.entries()) console.log(`${path.resolve(outs[i])}  seed ${img.seed}`);
-  } finally {
-    off();
-    process.off('SIGINT', cancel);
-  }
+  const res = await withJob(client, jobId, async () => client.call('generate', {
+    jobId,
+    model: values.model!,
+    prompt: values.prompt ?? '',
+    negativePrompt: values.negative,
+    sampler: values.sampler ?? 'pack',
+    steps: num(values.steps, 'steps', rec?.steps ?? 20)!,
+    cfgScale: num(values.cfg, 'cfg', rec?.cfgScale ?? 7)!,
+    seed,
+    width,
+    height,
+    batch: num(values.batch, 'batch', 1),
+    init: values.init ? { image: await readFile(values.init), strength: num(values.strength, 'strength', 0.75)! } : undefined,
+    mask: values.mask ? await readFile(values.mask) : undefined,
+  }));
+  const outs = res.images.map((_, i) => (res.images.length === 1 ? values.out! : values.out!.replace(/\.png$/i, `-${i + 1}.png`)));
+  await Promise.all(res.images.map((img, i) => writeAtomic(outs[i], img.png)));
+  for (const p of res.providers) console.error(`${p.component}: ${p.provider}${p.skipped.length ? ` (skipped ${p.skipped.map((s) => `${s.provider}: ${s.reason}`).join('; ')})` : ''}`);
+  console.error(`${res.width}x${res.height}, ${res.timings.evaluations} model evaluations, ${res.timings.perStepMs.toFixed(0)} ms/step, ${(res.timings.totalMs / 1000).toFixed(1)} s`);
+  for (const [i, img] of res.images.entries()) console.log(`${path.resolve(outs[i])}  seed ${img.seed}`);
 }
 
 async function models(client: EngineClient, argv: string[]): Promise<void> {
@@ -166,6 +144,7 @@ export async function main(argv: string[]): Promise<number> {
   const client = new EngineClient();
   try {
     if (cmd === 'generate') await generate(client, rest);
+    else if (cmd === 'edit') await edit(client, rest);
     else if (cmd === 'models') await models(client, rest);
     else if (cmd === 'serve') await serve(client, rest);
     else if (cmd === 'samplers') for (const s of await client.call('listSamplers', {})) console.log(`${s.name.padEnd(16)} ${s.label.padEnd(26)} ${s.stochastic ? 'SDE' : `order ${s.order}`}  ${s.paper}`);

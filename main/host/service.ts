@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import sharp from 'sharp';
 import path from 'node:path';
-import { ApiError, type GenerateResult, type ModelEntry, type ProviderInfo } from '../api/contract.js';
+import { ApiError, type EditResult, type GenerateResult, type ModelEntry, type ProviderInfo } from '../api/contract.js';
 import type { Handlers } from './protocol.js';
 import type { Emit } from './serve.js';
 import { SAMPLERS, samplerByName } from '../engine/samplers/index.js';
@@ -20,6 +20,7 @@ import { planFor } from '../engine/pipelines/plan.js';
 import { encodePng, loadImage, loadMask } from '../engine/image/io.js';
 import { formatParameters } from '../engine/image/parameters.js';
 import { embeddedPacks } from './embedded.js';
+import { runEditJob } from './edit-job.js';
 
 export interface ServiceOptions {
   /** Models folder (tests use a temporary one); defaults to the user's data folder. */
@@ -37,6 +38,14 @@ export function createEngineService(emit: Emit, opts: ServiceOptions = {}): Hand
   const jobs = new Map<string, AbortController>();
   let open: { dir: string; pack: LoadedPack } | undefined;
   let queue: Promise<unknown> = Promise.resolve();
+
+  /** Register a cancellable job under the caller's id. */
+  const startJob = (jobId: string): AbortController => {
+    if (jobs.has(jobId)) throw new ApiError('DUPLICATE_JOB', `a job with id "${jobId}" is already running`);
+    const ctl = new AbortController();
+    jobs.set(jobId, ctl);
+    return ctl;
+  };
 
   /** Run jobs one at a time: the host has one model in memory and one thread for inference. */
   const serial = <T>(fn: () => Promise<T>): Promise<T> => {
@@ -111,14 +120,25 @@ export function createEngineService(emit: Emit, opts: ServiceOptions = {}): Hand
       return { cancelled: Boolean(ctl) };
     },
 
-    edit: async () => {
-      throw new ApiError('NOT_IMPLEMENTED', 'editing is being wired to the engine');
+    edit: (req) => {
+      const ctl = startJob(req.jobId);
+      return serial(async (): Promise<EditResult> => {
+        try {
+          ctl.signal.throwIfAborted();
+          const pack = await packFor(req.model);
+          const result = await runEditJob(pack, req, {
+            signal: ctl.signal,
+            onProgress: (p) => emit('onProgress', { jobId: req.jobId, ...p }),
+          });
+          return { ...result, providers: providersOf(pack) };
+        } finally {
+          jobs.delete(req.jobId);
+        }
+      });
     },
 
     generate: (req) => {
-      if (jobs.has(req.jobId)) throw new ApiError('DUPLICATE_JOB', `a job with id "${req.jobId}" is already running`);
-      const ctl = new AbortController();
-      jobs.set(req.jobId, ctl);
+      const ctl = startJob(req.jobId);
       return serial(async (): Promise<GenerateResult> => {
         try {
           ctl.signal.throwIfAborted();

@@ -30,11 +30,14 @@ export function tensorToRgb(t: Tensor, b = 0): Uint8Array {
   return out;
 }
 
-/** Decode an image, composite any transparency onto white, and resize (cover + centre crop) to width × height. */
-export async function loadImage(src: ImageSource, width: number, height: number): Promise<Tensor> {
+/** How an image of another size is brought to the requested one: cover + centre crop, or stretched to fill. */
+export type Fit = 'cover' | 'fill';
+
+/** Decode an image, composite any transparency onto white, and resize (cover + centre crop, or `fill`) to width × height. */
+export async function loadImage(src: ImageSource, width: number, height: number, fit: Fit = 'cover'): Promise<Tensor> {
   const { data, info } = await sharp(src)
     .flatten({ background: '#ffffff' })
-    .resize(width, height, { fit: 'cover', position: 'centre' })
+    .resize(width, height, { fit, position: 'centre' })
     .removeAlpha()
     .raw()
     .toBuffer({ resolveWithObject: true });
@@ -42,10 +45,10 @@ export async function loadImage(src: ImageSource, width: number, height: number)
 }
 
 /** Decode a mask: white (1) marks what to repaint, black (0) what to keep; grey is partial. */
-export async function loadMask(src: ImageSource, width: number, height: number): Promise<Float32Array> {
+export async function loadMask(src: ImageSource, width: number, height: number, fit: Fit = 'cover'): Promise<Float32Array> {
   const { data } = await sharp(src)
     .flatten({ background: '#000000' })
-    .resize(width, height, { fit: 'cover', position: 'centre' })
+    .resize(width, height, { fit, position: 'centre' })
     .greyscale()
     .raw()
     .toBuffer({ resolveWithObject: true });

@@ -1,0 +1,53 @@
+/** What the CLI's commands share: usage errors, number flags, atomic writes, the job's progress and Ctrl-C. */
+import { rename, writeFile } from 'node:fs/promises';
+import type { EngineClient } from '../host/client.js';
+import { ProgressBar } from './progress.js';
+
+export class UsageError extends Error {}
+
+export function num(v: string | undefined, name: string, def?: number): number | undefined {
+  if (v === undefined) return def;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got "${v}"`);
+  return n;
+}
+
+/** `X,Y` → a point. */
+export function point(v: string, name: string): { x: number; y: number } {
+  const m = /^\s*(-?[\d.]+)\s*,\s*(-?[\d.]+)\s*$/.exec(v);
+  if (!m) throw new UsageError(`--${name} must look like X,Y, got "${v}"`);
+  return { x: Number(m[1]), y: Number(m[2]) };
+}
+
+/** Write a file so that a crash never leaves a half-written image under the final name. */
+export async function writeAtomic(file: string, data: Uint8Array): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, data);
+  await rename(tmp, file);
+}
+
+/** Show a job's progress on stderr and cancel it on Ctrl-C while `run` is in flight. */
+export async function withJob<T>(client: EngineClient, jobId: string, run: () => Promise<T>): Promise<T> {
+  let bar = new ProgressBar();
+  let phase: string | undefined;
+  const off = client.on('onProgress', (p) => {
+    if (p.jobId !== jobId) return;
+    // One bar per phase (an edit inverts, then samples), so each has its own ETA.
+    if (phase !== undefined && p.phase !== phase) {
+      bar.done();
+      bar = new ProgressBar();
+    }
+    phase = p.phase;
+    bar.update(p.step, p.total, p.phase === 'invert' ? 'inverting ' : 'sampling ');
+  });
+  const cancel = () => void client.call('cancel', { jobId }).catch(() => undefined);
+  process.once('SIGINT', cancel);
+  try {
+    const res = await run();
+    bar.done();
+    return res;
+  } finally {
+    off();
+    process.off('SIGINT', cancel);
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * One edit request as the engine host runs it: bytes decoded and resampled, the job sized before
+ * anything runs, the settings resolved from the preset and the caller's knobs, the edit run with
+ * progress, and the result encoded as PNGs whose `parameters` text carries every knob.
+ */
+import sharp from 'sharp';
+import { ApiError, type EditRequest, type EditResult } from '../api/contract.js';
+import type { z } from 'zod';
+import type { LoadedPack } from '../engine/packs/types.js';
+import { checkEditPack, editImage } from '../engine/pipelines/edit.js';
+import { editEvaluations, resolveEditSettings, type EditSettings } from '../engine/editing/presets.js';
+import { encodePng, loadImage, loadMask } from '../engine/image/io.js';
+import { formatParameters } from '../engine/image/parameters.js';
+import type { Preview } from '../engine/pipelines/preview.js';
+
+type Request = z.output<typeof EditRequest>;
+
+export interface EditJobOptions {
+  signal: AbortSignal;
+  onProgress: (p: { phase: 'invert' | 'sample'; step: number; total: number; preview?: Preview }) => void;
+}
+
+/** Largest image side an edit runs at, per pack: 4× the pack's native size, at most 2048 pixels. */
+export const maxEditSide = (pack: LoadedPack): number => Math.min(2048, 4 * pack.info.defaultSize);
+/** Model evaluations one edit may make. */
+export const MAX_EDIT_EVALUATIONS = 5000;
+
+const bad = (message: string) => new ApiError('BAD_REQUEST', message);
+
+async function sizeOf(bytes: Uint8Array, what: string): Promise<{ width: number; height: number }> {
+  try {
+    const m = await sharp(Buffer.from(bytes)).metadata();
+    if (!m.width || !m.height) throw new Error('no size');
+    return { width: m.width, height: m.height };
+  } catch {
+    throw bad(`${what}: not an image this studio can read (PNG, JPEG, WebP …)`);
+  }
+}
+
+/** A side rounded to the nearest multiple of s (at least s). */
+const toMultiple = (v: number, s: number): number => Math.max(s, Math.round(v / s) * s);
+
+/** The knobs as the parameters text writes them. */
+export function editParameterFields(kind: string, preset: string, s: EditSettings): Record<string, string | number> {
+  const g = s.guidance;
+  return {
+    'Edit': kind,
+    'Edit preset': preset,
+    'Inversion': s.inversion,
+    'SDE eta': s.eta,
+    'SDE window': s.sdeWindow.join('-'),
+    'Time travel': s.timeTravel.tries > 1 ? `${s.timeTravel.at.join(' ')} x${s.timeTravel.tries}` : 'off',
+    'Guidance': `scale ${g.scale} content ${g.content} edit ${g.edit} contrast ${g.contrast} inpaint ${g.inpaint} every<${g.everyUntil} alternate<${g.alternateUntil}`,
+    'Composite': s.composite ? 'on' : 'off',
+  };
+}
+
+export async function runEditJob(pack: LoadedPack, req: Request, opts: EditJobOptions): Promise<Omit<EditResult, 'providers'>> {
+  const t0 = performance.now();
+  try {
+    checkEditPack(pack);
+  } catch (e) {
+    throw new ApiError('MODEL_CANNOT_EDIT', (e as Error).message);
+  }
+  const s = pack.info.vaeScale;
+  const natural = await sizeOf(req.image, 'image');
+  const width = toMultiple(natural.width, s), height = toMultiple(natural.height, s);
+  const limit = maxEditSide(pack);
+  if (width > limit || height > limit) {
+    throw bad(`image is ${natural.width}x${natural.height}; ${pack.info.name} edits images up to ${limit}x${limit} pixels — scale it down or crop it first`);
+  }
+  if ((req.kind === 'paste' || req.kind === 'appearance') && !req.reference) throw bad(`reference: a ${req.kind} edit needs a reference image and its mask`);
+  if (req.kind === 'drag' && !req.drag?.length) throw bad('drag: give at least one handle → target pair');
+  let settings: EditSettings;
+  try {
+    settings = resolveEditSettings(req.kind, req.preset, { ...req.options, steps: req.steps, cfgScale: req.cfgScale });
+  } catch (e) {
+    throw bad(`options: ${(e as Error).message}`);
+  }
+  const evaluations = editEvaluations(settings, req.kind === 'paste');
+  if (evaluations > MAX_EDIT_EVALUATIONS) throw bad(`these settings need ${evaluations} model evaluations; at most ${MAX_EDIT_EVALUATIONS} per edit (fewer steps or time-travel tries)`);
+
+  const image = await loadImage(Buffer.from(req.image), width, height, 'fill');
+  const mask = await loadMask(Buffer.from(req.mask), width, height, 'fill');
+  let reference;
+  let scale = req.scale;
+  if (req.reference) {
+    const rn = await sizeOf(req.reference.image, 'reference.image');
+    await sizeOf(req.reference.mask, 'reference.mask');
+    // The reference is resampled to the image's grid; a pasted region keeps its own size through the scale.
+    if (req.kind === 'paste') {
+      const sc = req.scale ?? { x: 1, y: 1 };
+      scale = { x: (sc.x * rn.width) / width, y: (sc.y * rn.height) / height };
+    }
+    reference = {
+      image: await loadImage(Buffer.from(req.reference.image), width, height, 'fill'),
+      mask: await loadMask(Buffer.from(req.reference.mask), width, height, 'fill'),
+      width, height, prompt: req.reference.prompt,
+    };
+  }
+  const k = { x: width / natural.width, y: height / natural.height };
+  const at = (p: { x: number; y: number }) => ({ x: p.x * k.x, y: p.y * k.y });
+  let result;
+  try {
+    result = await editImage(pack, {
+      kind: req.kind, image, width, height, mask,
+      offset: req.offset ? at(req.offset) : undefined, scale,
+      drag: req.drag?.map((d) => ({ handle: at(d.handle), target: at(d.target) })),
+      reference, prompt: req.prompt, negativePrompt: req.negativePrompt, seed: req.seed, settings, previewEvery: req.previewEvery,
+    }, opts);
+  } catch (e) {
+    // The engine's own checks (empty mask, a target outside the image …) are the caller's to fix.
+    if (e instanceof RangeError) throw bad(e.message);
+    throw e;
+  }
+  const parameters = formatParameters({
+    prompt: req.prompt, negativePrompt: req.negativePrompt, steps: settings.steps, sampler: 'DDIM', cfgScale: settings.cfgScale,
+    seed: req.seed, width, height, model: pack.info.name, extra: editParameterFields(req.kind, req.preset, settings),
+  });
+  const png = new Uint8Array(await encodePng(result.image, { parameters }));
+  const uncomposited = settings.composite ? new Uint8Array(await encodePng(result.uncomposited, { parameters })) : undefined;
+  return {
+    jobId: req.jobId,
+    image: { png, seed: req.seed, parameters },
+    ...(uncomposited ? { uncomposited } : {}),
+    width, height,
+    settings: { kind: req.kind, preset: req.preset, ...settings },
+    timings: { totalMs: performance.now() - t0, invertMs: result.invertMs, sampleMs: result.sampleMs, evaluations: result.evaluations },
+  };
+}
