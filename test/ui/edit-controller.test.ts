@@ -58,16 +58,20 @@ function setup(change: (d: CanvasDocument) => void) {
   };
   const said: StatusMessage[] = [];
   const gallery: EditResult[] = [];
+  const tasks: string[] = [];
   let previewCleared = 0;
   const edits = new EditController({
     app, editor, jobs, pixels,
     client: () => client,
     say: (text, level = 'info') => said.push({ text, level, at: 0 }),
-    addToGallery: (r) => gallery.push(r),
+    addToGallery: (r, task) => {
+      gallery.push(r);
+      tasks.push(task);
+    },
     clearPreview: () => previewCleared++,
   });
   return {
-    editor, app, jobs, client, calls, masks, said, gallery, edits,
+    editor, app, jobs, client, calls, masks, said, gallery, tasks, edits,
     previewCleared: () => previewCleared,
     /** Let the controller reach the engine call (pixels are encoded asynchronously). */
     reachEngine: () => vi.waitFor(() => expect(calls.length).toBeGreaterThan(0)),
@@ -112,6 +116,7 @@ describe('Apply edit', () => {
     expect(t.editor.store.history.undoName).toBe('edit: move / resize');
     expect(t.app.getState().job).toBeNull();
     expect(t.gallery).toHaveLength(1);
+    expect(t.tasks).toEqual(['move / resize']);
     expect(t.previewCleared()).toBe(1);
     expect(t.said.at(-1)).toMatchObject({ level: 'info', text: expect.stringMatching(/^Edited \(move \/ resize\).*24 model evaluations/) });
 

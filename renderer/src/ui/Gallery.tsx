@@ -48,11 +48,13 @@ export function Gallery({ studio }: { studio: Studio }) {
               <div className="gallery-meta">
                 <p className="prompt" title={item.parameters}>{s.prompt || <em>(no prompt)</em>}</p>
                 <p className="hint">
-                  {item.model} · {s.sampler === 'pack' ? 'pack scheduler' : s.sampler} · {s.steps} steps · CFG {s.cfgScale} · seed {item.seed} · {item.width}×{item.height}
+                  {item.edit
+                    ? `${item.model} · edit: ${item.edit.task} · ${item.edit.preset} preset${item.edit.steps ? ` · ${item.edit.steps} steps` : ''} · ${item.edit.evaluations} evaluations · seed ${item.seed} · ${item.width}×${item.height}`
+                    : `${item.model} · ${s.sampler === 'pack' ? 'pack scheduler' : s.sampler} · ${s.steps} steps · CFG ${s.cfgScale} · seed ${item.seed} · ${item.width}×${item.height}`}
                   {providerSummary(item.providers) ? ` · ${providerSummary(item.providers)}` : ''}
                 </p>
                 <div className="gallery-actions">
-                  <button type="button" title="Fill the Generate panel with these settings (seed locked)" onClick={() => studio.useSettingsOf(item.id)}>Use these settings again</button>
+                  {!item.edit && <button type="button" title="Fill the Generate panel with these settings (seed locked)" onClick={() => studio.useSettingsOf(item.id)}>Use these settings again</button>}
                   <button type="button" title="Add as a new layer" onClick={() => void studio.addGalleryItemToCanvas(item.id)}>To canvas</button>
                   <button type="button" title="Save the PNG (its settings are in the file)" onClick={() => void studio.exportGalleryItem(item.id)}>Export PNG</button>
                   <button type="button" title="Remove from the gallery" aria-label="Remove from the gallery" onClick={(e) => { e.stopPropagation(); studio.removeGalleryItem(item.id); }}>✕</button>

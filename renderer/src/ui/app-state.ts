@@ -35,6 +35,8 @@ export interface GalleryItem {
   model: string;
   providers: ProviderInfo[];
   createdAt: number;
+  /** Set for an edit's result: the task, the preset and the model evaluations it took. */
+  edit?: { task: string; preset: string; steps: number | null; evaluations: number };
 }
 
 export interface StatusMessage {

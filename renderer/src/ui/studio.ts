@@ -53,7 +53,7 @@ export class Studio {
       pixels: pagePixels(this.bank),
       client: () => this.client,
       say: (text, level) => this.say(text, level),
-      addToGallery: (result) => this.addEditToGallery(result),
+      addToGallery: (result, task) => this.addEditToGallery(result, task),
       clearPreview: () => this.emitPreview(null),
       now: () => performance.now(),
     });
@@ -215,7 +215,7 @@ export class Studio {
   }
 
   /** An edit's result in the gallery (it is on the canvas already), with its `parameters` text. */
-  private addEditToGallery(result: EditResult): void {
+  private addEditToGallery(result: EditResult, task: string): void {
     const blob = pngBlob(result.image.png);
     const settings = this.app.getState().settings;
     const item: GalleryItem = {
@@ -231,6 +231,12 @@ export class Studio {
       model: settings.model,
       providers: result.providers,
       createdAt: Date.now(),
+      edit: {
+        task,
+        preset: this.app.getState().editForm.preset,
+        steps: typeof result.settings.steps === 'number' ? result.settings.steps : null,
+        evaluations: result.timings.evaluations,
+      },
     };
     const state = this.app.getState();
     this.app.setState({ gallery: [item, ...state.gallery], selectedGalleryId: item.id, providers: { ...state.providers, [settings.model]: result.providers } });
@@ -366,7 +372,7 @@ export class Studio {
   }
 
   newCanvas(): void {
-    if (this.app.getState().job) return this.say('Wait for the generation to finish (or cancel it) first.', 'warn');
+    if (this.app.getState().job) return this.say('Wait for the running generation or edit to finish (or cancel it) first.', 'warn');
     this.editor.cancel();
     const { width, height } = this.editor.doc.canvas;
     this.editor.update((doc) => {

@@ -39,8 +39,8 @@ export interface EditHost {
   readonly pixels: EditPixels;
   client(): Pick<StudioApi, 'edit'> | null;
   say(text: string, level?: StatusMessage['level']): void;
-  /** The result's image went onto the canvas; add it to the gallery. */
-  addToGallery(result: EditResult, kind: string): void;
+  /** Add the result to the gallery; `task` names the edit ("move / resize"). */
+  addToGallery(result: EditResult, task: string): void;
   /** The live preview ended (the job finished either way). */
   clearPreview(): void;
   now?(): number;
@@ -125,10 +125,10 @@ export class EditController {
       const added = await this.host.pixels.addResult(result.image.png);
       await whenIdle(editor);
       if (!this.land(plan, start, added)) {
-        this.host.addToGallery(result, kind);
+        this.host.addToGallery(result, label.toLowerCase());
         return say('The image was removed while the edit ran, so the result is only in the gallery.', 'warn');
       }
-      this.host.addToGallery(result, kind);
+      this.host.addToGallery(result, label.toLowerCase());
       const secs = (((this.host.now?.() ?? Date.now()) - t0) / 1000).toFixed(1);
       say(`Edited (${label.toLowerCase()}) in ${secs} s, ${result.timings.evaluations} model evaluations. Ctrl+Z restores the original.`);
     } catch (e) {
