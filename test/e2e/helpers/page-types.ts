@@ -14,6 +14,8 @@ export interface LayerLike {
   height: number;
   x: number;
   y: number;
+  scaleX: number;
+  scaleY: number;
 }
 
 export interface SelectionLike {
@@ -28,6 +30,7 @@ export interface DocLike {
   mask: { strokes: { points: number[]; mode: string }[] };
   selection: SelectionLike | null;
   dragPairs: unknown[];
+  reference: { x: number; y: number; width: number; height: number } | null;
 }
 
 export interface GalleryItemLike {
@@ -44,7 +47,7 @@ export interface AppStateLike {
   mode: string;
   models: { name: string; family?: string }[];
   samplers: { name: string }[];
-  job: { id: string; seed: number; cancelling: boolean; progress: { step: number; total: number } } | null;
+  job: { id: string; kind: string; phase?: string; seed: number; cancelling: boolean; progress: { step: number; total: number } } | null;
   gallery: GalleryItemLike[];
   selectedGalleryId: string | null;
   status: { text: string; level: string } | null;
@@ -62,7 +65,7 @@ export interface StudioLike {
   editor: {
     doc: DocLike;
     currentTool: string;
-    ui: { selected: { kind: string; id?: string } | null };
+    ui: { selected: { kind: string; id?: string } | null; showOriginal: boolean; comparison: { layerId: string; after: string; before: { pixelId: string } } | null };
     store: { history: { inGesture: boolean }; store: { getState(): { history: { canUndo: boolean; canRedo: boolean; undoName: string | null } } } };
     documentToScreen(p: { x: number; y: number }): { x: number; y: number };
     setBrushOptions(mode: 'brush' | 'eraser', o: { size?: number; hardness?: number }): void;
@@ -92,6 +95,8 @@ export type BlobLike = object;
 interface Context2dLike {
   fillStyle: string;
   fillRect(x: number, y: number, w: number, h: number): void;
+  drawImage(image: object, x: number, y: number, w: number, h: number): void;
+  getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> };
   createLinearGradient(x0: number, y0: number, x1: number, y1: number): { addColorStop(o: number, c: string): void };
 }
 
