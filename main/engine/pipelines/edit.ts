@@ -51,6 +51,8 @@ export interface EditPipelineResult {
   sampleMs: number;
   /** The edit region in pixels (what compositing keeps from the result). */
   region: Float32Array;
+  /** Total guidance energy before each guided step. */
+  energies: { step: number; value: number }[];
 }
 
 export interface EditPipelineOptions {
@@ -136,7 +138,7 @@ export async function editImage(pack: LoadedPack, req: EditPipelineRequest, opts
   const uncomposited = await decodeState(pack, state);
   const region = dilate(upsampleMask(outcome.masks.edit, w, h, s), width, height, Math.max(1, s >> 1));
   const result = settings.composite ? composite(uncomposited, req.image, region, width, height, Math.max(1, s >> 1)) : uncomposited;
-  return { image: result, uncomposited, evaluations: counter.evaluations, invertMs: (sampleStart || t1) - t0, sampleMs: t1 - (sampleStart || t1), region };
+  return { image: result, uncomposited, evaluations: counter.evaluations, invertMs: (sampleStart || t1) - t0, sampleMs: t1 - (sampleStart || t1), region, energies: outcome.energies };
 }
 
 /** Nearest-neighbour upsampling of a grid mask to pixels. */
