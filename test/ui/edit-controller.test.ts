@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { EditRequest, EditResult } from '../../main/api/contract.js';
-import { createDocument, createImageLayer, type CanvasDocument, type ImageLayer } from '../../renderer/src/document/index.js';
+import { createDocument, createImageLayer, PixelStore, type CanvasDocument, type ImageLayer } from '../../renderer/src/document/index.js';
 import { comparisonActive, shownOriginal } from '../../renderer/src/store/state.js';
 import { Editor } from '../../renderer/src/tools/index.js';
 import { createAppState, type StatusMessage } from '../../renderer/src/ui/app-state.js';
@@ -33,7 +33,7 @@ function setup(change: (d: CanvasDocument) => void) {
   const doc = createDocument(W, H);
   doc.layers.push({ ...createImageLayer({ id: 'base', pixelId: 'px-base', width: 16, height: 16, at: { x: 2, y: 3 } }), scaleX: 2, scaleY: 2 });
   change(doc);
-  const editor = new Editor({ document: doc });
+  const editor = new Editor({ document: doc, pixels: new PixelStore() });
   const app = createAppState();
   app.setState({ settings: { ...app.getState().settings, model: 'emoji-32', prompt: 'a face' } });
   const jobs = new Jobs(app, () => 0);
@@ -47,6 +47,7 @@ function setup(change: (d: CanvasDocument) => void) {
     cancel: vi.fn(async () => ({ cancelled: true })),
   };
   const masks: Float32Array[] = [];
+  const store = editor.store.pixels!;
   const pixels: EditPixels = {
     layerOnCanvas: async (layer: ImageLayer) => new TextEncoder().encode(`canvas:${layer.pixelId}`),
     mask: async (m) => {
@@ -54,7 +55,12 @@ function setup(change: (d: CanvasDocument) => void) {
       return new Uint8Array([masks.length]);
     },
     layerAsReference: async (layer, factor, width, height) => ({ image: new TextEncoder().encode(`ref:${layer.pixelId}@${factor}:${width}x${height}`), mask: new Uint8Array([200]), box: { x: 1, y: 1, width: 4, height: 4 } }),
-    addResult: async () => ({ id: 'px-result', width: W, height: H }),
+    addResult: async () => {
+      store.put({ width: W, height: H, url: 'blob:result' }, 'px-result');
+      store.pin('px-result');
+      return { id: 'px-result', width: W, height: H };
+    },
+    settle: (id) => store.unpin(id),
   };
   const said: StatusMessage[] = [];
   const gallery: EditResult[] = [];
@@ -222,6 +228,9 @@ describe('Apply edit', () => {
     t.respond(result(id));
     await new Promise((r) => setTimeout(r, 10));
     expect(t.editor.doc.layers[0].pixelId, 'waits for the stroke').toBe('px-base');
+    // An autosave meanwhile must not collect the result that nothing references yet.
+    t.editor.store.save();
+    expect(t.editor.store.pixels!.has('px-result')).toBe(true);
     t.editor.pointerUp({ x: 9, y: 5 });
     await applying;
     const doc = t.editor.doc;
@@ -232,6 +241,10 @@ describe('Apply edit', () => {
     t.editor.undo();
     expect(t.editor.doc.layers[0].pixelId).toBe('px-base');
     expect(t.editor.doc.mask.strokes).toHaveLength(1);
+    // Landed, the result is kept because history references it, not because it is pinned.
+    t.editor.store.history.clear();
+    t.editor.store.save();
+    expect(t.editor.store.pixels!.has('px-result')).toBe(false);
   });
 
   it('paste: the pasted layer is the reference, placed by its opaque box, and is removed with the same undo step', async () => {

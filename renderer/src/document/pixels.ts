@@ -17,6 +17,7 @@ export interface PixelEntry {
 
 export class PixelStore {
   private readonly entries = new Map<string, PixelEntry>();
+  private readonly pinned = new Set<string>();
 
   constructor(private readonly onEvict?: (id: string, entry: PixelEntry) => void) {}
 
@@ -47,9 +48,20 @@ export class PixelStore {
     return this.entries.size;
   }
 
-  /** Drop every entry whose id is not in `live`; returns the dropped ids. */
+  /**
+   * Keep `id` through `gc` although nothing references it yet (a result on its way into the
+   * document); `unpin` when it has landed or been given up.
+   */
+  pin(id: string): void {
+    this.pinned.add(id);
+  }
+  unpin(id: string): void {
+    this.pinned.delete(id);
+  }
+
+  /** Drop every entry whose id is neither in `live` nor pinned; returns the dropped ids. */
   gc(live: Iterable<string>): string[] {
-    const keep = new Set(live);
+    const keep = new Set([...live, ...this.pinned]);
     const dropped: string[] = [];
     for (const [id, entry] of this.entries) {
       if (keep.has(id)) continue;

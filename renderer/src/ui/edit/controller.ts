@@ -28,8 +28,10 @@ export interface EditPixels {
    * layer's own pixels (null when fully transparent).
    */
   layerAsReference(layer: ImageLayer, factor: number, width: number, height: number): Promise<{ image: Png; mask: Png; box: Rect | null }>;
-  /** Register the result's PNG in the pixel store: its id and natural size. */
+  /** Register the result's PNG in the pixel store, pinned until `settle`: its id and natural size. */
   addResult(png: Uint8Array): Promise<{ id: string; width: number; height: number }>;
+  /** The result has landed in the document (or was given up): the store may collect it like any other. */
+  settle(id: string): void;
 }
 
 export interface EditHost {
@@ -123,8 +125,14 @@ export class EditController {
       const result = await client.edit(request);
       if (jobs.isCancelled(jobId)) return say('Cancelled. The canvas is unchanged.');
       const added = await this.host.pixels.addResult(result.image.png);
-      await whenIdle(editor);
-      if (!this.land(plan, start, added)) {
+      let landed: boolean;
+      try {
+        await whenIdle(editor);
+        landed = this.land(plan, start, added);
+      } finally {
+        this.host.pixels.settle(added.id);
+      }
+      if (!landed) {
         this.host.addToGallery(result, label.toLowerCase());
         return say('The image was removed while the edit ran, so the result is only in the gallery.', 'warn');
       }

@@ -44,7 +44,13 @@ export function pagePixels(bank: PixelBank): EditPixels {
       return { image: await encode(canvas), mask: await encode(maskCanvas), box };
     },
 
-    addResult: (png) => bank.add(pngBlob(png)),
+    async addResult(png) {
+      const added = await bank.add(pngBlob(png));
+      bank.store.pin(added.id);
+      return added;
+    },
+
+    settle: (id) => bank.store.unpin(id),
   };
 }
 
