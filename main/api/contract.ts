@@ -81,8 +81,8 @@ export const EditRequest = z.object({
   kind: z.enum(EDIT_KINDS),
   /** The image to edit. */
   image: imageBytes,
-  /** White marks the object (move, paste target is placed by `offset`), the region (drag, appearance); any size is resampled to the image. */
-  mask: imageBytes,
+  /** White marks the object (move), the region that may change (drag), the region whose appearance is replaced (appearance); any size is resampled to the image. Paste reads none (ignored if sent). */
+  mask: imageBytes.optional(),
   /** Move/resize: translation of the object in image pixels. Paste: where the reference region's top-left lands. */
   offset: point.optional(),
   /** Resize (move) or the pasted region's scale, about the top-left of the region's bounding box. */

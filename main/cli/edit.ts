@@ -10,7 +10,7 @@ import { EDIT_KINDS, EDIT_PRESETS } from '../api/contract.js';
 import type { EngineClient } from '../host/client.js';
 import { num, point, UsageError, withJob, writeAtomic } from './args.js';
 
-export const EDIT_USAGE = `  driftline edit --model NAME|PATH --image IN --mask MASK --kind move|drag|paste|appearance
+export const EDIT_USAGE = `  driftline edit --model NAME|PATH --image IN [--mask MASK] --kind move|drag|paste|appearance
                  [--offset DX,DY] [--scale S|SX,SY] [--drag HX,HY:TX,TY]…
                  [--reference REF --reference-mask RMASK [--reference-prompt TEXT]]
                  [--prompt TEXT] [--negative TEXT] [--preset fast|diffeditor] [--steps N] [--cfg X]
@@ -29,6 +29,10 @@ export const EDIT_USAGE = `  driftline edit --model NAME|PATH --image IN --mask 
 const fractions = (v: string, name: string): number[] => v.split(',').map((s) => num(s, name)!);
 
 export async function edit(client: EngineClient, argv: string[]): Promise<void> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(`usage:\n${EDIT_USAGE}`);
+    return;
+  }
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -43,7 +47,8 @@ export async function edit(client: EngineClient, argv: string[]): Promise<void> 
     },
     strict: true,
   });
-  for (const flag of ['model', 'image', 'mask', 'kind', 'out'] as const) if (!values[flag]) throw new UsageError(`--${flag} is required`);
+  for (const flag of ['model', 'image', 'kind', 'out'] as const) if (!values[flag]) throw new UsageError(`--${flag} is required`);
+  if (values.kind !== 'paste' && !values.mask) throw new UsageError('--mask is required (white marks the object or region)');
   const kind = values.kind as EditRequest['kind'];
   if (!EDIT_KINDS.includes(kind)) throw new UsageError(`--kind must be one of ${EDIT_KINDS.join(', ')}, got "${values.kind}"`);
   if (values.preset && !(EDIT_PRESETS as readonly string[]).includes(values.preset)) throw new UsageError(`--preset must be one of ${EDIT_PRESETS.join(', ')}`);
@@ -73,7 +78,7 @@ export async function edit(client: EngineClient, argv: string[]): Promise<void> 
   const jobId = `cli-edit-${process.pid}-${Date.now()}`;
   const res = await withJob(client, jobId, async () => client.call('edit', {
     jobId, model: values.model!, kind,
-    image: await readFile(values.image!), mask: await readFile(values.mask!),
+    image: await readFile(values.image!), mask: values.mask ? await readFile(values.mask) : undefined,
     offset: values.offset ? point(values.offset, 'offset') : undefined, scale, drag,
     reference: values.reference ? { image: await readFile(values.reference), mask: await readFile(values['reference-mask']!), prompt: values['reference-prompt'] } : undefined,
     prompt: values.prompt ?? '', negativePrompt: values.negative,

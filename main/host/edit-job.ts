@@ -71,6 +71,7 @@ export async function runEditJob(pack: LoadedPack, req: Request, opts: EditJobOp
   }
   if ((req.kind === 'paste' || req.kind === 'appearance') && !req.reference) throw bad(`reference: a ${req.kind} edit needs a reference image and its mask`);
   if (req.kind === 'drag' && !req.drag?.length) throw bad('drag: give at least one handle → target pair');
+  if (req.kind !== 'paste' && !req.mask) throw bad(`mask: a ${req.kind} edit needs a mask (white marks the ${req.kind === 'move' ? 'object' : 'region'})`);
   let settings: EditSettings;
   try {
     settings = resolveEditSettings(req.kind, req.preset, { ...req.options, steps: req.steps, cfgScale: req.cfgScale });
@@ -81,7 +82,7 @@ export async function runEditJob(pack: LoadedPack, req: Request, opts: EditJobOp
   if (evaluations > MAX_EDIT_EVALUATIONS) throw bad(`these settings need ${evaluations} model evaluations; at most ${MAX_EDIT_EVALUATIONS} per edit (fewer steps or time-travel tries)`);
 
   const image = await loadImage(Buffer.from(req.image), width, height, 'fill');
-  const mask = await loadMask(Buffer.from(req.mask), width, height, 'fill');
+  const mask = req.mask ? await loadMask(Buffer.from(req.mask), width, height, 'fill') : new Float32Array(width * height);
   let reference;
   let scale = req.scale;
   if (req.reference) {

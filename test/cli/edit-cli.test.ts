@@ -68,6 +68,22 @@ describe('driftline edit', () => {
     expect((await readFile(raw)).length).toBeGreaterThan(0);
   });
 
+  it('pastes an object from a second image (no base mask needed) at the offset', async () => {
+    const ref = renderScene(32, [{ kind: 'square', cx: 8, cy: 8, r: 4.5 }]);
+    const refPath = path.join(work, 'ref.png'), refMask = path.join(work, 'ref-mask.png'), out = path.join(work, 'pasted.png');
+    await writeFile(refPath, await encodePng(ref.image));
+    await writeFile(refMask, await maskPng(binary(ref.masks[0]), 32));
+    const r = await run(['edit', '--model', 'emoji-32', '--image', scene, '--kind', 'paste', '--reference', refPath, '--reference-mask', refMask,
+      '--offset', '20,20', '--prompt', 'blue square', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const img = await loadImage(await readFile(out), 32, 32);
+    // The square's box (4…12) lands at 20…28: its centre at 24.5, 24.5; the red disc stays.
+    const square = foreground(img).map((v, j) => (v && img.data[2 * 1024 + j] > 0.3 && img.data[j] < 0 ? 1 : 0));
+    const c = centroid(square, 32);
+    expect(Math.hypot(c.x - 24.5, c.y - 24.5)).toBeLessThan(1.5);
+    expect(meanColour(img, source)[0]).toBeGreaterThan(0.5);
+  });
+
   it('explains bad input instead of failing obscurely', async () => {
     const out = path.join(work, 'x.png');
     const cases: [string[], RegExp][] = [
