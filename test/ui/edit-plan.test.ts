@@ -111,6 +111,10 @@ describe('planning an edit', () => {
     expect(maskBounds(g.mask, W, H)).toEqual({ x: 34, y: 23, width: 8, height: 6 });
     const req = toApiRequest(p, { image: png(1), mask: png(2), reference: { image: png(3), mask: png(4) }, offset: g.offset, scale: g.scale }, run);
     expect(req).toMatchObject({ kind: 'paste', offset: { x: 34, y: 23 }, scale: { x: 2, y: 1.5 }, reference: { image: png(3), mask: png(4) } });
+    expect(req.reference?.prompt).toBeUndefined();
+    // The pasted image's own prompt goes with it (and only with a paste).
+    const named = toApiRequest(p, { image: png(1), mask: png(2), reference: { image: png(3), mask: png(4) } }, { ...run, referencePrompt: 'a cat' });
+    expect(named.reference?.prompt).toBe('a cat');
   });
 
   it('paste: a layer larger than the canvas is drawn shrunk into the reference, and its scale grows to match', () => {
@@ -145,6 +149,7 @@ describe('planning an edit', () => {
     const req = toApiRequest(p, { image: png(1), mask: png(2), reference: { image: png(1), mask: png(5) } }, { ...run, steps: 12, cfgScale: 4, negativePrompt: 'blurry' });
     expect(req).toMatchObject({ kind: 'appearance', reference: { image: png(1), mask: png(5) }, steps: 12, cfgScale: 4, negativePrompt: 'blurry' });
     expect(req.offset).toBeUndefined();
+    expect(toApiRequest(p, { image: png(1), mask: png(2), reference: { image: png(1), mask: png(5) } }, { ...run, referencePrompt: 'a cat' }).reference?.prompt).toBeUndefined();
   });
 
   it('appearance needs both regions', () => {

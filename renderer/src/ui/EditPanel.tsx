@@ -86,6 +86,12 @@ export function EditPanel({ studio }: { studio: Studio }) {
         <p className="hint">Model: {settings.model || 'pick one in the Generate panel'}</p>
         <label htmlFor="edit-prompt">Prompt</label>
         <textarea id="edit-prompt" rows={2} value={form.prompt} placeholder={settings.prompt ? `as in Generate: ${settings.prompt}` : 'what the image shows'} onChange={(e) => set({ prompt: e.target.value })} />
+        {choice?.kind === 'paste' && (
+          <>
+            <label htmlFor="edit-reference-prompt">Pasted image shows</label>
+            <input id="edit-reference-prompt" type="text" value={form.referencePrompt} placeholder="as the prompt above" onChange={(e) => set({ referencePrompt: e.target.value })} />
+          </>
+        )}
         <label htmlFor="edit-preset">Preset</label>
         <select id="edit-preset" value={form.preset} onChange={(e) => set({ preset: e.target.value as EditForm['preset'] })}>
           {EDIT_PRESETS.map((p) => <option key={p} value={p}>{PRESET_LABELS[p]}</option>)}

@@ -114,6 +114,7 @@ export class EditController {
         jobId,
         model: settings.model,
         prompt,
+        referencePrompt: form.referencePrompt.trim() || undefined,
         negativePrompt: settings.negativePrompt.trim() || undefined,
         preset: form.preset,
         steps,

@@ -12,6 +12,8 @@ export interface EditForm {
   preset: EditPreset;
   /** Empty: the Generate panel's prompt. */
   prompt: string;
+  /** Paste: what the pasted image shows (its inversion's prompt); empty: the prompt above. */
+  referencePrompt: string;
   steps: string;
   cfg: string;
   seed: string;
@@ -36,6 +38,7 @@ export const DEFAULT_EDIT_FORM: EditForm = {
   kind: null,
   preset: 'fast',
   prompt: '',
+  referencePrompt: '',
   steps: '',
   cfg: '',
   seed: '',

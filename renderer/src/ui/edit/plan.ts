@@ -179,6 +179,8 @@ export interface EditRun {
   jobId: string;
   model: string;
   prompt: string;
+  /** Paste: the pasted image's own prompt. */
+  referencePrompt?: string;
   negativePrompt?: string;
   preset: EditPreset;
   steps?: number;
@@ -207,7 +209,7 @@ export function toApiRequest(plan: EditPlan, px: EncodedEdit, run: EditRun): Api
   const scale = px.scale ?? plan.scale;
   if (scale) req.scale = { ...scale };
   if (plan.drag) req.drag = plan.drag.map((p) => ({ handle: { ...p.handle }, target: { ...p.target } }));
-  if (px.reference) req.reference = { image: px.reference.image, mask: px.reference.mask };
+  if (px.reference) req.reference = { image: px.reference.image, mask: px.reference.mask, ...(plan.kind === 'paste' && run.referencePrompt ? { prompt: run.referencePrompt } : {}) };
   if (run.negativePrompt) req.negativePrompt = run.negativePrompt;
   if (run.steps !== undefined) req.steps = run.steps;
   if (run.cfgScale !== undefined) req.cfgScale = run.cfgScale;
