@@ -166,6 +166,17 @@ describe('bad packs: each error says what is wrong and how to fix it', () => {
     expect((await packError(inspectPack(dir))).message).toMatch(/unsupported scheduler class "FlowMatchEulerDiscreteScheduler"/);
   });
 
+  it('reads a scheduler config written by Python with a bare -Infinity (diffusers\' lambda_min_clipped default)', async () => {
+    const dir = await buildTinyPack(fresh(), 'sd1');
+    const file = join(dir, 'scheduler', 'scheduler_config.json');
+    const good = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+    const text = JSON.stringify({ ...good, _class_name: 'DPMSolverMultistepScheduler', lambda_min_clipped: 'NEG_INF' }, null, 2).replace('"NEG_INF"', '-Infinity');
+    expect(text).toMatch(/"lambda_min_clipped": -Infinity/);
+    await writeFile(file, text);
+    const info = await inspectPack(dir);
+    expect((info.schedulerConfig as Record<string, unknown>).lambda_min_clipped).toBe(-Infinity);
+  });
+
   it('an SDXL UNet is refused with the reason', async () => {
     const dir = await buildTinyPack(fresh(), 'sd1');
     const { OnnxModel } = await import('../../main/engine/onnx/builder.js');

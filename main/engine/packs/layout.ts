@@ -23,7 +23,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { SchedulerConfigError, validateSchedulerConfig } from '../scheduler-config/validate.js';
+import { parsePythonJson, SchedulerConfigError, validateSchedulerConfig } from '../scheduler-config/validate.js';
 import { EXPORT_HINT, PackError } from './errors.js';
 import { OnnxFormatError, readOnnxHeader, type OnnxHeader, type TensorDecl } from './onnx-header.js';
 import type { ComponentName, PackFamily, PackInfo } from './types.js';
@@ -69,7 +69,8 @@ async function readJson(dir: string, rel: string, required: boolean, missing?: (
   }
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    // Python's json writes bare -Infinity (diffusers' lambda_min_clipped default); read it as the number.
+    value = parsePythonJson(text);
   } catch (err) {
     throw new PackError(
       'malformed-json',

@@ -325,11 +325,16 @@ export function validateSchedulerConfig(raw: unknown): SchedulerConfig {
 export function parseSchedulerConfig(text: string): SchedulerConfig {
   let raw: unknown;
   try {
-    raw = JSON.parse(quoteNonFinite(text), (_k, v: unknown) => (typeof v === 'string' && NON_FINITE.has(v) ? NON_FINITE.get(v) : v));
+    raw = parsePythonJson(text);
   } catch (e) {
     throw new SchedulerConfigError(`scheduler config is not valid JSON: ${(e as Error).message}`);
   }
   return validateSchedulerConfig(raw);
+}
+
+/** JSON as Python's `json` module writes it: bare -Infinity / Infinity / NaN read as those numbers. */
+export function parsePythonJson(text: string): unknown {
+  return JSON.parse(quoteNonFinite(text), (_k, v: unknown) => (typeof v === 'string' && NON_FINITE.has(v) ? NON_FINITE.get(v) : v));
 }
 
 const NON_FINITE = new Map<string, number>([['\u0000-Infinity', -Infinity], ['\u0000Infinity', Infinity], ['\u0000NaN', NaN]]);
