@@ -62,7 +62,7 @@ export async function runEditJob(pack: LoadedPack, req: Request, opts: EditJobOp
   } catch (e) {
     throw new ApiError('MODEL_CANNOT_EDIT', (e as Error).message);
   }
-  const s = pack.info.vaeScale;
+  const s = pack.info.vaeScale * pack.info.unetMultiple;
   const natural = await sizeOf(req.image, 'image');
   const width = toMultiple(natural.width, s), height = toMultiple(natural.height, s);
   const limit = maxEditSide(pack);

@@ -15,7 +15,7 @@ import { catalogDownloadRequest, catalogEntry, CATALOG } from '../engine/models/
 import { downloadPack } from '../engine/models/downloads.js';
 import type { LoadedPack, PackInfo } from '../engine/packs/types.js';
 import { inspectPack, openPack } from '../engine/packs/pack.js';
-import { generate, isUpscaler } from '../engine/pipelines/generate.js';
+import { checkSize, generate, isUpscaler } from '../engine/pipelines/generate.js';
 import { planFor } from '../engine/pipelines/plan.js';
 import { encodePng, loadImage, loadMask } from '../engine/image/io.js';
 import { formatParameters } from '../engine/image/parameters.js';
@@ -150,6 +150,12 @@ export function createEngineService(emit: Emit, opts: ServiceOptions = {}): Hand
           const lowRes = upscaler && req.init ? await sharp(Buffer.from(req.init.image)).metadata() : undefined;
           const width = req.width ?? (lowRes?.width ? lowRes.width * info.upscaleFactor : info.defaultSize);
           const height = req.height ?? (lowRes?.height ? lowRes.height * info.upscaleFactor : info.defaultSize);
+          // Sized before any image is decoded at full size or any model runs.
+          try {
+            checkSize(info, width, height);
+          } catch (e) {
+            throw new ApiError('BAD_REQUEST', (e as Error).message);
+          }
           const initScale = upscaler ? info.upscaleFactor : 1;
           const sampler = req.sampler === 'pack' ? undefined : samplerByNameOrError(req.sampler);
           const init = req.init ? { image: await loadImage(Buffer.from(req.init.image), width / initScale, height / initScale), strength: req.init.strength } : undefined;

@@ -353,6 +353,8 @@ export async function inspectLayout(dirIn: string): Promise<PackLayout> {
     vaeScale = blocks ? 2 ** (blocks - 1) : family === 'upscaler' ? 4 : 8;
     if (!blocks) notes.push(`VAE config not found; assumed a downsampling factor of ${vaeScale}`);
   }
+  const unetBlocks = Array.isArray(unetConfig.block_out_channels) ? unetConfig.block_out_channels.length : 0;
+  const unetMultiple = unetBlocks > 1 && unetBlocks <= 8 ? 2 ** (unetBlocks - 1) : 1;
   let scalingFactor = 1;
   if (!pixelSpace) {
     scalingFactor = num(vaeConfig.scaling_factor) ?? (family === 'upscaler' ? 0.08333 : 0.18215);
@@ -396,6 +398,7 @@ export async function inspectLayout(dirIn: string): Promise<PackLayout> {
     unetInChannels: inChannels,
     latentChannels,
     vaeScale,
+    unetMultiple,
     scalingFactor,
     defaultSize,
     upscaleFactor,

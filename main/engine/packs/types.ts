@@ -39,6 +39,12 @@ export interface PackInfo {
   latentChannels: number;
   /** Image pixels per latent pixel (8 for SD VAEs, 4 for the x4 upscaler's VAE, 1 without a VAE). */
   vaeScale: number;
+  /**
+   * The UNet's own downsampling: the sides of the grid it runs on must be multiples of this
+   * (2^(down blocks − 1) from unet/config.json's `block_out_channels`; 1 when undeclared). An ONNX
+   * export traced at such sizes fails with a raw Concat error on others.
+   */
+  unetMultiple: number;
   /** The VAE's `scaling_factor` (0.18215 for SD, 0.08333 for the x4 upscaler; 1 without a VAE). */
   scalingFactor: number;
   /** Default image size in pixels (unet sample_size × vaeScale). */

@@ -78,7 +78,8 @@ export async function editImage(pack: LoadedPack, req: EditPipelineRequest, opts
   const { info } = pack;
   const s = info.vaeScale;
   const { width, height, settings } = req;
-  if (width % s || height % s) throw new RangeError(`image size ${width}x${height} must be a multiple of ${s} for this model`);
+  const multiple = s * info.unetMultiple;
+  if (width % multiple || height % multiple) throw new RangeError(`image size ${width}x${height} must be a multiple of ${multiple} for this model`);
   if (req.mask.length !== width * height) throw new RangeError(`mask has ${req.mask.length} values, expected ${width * height}`);
   const C = info.latentChannels, h = height / s, w = width / s;
   const shape = [1, C, h, w];

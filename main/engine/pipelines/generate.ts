@@ -29,7 +29,7 @@ import { fillGaussian, seededNoise } from '../random.js';
 import { makeDenoiser, usesGuidance } from '../denoiser.js';
 import type { Denoiser, SamplerOptions } from '../samplers/common.js';
 import type { PlanDenoiserOptions } from '../scheduler-config/index.js';
-import type { LoadedPack } from '../packs/types.js';
+import type { LoadedPack, PackInfo } from '../packs/types.js';
 import { type Preview } from './preview.js';
 import { broadcastMask, featherMask, poolMask } from './mask.js';
 import { composite, conditioning, decodeState, encodeImage, packNetwork, previewFor } from './stages.js';
@@ -92,12 +92,41 @@ export function isUpscaler(info: { family: string }): boolean {
   return info.family === 'upscaler' || info.family === 'pixel-sr';
 }
 
+/** Largest image side any job runs at. */
+export const MAX_IMAGE_SIDE = 4096;
+
+/**
+ * The sizes a pack can make: sides a multiple of what its VAE and UNet need (an x4 upscaler's UNet
+ * runs on the low-resolution image, pixel SR's on the output), and at most `MAX_IMAGE_SIDE`, or 4×
+ * the native size for pixel-space packs, whose attention runs at full resolution (256² on a 32 px
+ * pack asks for gigabytes per step).
+ */
+export function sizeLimits(info: PackInfo): { multiple: number; maxSide: number } {
+  const multiple = info.family === 'upscaler' ? info.upscaleFactor * info.unetMultiple
+    : info.family === 'pixel-sr' ? lcm(info.upscaleFactor, info.unetMultiple)
+    : info.vaeScale * info.unetMultiple;
+  const maxSide = info.latentChannels === 3 && !info.hasVaeDecoder ? Math.min(MAX_IMAGE_SIDE, 4 * info.defaultSize) : MAX_IMAGE_SIDE;
+  return { multiple, maxSide };
+}
+
+const gcd = (a: number, b: number): number => (b ? gcd(b, a % b) : a);
+const lcm = (a: number, b: number): number => (a / gcd(a, b)) * b;
+
+/** Refuse an output size the pack cannot make (see `sizeLimits`), saying what it can. */
+export function checkSize(info: PackInfo, width: number, height: number): void {
+  const { multiple: s, maxSide } = sizeLimits(info);
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width % s || height % s || width < s || height < s) {
+    throw new RangeError(`size ${width}x${height} must be a positive multiple of ${s} for this model`);
+  }
+  if (width > maxSide || height > maxSide) {
+    throw new RangeError(`size ${width}x${height} is larger than this model can make (at most ${maxSide}x${maxSide}${isUpscaler(info) ? ' output, i.e. a smaller low-resolution image' : ''})`);
+  }
+}
+
 function checkRequest(pack: LoadedPack, r: GenerateRequest): void {
   const upscaler = isUpscaler(pack.info);
   const s = upscaler ? pack.info.upscaleFactor : pack.info.vaeScale;
-  if (!Number.isInteger(r.width) || !Number.isInteger(r.height) || r.width % s || r.height % s || r.width < s || r.height < s) {
-    throw new RangeError(`size ${r.width}x${r.height} must be a positive multiple of ${s} for this model`);
-  }
+  checkSize(pack.info, r.width, r.height);
   if (!Number.isInteger(r.steps) || r.steps < 1) throw new RangeError(`steps must be a positive integer, got ${r.steps}`);
   if (r.init && !(r.init.strength >= 0 && r.init.strength <= 1)) throw new RangeError(`strength must be in [0, 1], got ${r.init.strength}`);
   const [ih, iw] = upscaler ? [r.height / s, r.width / s] : [r.height, r.width];
