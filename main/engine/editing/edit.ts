@@ -27,9 +27,9 @@ import type { Denoiser, DenoiseContext } from '../samplers/common.js';
 import { sampleDdim } from '../samplers/ddim.js';
 import { sampleWithHooks, type StepAction } from '../samplers/hooks.js';
 import { fillGaussian, seededNoise } from '../random.js';
-import { featherMask } from '../pipelines/mask.js';
+import { broadcastMask, featherMask } from '../pipelines/mask.js';
 import { contrastEnergy, fillEnergy, guidanceStep, matchEnergy, sumEnergies, type Energy } from './energies.js';
-import { invertTrajectory, rewindStep, type Trajectory } from './inversion.js';
+import { inversionEvaluations, invertTrajectory, rewindStep, type Trajectory } from './inversion.js';
 import { isGuidedStep, stepAt, timeTravelSteps, type EditSettings, type EditTaskKind } from './presets.js';
 import { area, dilate, matchStats, minus, placedMask, placeRegions, regionStats, union, type Grid, type Placement, type RegionCopy } from './regions.js';
 
@@ -94,6 +94,9 @@ export interface EditOutcome {
   trajectory: Trajectory;
 }
 
+/** The margin (cells) the edit region and the surroundings' ring take around the source and target. */
+const editMargin = (g: Grid): number => Math.max(1, Math.round(Math.min(g.width, g.height) / 16));
+
 /** Cells a drag patch covers around its handle: DiffEditor copies 3×3 latent patches; on small grids one cell of margin. */
 const dragRadius = (g: Grid): number => Math.max(1, Math.round(Math.min(g.width, g.height) / 32));
 
@@ -138,14 +141,13 @@ export function editMasks(task: EditTask): EditMasks {
   const target = task.kind === 'appearance' ? source.slice() : placedMask(g, copies);
   // The vacated area takes one cell of margin, so the object's soft edge goes with it.
   const vacated = task.kind === 'appearance' ? new Float32Array(source.length) : minus(dilate(source, g.width, g.height, 1), dilate(target, g.width, g.height, 1));
-  const margin = Math.max(1, Math.round(Math.min(g.width, g.height) / 16));
-  let edit = dilate(union(source, target), g.width, g.height, margin);
+  let edit = dilate(union(source, target), g.width, g.height, editMargin(g));
   if (task.kind === 'drag') edit = union(edit, Float32Array.from(task.region, (v) => (v >= 0.5 ? 1 : 0)));
   return { source, target, vacated, edit };
 }
 
-/** Check that an edit can run, with errors that name what is wrong. */
-export function checkEditTask(task: EditTask): void {
+/** Check that an edit can run, with errors that name what is wrong; returns its masks. */
+export function checkEditTask(task: EditTask): EditMasks {
   const g = task.grid, n = g.width * g.height;
   if (task.image.length !== g.channels * n) throw new RangeError(`image state has ${task.image.length} values, expected ${g.channels * n}`);
   if (task.region.length !== n) throw new RangeError(`mask has ${task.region.length} cells, expected ${n}`);
@@ -165,18 +167,18 @@ export function checkEditTask(task: EditTask): void {
       if (target.x < 0 || target.y < 0 || target.x > g.width - 1 || target.y > g.height - 1) throw new RangeError(`drag target (${target.x}, ${target.y}) is outside the image`);
     }
   }
+  return masks;
 }
 
 /** Run an edit over the levels `sigmas` (σ₀ > … > 0) with resolved settings. */
 export async function runEdit(models: EditModels, task: EditTask, sigmas: ArrayLike<number>, s: EditSettings, opts: EditRunOptions = {}): Promise<EditOutcome> {
-  checkEditTask(task);
+  const masks = checkEditTask(task);
   const g = task.grid, n = g.width * g.height, N = sigmas.length - 1;
-  const masks = editMasks(task);
   const seed = opts.seed ?? 0;
 
   // 1. Inversion (base; the reference too for paste).
   const withRef = task.kind === 'paste';
-  const invTotal = (N - 1) * (withRef ? 2 : 1) + (s.inversion === 'exact' ? N : 0);
+  const invTotal = inversionEvaluations(s.inversion, N) + (withRef ? inversionEvaluations('ddim', N) : 0);
   let invDone = 0;
   const onInv = (_d: number, _t: number, denoised: Vec) => opts.onProgress?.({ phase: 'invert', step: ++invDone, total: invTotal, denoised });
   const traj = await invertTrajectory(s.inversion, models, task.image, sigmas, { signal: opts.signal, onStep: onInv });
@@ -197,7 +199,7 @@ export async function runEdit(models: EditModels, task: EditTask, sigmas: ArrayL
   // 3. Sampling.
   // Soft inside the region's edge, exactly the reference outside it.
   const free = featherMask(masks.edit, g.width, g.height, 1).map((v, j) => (masks.edit[j] ? Math.max(v, 0.5) : 0));
-  const freeC = broadcast(free, g.channels);
+  const freeC = broadcastMask(free, 1, g.channels);
   const hold = (v: Vec, k: number): Vec => lin(1, traj.states[k], 1, mulEach(freeC, lin(1, v, -1, traj.states[k])));
   const residualAt = traj.residuals ? (k: number): Vec => {
     const r = place(traj.residuals![k], refTraj ? new Float32Array(refTraj.states[0].length) : undefined);
@@ -206,7 +208,8 @@ export async function runEdit(models: EditModels, task: EditTask, sigmas: ArrayL
   } : undefined;
 
   const energies: { step: number; value: number }[] = [];
-  const energyAt = (k: number): Energy => stepEnergy(task, g, masks, s, traj.denoised[k], place(traj.denoised[k], refTraj?.denoised[k]), surround);
+  const energyFor = stepEnergies(task, g, masks, s, surround);
+  const energyAt = (k: number): Energy => energyFor(traj.denoised[k], place(traj.denoised[k], refTraj?.denoised[k]));
   const guided: Denoiser = async (v, sigma, ctx?: DenoiseContext) => {
     const d = await models.sample(v, sigma, ctx);
     const k = ctx?.step ?? 0;
@@ -219,7 +222,7 @@ export async function runEdit(models: EditModels, task: EditTask, sigmas: ArrayL
   const travel = new Set(timeTravelSteps(s));
   const tries = new Map<number, number>();
   const [w0, w1] = [stepAt(s.sdeWindow[0], N), stepAt(s.sdeWindow[1], N)];
-  const sdeMask = broadcast(masks.edit, g.channels);
+  const sdeMask = broadcastMask(masks.edit, 1, g.channels);
   const out = await sampleWithHooks(sampleDdim, guided, x, traj.sigmas, {
     signal: opts.signal,
     noise: seededNoise(seed),
@@ -241,39 +244,32 @@ export async function runEdit(models: EditModels, task: EditTask, sigmas: ArrayL
   return { x: out, masks, energies, trajectory: traj };
 }
 
-/** The energy of step k: content around the edit, the target against the placed source, and the vacated-area terms. */
-function stepEnergy(task: EditTask, g: Grid, m: EditMasks, s: EditSettings, refDenoised: Vec, placed: Vec, surround: Float64Array): Energy {
+/**
+ * The energy of a step, from the reference's x̂₀ there and that x̂₀ placed by the edit: content
+ * around the edit, the target against the placed source (appearance: the base region with the
+ * reference region's statistics), and the vacated-area terms. What does not change from step to
+ * step (the content ring, the reference statistics) is computed once.
+ */
+function stepEnergies(task: EditTask, g: Grid, m: EditMasks, s: EditSettings, surround: Float64Array): (refDenoised: Vec, placed: Vec) => Energy {
   const w = s.guidance;
   const ring = minus(minus(minus(m.edit, m.source), m.vacated), m.target);
-  const terms: Energy[] = [];
-  if (w.content > 0 && area(ring) > 0) terms.push(matchEnergy(g, w.content, ring, refDenoised));
-  if (w.edit > 0 && area(m.target) > 0) {
-    const target = task.kind === 'appearance' ? matchStats(refDenoised, g, m.target, referenceStats(task)) : placed;
-    terms.push(matchEnergy(g, w.edit, m.target, target));
-  }
-  if (area(m.vacated) > 0) {
-    if (w.inpaint > 0) terms.push(fillEnergy(g, w.inpaint, m.vacated, surround));
-    if (w.contrast > 0) terms.push(contrastEnergy(g, w.contrast, m.vacated, refDenoised, surround));
-  }
-  return sumEnergies(terms);
-}
-
-const statsCache = new WeakMap<EditTask, { mean: Float64Array; std: Float64Array }>();
-/** Appearance: the reference region's per-channel statistics on the clean reference image. */
-function referenceStats(task: EditTask) {
-  let st = statsCache.get(task);
-  if (!st) {
-    const rf = task.reference!;
-    st = regionStats(rf.image, { channels: task.grid.channels, ...rf.grid }, rf.region);
-    statsCache.set(task, st);
-  }
-  return st;
+  const content = w.content > 0 && area(ring) > 0;
+  const edit = w.edit > 0 && area(m.target) > 0;
+  const vacated = area(m.vacated) > 0;
+  const refStats = task.kind === 'appearance' ? regionStats(task.reference!.image, { channels: g.channels, ...task.reference!.grid }, task.reference!.region) : undefined;
+  return (refDenoised, placed) => {
+    const terms: Energy[] = [];
+    if (content) terms.push(matchEnergy(g, w.content, ring, refDenoised));
+    if (edit) terms.push(matchEnergy(g, w.edit, m.target, refStats ? matchStats(refDenoised, g, m.target, refStats) : placed));
+    if (vacated && w.inpaint > 0) terms.push(fillEnergy(g, w.inpaint, m.vacated, surround));
+    if (vacated && w.contrast > 0) terms.push(contrastEnergy(g, w.contrast, m.vacated, refDenoised, surround));
+    return sumEnergies(terms);
+  };
 }
 
 /** Per-channel mean of the clean image on a ring around the source, outside the edit's source and target (else the whole rest). */
 function surroundings(image: Vec, g: Grid, m: EditMasks): Float64Array {
-  const margin = Math.max(1, Math.round(Math.min(g.width, g.height) / 16));
-  let ring = minus(minus(dilate(m.source, g.width, g.height, margin), m.source), m.target);
+  let ring = minus(minus(dilate(m.source, g.width, g.height, editMargin(g)), m.source), m.target);
   if (area(ring) === 0) ring = minus(minus(new Float32Array(m.source.length).fill(1), m.source), m.target);
   if (area(ring) === 0) ring = new Float32Array(m.source.length).fill(1);
   return regionStats(image, g, ring).mean;
@@ -297,12 +293,6 @@ function squareMask(g: Grid, c: { x: number; y: number }, r: number): Float32Arr
     for (let x = Math.max(0, cx - r); x <= Math.min(g.width - 1, cx + r); x++) m[y * g.width + x] = 1;
   }
   return m;
-}
-
-function broadcast(mask: Float32Array, channels: number): Float32Array {
-  const out = new Float32Array(mask.length * channels);
-  for (let c = 0; c < channels; c++) out.set(mask, c * mask.length);
-  return out;
 }
 
 function mulEach<V extends Vec>(a: Float32Array, b: V): V {

@@ -5,7 +5,9 @@
  * the model is needed. They are applied as manifold-preserving guidance does (He et al. 2024,
  * "Manifold Preserving Guided Diffusion", §4, Alg. 1 without the model Jacobian):
  *   x̂₀′ = x̂₀ − λ·∇E(x̂₀),
- * and the sampler's update is then taken from x̂₀′ (see `guidedDenoiser` in `edit.ts`).
+ * and the sampler's update is then taken from x̂₀′ (the guided denoiser of `runEdit` in
+ * `edit.ts`, where appearance is a match term against the base region with the reference
+ * region's statistics carried in by AdaIN).
  *
  * All arrays are [C, h, w]; masks are h × w (soft values weight each cell). Quadratic terms are
  * sums, E = (w/2)·Σ m·‖x̂₀ − r‖², so λ·w is the fraction of the way to the target one guided step
@@ -83,40 +85,6 @@ export function contrastEnergy(g: Grid, w: number, mask: Float32Array, old: Vec,
       const cos = ab / (na * nb);
       value += (w * m * (1 + cos)) / 2;
       for (let c = 0; c < g.channels; c++) grad[c * n + j] = ((w * m) / 2) * (b[c] / (na * nb) - (cos * a[c]) / (na * na));
-    }
-    return { value, grad };
-  };
-}
-
-/**
- * Appearance term: (w·W/2)·Σ_c [(μ_c − μ*_c)² + (s_c − s*_c)²] over the region (W = Σ m), the
- * region's per-channel mean μ and standard deviation s carried towards a reference region's —
- * DiffEditor's appearance-replacing energy on the global mean feature, with the spread added (the
- * statistics AdaIN matches, Huang & Belongie 2017). With ∂μ/∂x_p = m_p/W and
- * ∂s/∂x_p = m_p(x_p − μ)/(W·s): ∇_p = w·m_p·[(μ − μ*) + (s − s*)(x_p − μ)/s].
- */
-export function appearanceEnergy(g: Grid, w: number, mask: Float32Array, target: { mean: ArrayLike<number>; std: ArrayLike<number> }): Energy {
-  const n = g.width * g.height;
-  let W = 0;
-  for (let j = 0; j < n; j++) W += mask[j];
-  return (x) => {
-    const grad = new Float64Array(x.length);
-    let value = 0;
-    if (!(W > 0)) return { value, grad };
-    for (let c = 0; c < g.channels; c++) {
-      let s1 = 0;
-      for (let j = 0; j < n; j++) s1 += mask[j] * x[c * n + j];
-      const mu = s1 / W;
-      let s2 = 0;
-      for (let j = 0; j < n; j++) s2 += mask[j] * (x[c * n + j] - mu) ** 2;
-      const sd = Math.sqrt(s2 / W);
-      const dm = mu - target.mean[c], ds = sd - target.std[c];
-      value += ((w * W) / 2) * (dm * dm + ds * ds);
-      for (let j = 0; j < n; j++) {
-        const m = mask[j];
-        if (!m) continue;
-        grad[c * n + j] = w * m * (dm + (sd > 1e-8 ? (ds * (x[c * n + j] - mu)) / sd : 0));
-      }
     }
     return { value, grad };
   };

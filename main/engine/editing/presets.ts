@@ -17,7 +17,7 @@
  * so whatever changes comes from the edit, and they cost one evaluation per step. `ddim` is the
  * cheaper, approximate choice (DiffEditor's own).
  */
-import type { InversionKind } from './inversion.js';
+import { inversionEvaluations, type InversionKind } from './inversion.js';
 
 export type EditTaskKind = 'move' | 'drag' | 'paste' | 'appearance';
 export type EditPresetName = 'fast' | 'diffeditor';
@@ -103,8 +103,8 @@ export function resolveEditSettings(kind: EditTaskKind, preset: EditPresetName, 
 /** Model evaluations an edit will make (network calls; a CFG pair is one call). */
 export function editEvaluations(s: EditSettings, withReference: boolean): number {
   const N = s.steps;
-  const inversion = N - 1 + (s.inversion === 'exact' ? N : 0);
-  const reference = withReference ? N - 1 : 0;
+  const inversion = inversionEvaluations(s.inversion, N);
+  const reference = withReference ? inversionEvaluations('ddim', N) : 0;
   const tt = timeTravelSteps(s).length * (s.timeTravel.tries - 1) * 2;
   return inversion + reference + N + tt;
 }

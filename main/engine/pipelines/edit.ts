@@ -16,7 +16,7 @@ import type { EditSettings, EditTaskKind } from '../editing/presets.js';
 import { dilate } from '../editing/regions.js';
 import { poolMask } from './mask.js';
 import type { Preview } from './preview.js';
-import { composite, conditioning, decodeState, encodeImage, packNetwork, previewFor } from './stages.js';
+import { composite, conditioning, decodeState, encodeImage, isPixelSpace, packNetwork, previewFor } from './stages.js';
 
 type Point = { x: number; y: number };
 
@@ -65,7 +65,7 @@ export function checkEditPack(pack: LoadedPack): void {
   const { family } = pack.info;
   if (family === 'upscaler' || family === 'pixel-sr') throw new RangeError('an upscaling model cannot edit images; choose a text-to-image model');
   if (family === 'inpaint') throw new RangeError('an inpainting UNet takes extra mask channels and cannot run the editor; choose the matching text-to-image model');
-  if (!(pack.info.latentChannels === 3 && !pack.vaeEncode) && !pack.vaeEncode) throw new RangeError('this pack has no VAE encoder, so it cannot edit an image');
+  if (!isPixelSpace(pack) && !pack.vaeEncode) throw new RangeError('this pack has no VAE encoder, so it cannot edit an image');
 }
 
 /** Pixel coordinates to grid cells (cell centres): (p + ½)/s − ½. */
