@@ -1,5 +1,5 @@
 /** What the CLI's commands share: usage errors, number flags, atomic writes, the job's progress and Ctrl-C. */
-import { rename, writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../engine/io/atomic.js';
 import type { EngineClient } from '../host/client.js';
 import { ProgressBar } from './progress.js';
 
@@ -19,12 +19,8 @@ export function point(v: string, name: string): { x: number; y: number } {
   return { x: Number(m[1]), y: Number(m[2]) };
 }
 
-/** Write a file so that a crash never leaves a half-written image under the final name. */
-export async function writeAtomic(file: string, data: Uint8Array): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, data);
-  await rename(tmp, file);
-}
+/** Write a file so that a crash never leaves a half-written one in its place. */
+export const writeAtomic = writeFileAtomic;
 
 /** Show a job's progress on stderr and cancel it on Ctrl-C while `run` is in flight. */
 export async function withJob<T>(client: EngineClient, jobId: string, run: () => Promise<T>): Promise<T> {
@@ -38,7 +34,7 @@ export async function withJob<T>(client: EngineClient, jobId: string, run: () =>
       bar = new ProgressBar();
     }
     phase = p.phase;
-    bar.update(p.step, p.total, p.phase === 'invert' ? 'inverting ' : 'sampling ');
+    bar.update(p.step, p.total, p.phase === 'invert' ? 'inverting ' : p.phase === 'search' ? 'searching ' : 'sampling ');
   });
   const cancel = () => void client.call('cancel', { jobId }).catch(() => undefined);
   process.once('SIGINT', cancel);
