@@ -58,8 +58,16 @@ export interface GenerateRequest {
   cfgScale: number;
   seed: number;
   batch?: number;
-  /** img2img / inpaint source image [1, 3, height, width] in [−1, 1], with its strength in [0, 1]. */
+  /**
+   * img2img / inpaint source image [1, 3, height, width] in [−1, 1], with its strength in [0, 1].
+   * Upscalers take the low-resolution image here, [1, …] or one per batch row [B, …].
+   */
   init?: { image: Tensor; strength: number };
+  /**
+   * The starting noise z (x_T = z·√(1 + σ₀²)) instead of the seed's: one row shared by the whole
+   * batch or one per row — a searched boundary condition (Ma et al. 2024) or an upscale tile's own.
+   */
+  noise?: Float32Array;
   /** Inpainting mask, height × width, 1 = repaint. Needs `init`. */
   mask?: Float32Array;
   /** Emit a preview every N steps (0: never). */
@@ -130,6 +138,8 @@ function checkRequest(pack: LoadedPack, r: GenerateRequest): void {
   if (!Number.isInteger(r.steps) || r.steps < 1) throw new RangeError(`steps must be a positive integer, got ${r.steps}`);
   if (r.init && !(r.init.strength >= 0 && r.init.strength <= 1)) throw new RangeError(`strength must be in [0, 1], got ${r.init.strength}`);
   const [ih, iw] = upscaler ? [r.height / s, r.width / s] : [r.height, r.width];
+  const rows = r.init?.image.shape[0] ?? 1;
+  if (rows !== 1 && (!upscaler || rows !== (r.batch ?? 1))) throw new RangeError(`init image has ${rows} rows; give one${upscaler ? ', or one per batch row' : ''}`);
   if (r.init && (r.init.image.shape[2] !== ih || r.init.image.shape[3] !== iw)) {
     throw new RangeError(`${upscaler ? 'low-resolution image' : 'init image'} is ${r.init.image.shape[3]}x${r.init.image.shape[2]}, expected ${iw}x${ih}`);
   }
@@ -173,9 +183,9 @@ export async function generate(pack: LoadedPack, req: GenerateRequest, plan: Pla
   let extraChannelCount = 0;
   const noiseLevel = req.noiseLevel ?? info.defaultNoiseLevel;
   if (upscaler && req.init) {
-    const noised = noisedLowRes(req.init.image.data, noiseLevel, req.seed);
+    const noised = noisedLowRes(req.init.image, noiseLevel, req.seed);
     const cond = info.family === 'pixel-sr' ? upsampleBilinear({ data: noised, shape: req.init.image.shape }, info.upscaleFactor).data : noised;
-    unetExtraChannels = repeatBatch(cond, B);
+    unetExtraChannels = req.init.image.shape[0] === B ? cond : repeatBatch(cond, B);
     extraChannelCount = 3;
   }
   if (req.mask && req.init) {
@@ -202,8 +212,7 @@ export async function generate(pack: LoadedPack, req: GenerateRequest, plan: Pla
   const p = skip > 0 && skip < full.sigmas.length - 1 ? full.startingAt(skip) : full;
   const sigmas = skip >= full.sigmas.length - 1 ? full.sigmas.subarray(full.sigmas.length - 1) : p.sigmas;
   const seeds = Array.from({ length: B }, (_, b) => req.seed + b);
-  const z = new Float32Array(size);
-  for (let b = 0; b < B; b++) fillGaussian(z.subarray((b * size) / B, ((b + 1) * size) / B), seeds[b], 0);
+  const z = startNoise(req, size, B, seeds);
 
   const counter = { evaluations: 0 };
   const network = packNetwork(pack, {
@@ -249,17 +258,31 @@ export async function generate(pack: LoadedPack, req: GenerateRequest, plan: Pla
   return { images, seeds, evaluations: counter.evaluations };
 }
 
+/** The starting noise: the request's own (one shared row or one per row), else each row's seed stream 0. */
+function startNoise(req: GenerateRequest, size: number, B: number, seeds: number[]): Float32Array {
+  if (req.noise) {
+    if (req.noise.length === size) return req.noise.slice();
+    if (req.noise.length * B === size) return repeatBatch(req.noise, B);
+    throw new RangeError(`starting noise has ${req.noise.length} values, expected ${size / B} (one row) or ${size}`);
+  }
+  const z = new Float32Array(size);
+  for (let b = 0; b < B; b++) fillGaussian(z.subarray((b * size) / B, ((b + 1) * size) / B), seeds[b], 0);
+  return z;
+}
+
 /**
  * The upscalers' conditioning image: the low-resolution input noised to `level` with the
  * low-res DDPM schedule (linear β from 1e−4 to 0.02 over 1000 steps): √ᾱ·x + √(1 − ᾱ)·z, with z
- * drawn from the seed's stream 2³¹ (kept apart from the sampler's streams).
+ * drawn from the seed's stream 2³¹ (kept apart from the sampler's streams) — the same z for every
+ * row of a batch of images, so an image is conditioned alike alone or in a batch.
  */
-function noisedLowRes(image: Float32Array, level: number, seed: number): Float32Array {
+function noisedLowRes(image: Tensor, level: number, seed: number): Float32Array {
   if (!Number.isInteger(level) || level < 0 || level > 999) throw new RangeError(`noise level must be an integer in [0, 999], got ${level}`);
   let abar = 1;
   for (let i = 0; i <= level; i++) abar *= 1 - (1e-4 + ((0.02 - 1e-4) * i) / 999);
-  const z = fillGaussian(new Float32Array(image.length), seed, 2 ** 31);
-  return image.map((v, j) => Math.sqrt(abar) * v + Math.sqrt(1 - abar) * z[j]);
+  const per = image.data.length / image.shape[0];
+  const z = fillGaussian(new Float32Array(per), seed, 2 ** 31);
+  return image.data.map((v, j) => Math.sqrt(abar) * v + Math.sqrt(1 - abar) * z[j % per]);
 }
 
 /**
