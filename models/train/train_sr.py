@@ -36,19 +36,29 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from model import alphas_cumprod  # noqa: E402
-from sr_model import SR_CONFIG, SRUNet, count_params, low_res_alphas_cumprod, make_condition  # noqa: E402
+from sr_model import SR_CONFIGS, SRUNet, count_params, low_res_alphas_cumprod, make_condition  # noqa: E402
 from train import atomic_save, ema_update, stop_on_signals  # noqa: E402
 
 CACHE = os.path.join(HERE, ".cache")
 
 
-def load_split(data_dir: str, held_out: bool):
-    """(x64 uint8 [N,3,64,64], x32 uint8 [N,3,32,32], records) of the training or held-out split."""
+def area_downsample(x: np.ndarray, factor: int) -> np.ndarray:
+    """factor×factor box average of uint8 [N,3,H,W], rounded to uint8 (prepare_data.downsample's rule)."""
+    n, c, h, w = x.shape
+    y = x.astype(np.float32).reshape(n, c, h // factor, factor, w // factor, factor).mean(axis=(3, 5))
+    return np.clip(np.round(y), 0, 255).astype(np.uint8)
+
+
+def load_split(data_dir: str, held_out: bool, factor: int = 2):
+    """(x64 uint8 [N,3,64,64], low uint8 [N,3,64/f,64/f], records) of the training or held-out split;
+    the low-resolution images are the dataset's x32 for f = 2, a 4×4 area average of x64 for f = 4."""
     with open(os.path.join(data_dir, "dataset.json")) as f:
         meta = json.load(f)
     idx = np.array([i for i, r in enumerate(meta["records"]) if bool(r["held_out"]) == held_out])
     npz = np.load(os.path.join(data_dir, "dataset.npz"))
-    return npz["x64"][idx], npz["x32"][idx], [meta["records"][i] for i in idx], meta
+    x64 = npz["x64"][idx]
+    low = npz["x32"][idx] if factor == 2 else area_downsample(x64, factor)
+    return x64, low, [meta["records"][i] for i in idx], meta
 
 
 def main():
@@ -59,7 +69,8 @@ def main():
     ap.add_argument("--lr", type=float, default=None)
     ap.add_argument("--warmup", type=int, default=100)
     ap.add_argument("--ema-decay", type=float, default=0.995)
-    ap.add_argument("--work", default=os.path.join(HERE, ".work", "sr"))
+    ap.add_argument("--config", choices=sorted(SR_CONFIGS), default="x2", help="x2: emoji-sr-64 (32 → 64), x4: emoji-sr-x4 (16 → 64)")
+    ap.add_argument("--work", default=None, help="default .work/sr (x2) or .work/sr-x4 (x4)")
     ap.add_argument("--data", default=CACHE)
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--ckpt-minutes", type=float, default=3.0)
@@ -71,6 +82,7 @@ def main():
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if device.type == "cpu":
         torch.set_num_threads(args.threads)
+    args.work = args.work or os.path.join(HERE, ".work", "sr" if args.config == "x2" else f"sr-{args.config}")
     os.makedirs(args.work, exist_ok=True)
     ckpt_path = os.path.join(args.work, "ckpt_latest.pt")
 
@@ -80,18 +92,18 @@ def main():
         cfg = state["cfg"]
         print(f"resuming from {ckpt_path} at step {state['step']}", flush=True)
     else:
-        cfg = dict(SR_CONFIG)
+        cfg = dict(SR_CONFIGS[args.config])
     if args.batch_size:
         cfg["batch_size"] = args.batch_size
     if args.lr:
         cfg["lr"] = args.lr
     cfg["ema_decay"] = args.ema_decay
 
-    x64, x32, recs, meta = load_split(args.data, held_out=False)
+    x64, x32, recs, meta = load_split(args.data, held_out=False, factor=cfg["upscale_factor"])
     assert not any(r["held_out"] for r in recs)
     hi = torch.from_numpy(x64).to(device)
     lo = torch.from_numpy(x32).to(device)
-    print(f"train images {len(recs)} (64 px targets, 32 px inputs) on {device}; data sha256 {meta['sha256'][:16]}", flush=True)
+    print(f"train images {len(recs)} (64 px targets, {x32.shape[-1]} px inputs) on {device}; data sha256 {meta['sha256'][:16]}", flush=True)
 
     torch.manual_seed(args.seed)
     unet = SRUNet(cfg).to(device)
