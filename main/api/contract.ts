@@ -117,6 +117,110 @@ export interface EditResult {
   timings: { totalMs: number; invertMs: number; sampleMs: number; evaluations: number };
 }
 
+/**
+ * Boundary conditions for super-resolution (Ma et al. 2024, "Solving Diffusion ODEs with Optimal
+ * Boundary Conditions for Better Image Super-Resolution"): `auto` starts a deterministic sampler
+ * from the x_T searched for this pack, sampler and step count when one is stored (else fresh noise);
+ * `random` always draws fresh noise from the seed.
+ */
+export const BC_MODES = ['auto', 'random'] as const;
+export type BcMode = (typeof BC_MODES)[number];
+/** Full-reference metrics a search can optimise (all of them are reported). */
+export const BC_METRICS = ['psnr', 'ssim', 'gmsd'] as const;
+export type BcMetric = (typeof BC_METRICS)[number];
+
+export const UpscaleRequest = z.object({
+  jobId: z.string().min(1).max(100),
+  /** An upscaler pack (pixel SR or the x4 upscaler layout). */
+  model: z.string().min(1).max(4096),
+  /** The low-resolution image. */
+  image: imageBytes,
+  /** Sampling steps; left out, the pack's recommended count. */
+  steps: z.number().int().min(1).max(1000).optional(),
+  /** A catalogue sampler name, or 'pack' for the pack's own scheduler config. */
+  sampler: z.string().min(1).max(64).default('pack'),
+  bc: z.enum(BC_MODES).default('auto'),
+  seed: seed.default(0),
+  /** Noise added to the low-resolution image (0–999); left out, the pack's default. */
+  noiseLevel: z.number().int().min(0).max(999).optional(),
+  /** Overlap of neighbouring tiles in output pixels, for images larger than the model's trained size. */
+  overlap: z.number().int().min(0).max(1024).optional(),
+  previewEvery: z.number().int().min(0).max(1000).default(0),
+});
+export type UpscaleRequest = z.input<typeof UpscaleRequest>;
+
+/** Which starting noise an upscale used. */
+export interface BoundaryUse {
+  source: 'searched' | 'random';
+  /** For a searched x_T: the search's metric, its calibration set and its date. */
+  metric?: BcMetric;
+  searchedOn?: string;
+  calibration?: string;
+}
+
+export interface UpscaleResult {
+  jobId: string;
+  image: GeneratedImage;
+  width: number;
+  height: number;
+  boundary: BoundaryUse;
+  tiles: { count: number; size: [number, number]; overlap: number };
+  providers: ProviderInfo[];
+  timings: { totalMs: number; evaluations: number };
+}
+
+export const BcSearchRequest = z.object({
+  jobId: z.string().min(1).max(100),
+  model: z.string().min(1).max(4096),
+  /** A folder of high-resolution images on the engine's machine; left out, the pack's own calibration set. */
+  calibration: z.string().min(1).max(4096).optional(),
+  candidates: z.number().int().min(2).max(1024).default(32),
+  steps: z.number().int().min(1).max(200).optional(),
+  sampler: z.string().min(1).max(64).default('pack'),
+  metric: z.enum(BC_METRICS).default('ssim'),
+  /** Seed of the candidates' noise (candidate k is stream k of this seed). */
+  seed: seed.default(0),
+  /** At most this many calibration images (the first ones in name order). */
+  limit: z.number().int().min(1).max(1024).optional(),
+});
+export type BcSearchRequest = z.input<typeof BcSearchRequest>;
+
+export const BoundaryRef = z.object({
+  model: z.string().min(1).max(4096),
+  sampler: z.string().min(1).max(64).default('pack'),
+  steps: z.number().int().min(1).max(1000).optional(),
+});
+
+/** A stored search: every candidate's scores, the choice, and what it was searched on. */
+export interface BoundaryRecord {
+  version: 1;
+  pack: { name: string; digest: string };
+  sampler: string;
+  steps: number;
+  /** The tile the x_T belongs to: output pixels, and the sampler-space shape [1, C, h, w]. */
+  tile: { width: number; height: number };
+  shape: number[];
+  metric: BcMetric;
+  seed: number;
+  calibration: { source: string; digest: string; count: number };
+  /** Mean score of each candidate over the calibration set, for every metric. */
+  candidates: { index: number; scores: Record<BcMetric, number> }[];
+  best: number;
+  evaluations: number;
+  seconds: number;
+  date: string;
+  /** sha256 of the stored tensor's bytes. */
+  tensorSha256: string;
+}
+
+export interface BcSearchResult {
+  jobId: string;
+  record: BoundaryRecord;
+  /** Where it is stored (the user's data folder). */
+  path: string;
+  providers: ProviderInfo[];
+}
+
 export interface GeneratedImage {
   /** PNG bytes with the settings in a `parameters` text chunk. */
   png: Uint8Array;
@@ -161,10 +265,12 @@ export interface SamplerEntry {
 
 export interface ProgressEvent {
   jobId: string;
-  /** Edits report inversion, then sampling; generation reports sampling only. */
-  phase?: 'invert' | 'sample';
+  /** Edits report inversion, then sampling; generation and upscaling report sampling; a boundary search reports `search` (steps are image evaluations). */
+  phase?: 'invert' | 'sample' | 'search';
   step: number;
   total: number;
+  /** Estimated time left, from the pace so far (long jobs: boundary search, tiled upscales). */
+  etaMs?: number;
   /** Live preview (interleaved RGB) every `previewEvery` steps. */
   preview?: { width: number; height: number; rgb: Uint8Array };
 }
@@ -191,6 +297,9 @@ export const METHODS = {
   downloadModel: { params: ModelName, result: null as unknown as ModelEntry },
   generate: { params: GenerateRequest, result: null as unknown as GenerateResult },
   edit: { params: EditRequest, result: null as unknown as EditResult },
+  upscale: { params: UpscaleRequest, result: null as unknown as UpscaleResult },
+  bcSearch: { params: BcSearchRequest, result: null as unknown as BcSearchResult },
+  getBoundary: { params: BoundaryRef, result: null as unknown as BoundaryRecord | null },
   cancel: { params: CancelRequest, result: null as unknown as { cancelled: boolean } },
 } as const;
 

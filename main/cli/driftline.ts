@@ -5,6 +5,8 @@
  *                      [--cfg X] [--seed N] [--size WxH] [--batch N] [--init IMG --strength S]
  *                      [--mask IMG] --out FILE.png
  *   driftline edit --model NAME|PATH --image IN --mask MASK --kind move|drag|paste|appearance … --out FILE.png
+ *   driftline upscale --model NAME|PATH --image IN [--bc auto|random] … --out OUT
+ *   driftline bc-search --model NAME|PATH [--calibration DIR] [--candidates K] [--steps N] [--metric M]
  *   driftline models list | import PATH [--name NAME] [--link] | download NAME | remove NAME
  *   driftline samplers
  *   driftline serve [--host 127.0.0.1] [--port 7860] [--token TOKEN]
@@ -18,6 +20,7 @@ import { ApiError } from '../api/contract.js';
 import { ProgressBar } from './progress.js';
 import { num, UsageError, withJob, writeAtomic } from './args.js';
 import { edit, EDIT_USAGE } from './edit.js';
+import { bcSearch, upscale, UPSCALE_USAGE } from './upscale.js';
 import { startWebServer } from '../web/server.js';
 import { rendererDir } from '../web/static.js';
 
@@ -27,6 +30,7 @@ const USAGE = `usage:
                      [--init IMG --strength S] [--mask IMG] --out FILE.png
                      (--steps / --cfg default to the pack's recommended values, else 20 / 7)
 ${EDIT_USAGE}
+${UPSCALE_USAGE}
   driftline models list | import PATH [--name NAME] [--link] | download NAME | remove NAME
   driftline samplers
   driftline serve [--host 127.0.0.1] [--port 7860] [--token TOKEN]   (browser mode)`;
@@ -145,6 +149,8 @@ export async function main(argv: string[]): Promise<number> {
   try {
     if (cmd === 'generate') await generate(client, rest);
     else if (cmd === 'edit') await edit(client, rest);
+    else if (cmd === 'upscale') await upscale(client, rest);
+    else if (cmd === 'bc-search') await bcSearch(client, rest);
     else if (cmd === 'models') await models(client, rest);
     else if (cmd === 'serve') await serve(client, rest);
     else if (cmd === 'samplers') for (const s of await client.call('listSamplers', {})) console.log(`${s.name.padEnd(16)} ${s.label.padEnd(26)} ${s.stochastic ? 'SDE' : `order ${s.order}`}  ${s.paper}`);

@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import sharp from 'sharp';
 import path from 'node:path';
-import { ApiError, type EditResult, type GenerateResult, type ModelEntry, type ProviderInfo } from '../api/contract.js';
+import { ApiError, type BcSearchResult, type EditResult, type GenerateResult, type UpscaleResult, type ModelEntry, type ProviderInfo } from '../api/contract.js';
 import type { Handlers } from './protocol.js';
 import type { Emit } from './serve.js';
 import { SAMPLERS, samplerByName } from '../engine/samplers/index.js';
@@ -21,12 +21,15 @@ import { encodePng, loadImage, loadMask } from '../engine/image/io.js';
 import { formatParameters } from '../engine/image/parameters.js';
 import { embeddedPacks } from './embedded.js';
 import { runEditJob } from './edit-job.js';
+import { findBoundary, runSearchJob, runUpscaleJob } from './upscale-job.js';
 
 export interface ServiceOptions {
   /** Models folder (tests use a temporary one); defaults to the user's data folder. */
   modelsRoot?: string;
   /** Execution provider override (else DRIFTLINE_EP or the platform's best). */
   provider?: string;
+  /** The user's data folder for searched boundary conditions (else DRIFTLINE_HOME or the platform's). */
+  dataRoot?: string;
 }
 
 export function createEngineService(emit: Emit, opts: ServiceOptions = {}): Handlers {
@@ -136,6 +139,42 @@ export function createEngineService(emit: Emit, opts: ServiceOptions = {}): Hand
         }
       });
     },
+
+    upscale: (req) => {
+      const ctl = startJob(req.jobId);
+      return serial(async (): Promise<UpscaleResult> => {
+        try {
+          ctl.signal.throwIfAborted();
+          const pack = await packFor(req.model);
+          const result = await runUpscaleJob(pack, req, {
+            signal: ctl.signal, dataRoot: opts.dataRoot,
+            onProgress: (p) => emit('onProgress', { jobId: req.jobId, ...p }),
+          });
+          return { ...result, providers: providersOf(pack) };
+        } finally {
+          jobs.delete(req.jobId);
+        }
+      });
+    },
+
+    bcSearch: (req) => {
+      const ctl = startJob(req.jobId);
+      return serial(async (): Promise<BcSearchResult> => {
+        try {
+          ctl.signal.throwIfAborted();
+          const pack = await packFor(req.model);
+          const { record, path: stored } = await runSearchJob(pack, req, {
+            signal: ctl.signal, dataRoot: opts.dataRoot,
+            onProgress: (p) => emit('onProgress', { jobId: req.jobId, ...p }),
+          });
+          return { jobId: req.jobId, record, path: stored, providers: providersOf(pack) };
+        } finally {
+          jobs.delete(req.jobId);
+        }
+      });
+    },
+
+    getBoundary: ({ model, sampler, steps }) => serial(async () => findBoundary(await packFor(model), sampler, steps, opts.dataRoot)),
 
     generate: (req) => {
       const ctl = startJob(req.jobId);

@@ -9,13 +9,13 @@ import { DEFAULT_SETTINGS, type GenerateSettings } from './generate/settings.js'
 import type { ProgressSnapshot } from './generate/progress.js';
 import { DEFAULT_EDIT_FORM, type EditForm } from './edit/form.js';
 
-export type JobKind = 'generate' | 'edit';
+export type JobKind = 'generate' | 'edit' | 'upscale' | 'search';
 
 export interface JobState {
   id: string;
   kind: JobKind;
   /** Edits invert the image first, then sample; generation only samples. */
-  phase?: 'invert' | 'sample';
+  phase?: 'invert' | 'sample' | 'search';
   seed: number;
   progress: ProgressSnapshot;
   /** Cancel was pressed; the result, if one still arrives, is dropped. */

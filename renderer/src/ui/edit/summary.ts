@@ -60,7 +60,7 @@ export function summarizeEdit(req: EditRequest): EditSummary {
 }
 
 /** The Edit panel's progress caption: the phase, then the step and time left. */
-export function editProgressCaption(phase: 'invert' | 'sample' | undefined, p: ProgressSnapshot): string {
+export function editProgressCaption(phase: 'invert' | 'sample' | 'search' | undefined, p: ProgressSnapshot): string {
   if (p.total === 0) return 'Loading the model…';
   const what = phase === 'invert' ? 'Inverting the image' : 'Sampling the edit';
   if (p.step >= p.total) return `${what} · step ${p.step} / ${p.total}${phase === 'invert' ? '' : ' · finishing'}`;

@@ -1,0 +1,191 @@
+/**
+ * Upscaling and boundary-condition search as the engine host runs them: bytes decoded, the job
+ * sized before any model runs, the searched x_T looked up (or stored) under the pack's digest,
+ * sampler, steps and tile, and the result encoded with its settings.
+ */
+import sharp from 'sharp';
+import path from 'node:path';
+import type { z } from 'zod';
+import { ApiError, type BcSearchRequest, type BoundaryRecord, type BoundaryUse, type UpscaleRequest, type UpscaleResult } from '../api/contract.js';
+import type { LoadedPack } from '../engine/packs/types.js';
+import type { Tensor } from '../engine/tensor.js';
+import { samplerByName } from '../engine/samplers/index.js';
+import { planFor } from '../engine/pipelines/plan.js';
+import type { PlanFactory } from '../engine/pipelines/generate.js';
+import { checkUpscalePack, stateShape, trainedTile, upscale, upscalePlan } from '../engine/pipelines/upscale.js';
+import { isDeterministic, searchBoundary } from '../engine/sr/search.js';
+import { loadCalibration } from '../engine/sr/calibration.js';
+import { loadBoundary, packDigest, saveBoundary, type BoundaryKey } from '../engine/sr/store.js';
+import { encodePng, loadImage } from '../engine/image/io.js';
+import { formatParameters } from '../engine/image/parameters.js';
+import type { Preview } from '../engine/pipelines/preview.js';
+
+type Upscale = z.output<typeof UpscaleRequest>;
+type Search = z.output<typeof BcSearchRequest>;
+
+export interface JobProgress {
+  phase: 'sample' | 'search';
+  step: number;
+  total: number;
+  etaMs?: number;
+  preview?: Preview;
+}
+
+export interface SrJobOptions {
+  signal: AbortSignal;
+  onProgress: (p: JobProgress) => void;
+  /** The user's data folder (tests use a temporary one). */
+  dataRoot?: string;
+}
+
+/** Image-evaluations one search may make (candidates × images × steps). */
+export const MAX_SEARCH_EVALUATIONS = 2_000_000;
+
+const bad = (message: string) => new ApiError('BAD_REQUEST', message);
+
+/** Engine errors about the request (sizes, shapes, folders) reach the user as BAD_REQUEST. */
+async function asBadRequest<T>(fn: () => T | Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof RangeError) throw bad(e.message);
+    throw e;
+  }
+}
+
+function samplerOf(name: string): { key: string; label: string; plan: (pack: LoadedPack) => PlanFactory } {
+  if (name === 'pack') return { key: 'pack', label: 'pack scheduler', plan: (pack) => planFor(pack.info) };
+  try {
+    const s = samplerByName(name);
+    return { key: s.name, label: s.label, plan: (pack) => planFor(pack.info, s.name) };
+  } catch (e) {
+    throw new ApiError('UNKNOWN_SAMPLER', (e as Error).message);
+  }
+}
+
+const defaultSteps = (pack: LoadedPack) => pack.info.recommended?.steps ?? 10;
+
+async function sizeOf(bytes: Uint8Array): Promise<{ width: number; height: number }> {
+  try {
+    const m = await sharp(Buffer.from(bytes)).metadata();
+    if (!m.width || !m.height) throw new Error('no size');
+    return { width: m.width, height: m.height };
+  } catch {
+    throw bad('image: not an image this studio can read (PNG, JPEG, WebP …)');
+  }
+}
+
+/** Time left from the pace so far. */
+function eta(t0: number, done: number, total: number): number | undefined {
+  return done > 0 ? ((performance.now() - t0) / done) * (total - done) : undefined;
+}
+
+function checkPack(pack: LoadedPack): void {
+  try {
+    checkUpscalePack(pack.info);
+  } catch (e) {
+    throw new ApiError('MODEL_CANNOT_UPSCALE', (e as Error).message);
+  }
+}
+
+/** The key a searched x_T is stored under for this pack, sampler and step count. */
+async function keyFor(pack: LoadedPack, sampler: string, steps: number): Promise<BoundaryKey> {
+  return { digest: await packDigest(pack.info.dir), sampler, steps, tile: trainedTile(pack.info) };
+}
+
+export async function runUpscaleJob(pack: LoadedPack, req: Upscale, opts: SrJobOptions): Promise<Omit<UpscaleResult, 'providers'>> {
+  const t0 = performance.now();
+  checkPack(pack);
+  const { info } = pack;
+  const sampler = samplerOf(req.sampler);
+  const steps = req.steps ?? defaultSteps(pack);
+  const natural = await sizeOf(req.image);
+  // Sized before the image is decoded or any model runs.
+  const tiles = await asBadRequest(() => upscalePlan(info, natural.width, natural.height, req.overlap));
+  const plan = sampler.plan(pack);
+  let boundary: BoundaryUse = { source: 'random' };
+  let z: Tensor | undefined;
+  if (req.bc === 'auto' && await isDeterministic(plan(steps))) {
+    const found = await asBadRequest(async () => loadBoundary(await keyFor(pack, sampler.key, steps), stateShape(info, trainedTile(info).width, trainedTile(info).height), opts.dataRoot));
+    if (found) {
+      z = found.z;
+      boundary = { source: 'searched', metric: found.record.metric, searchedOn: found.record.date, calibration: found.record.calibration.source };
+    }
+  }
+  const image = await loadImage(Buffer.from(req.image), natural.width, natural.height);
+  const res = await asBadRequest(() => upscale(pack, {
+    image, steps, seed: req.seed, noiseLevel: req.noiseLevel, overlap: req.overlap, boundary: z, previewEvery: req.previewEvery,
+  }, plan, {
+    signal: opts.signal,
+    onProgress: (p) => opts.onProgress({ phase: 'sample', step: p.step, total: p.total, etaMs: eta(t0, p.step, p.total), preview: p.preview }),
+  }));
+  const { width, height } = tiles;
+  const tileCount = tiles.xs.length * tiles.ys.length;
+  const parameters = formatParameters({
+    prompt: '', steps, sampler: sampler.label, cfgScale: 0, seed: req.seed, width, height, model: info.name,
+    extra: {
+      'Upscale': `${info.upscaleFactor}x from ${natural.width}x${natural.height}`,
+      'Boundary condition': boundary.source === 'searched' ? `searched (${boundary.metric}, ${boundary.searchedOn})` : 'random',
+      'Noise level': req.noiseLevel ?? info.defaultNoiseLevel,
+      'Tiles': tileCount === 1 ? 'none' : `${tileCount} of ${tiles.tileWidth}x${tiles.tileHeight}, overlap ${tiles.overlap}`,
+    },
+  });
+  return {
+    jobId: req.jobId,
+    image: { png: new Uint8Array(await encodePng(res.image, { parameters })), seed: req.seed, parameters },
+    width, height, boundary,
+    tiles: { count: tileCount, size: [tiles.tileWidth, tiles.tileHeight], overlap: tiles.overlap },
+    timings: { totalMs: performance.now() - t0, evaluations: res.evaluations },
+  };
+}
+
+export async function runSearchJob(pack: LoadedPack, req: Search, opts: SrJobOptions): Promise<{ record: BoundaryRecord; path: string }> {
+  const t0 = performance.now();
+  checkPack(pack);
+  const { info } = pack;
+  const sampler = samplerOf(req.sampler);
+  const steps = req.steps ?? defaultSteps(pack);
+  const plan = sampler.plan(pack);
+  if (!(await isDeterministic(plan(steps)))) {
+    throw bad(`sampler: ${sampler.label} is stochastic; a boundary condition fixes the start of a deterministic (ODE) sampler — choose one such as ddim or dpmpp_2m`);
+  }
+  const tile = trainedTile(info);
+  const dir = req.calibration ?? path.join(info.dir, 'calibration');
+  if (req.calibration && !path.isAbsolute(req.calibration)) throw bad('calibration: give an absolute folder path');
+  const calibration = await asBadRequest(async () => {
+    try {
+      return await loadCalibration(dir, tile, info.upscaleFactor, req.limit);
+    } catch (e) {
+      if (!req.calibration && e instanceof RangeError) throw new RangeError(`${info.name} carries no calibration set; give a folder of high-resolution images (calibration)`);
+      throw e;
+    }
+  });
+  const cost = req.candidates * calibration.pairs.length * steps;
+  if (cost > MAX_SEARCH_EVALUATIONS) throw bad(`a search of ${req.candidates} candidates × ${calibration.pairs.length} images × ${steps} steps = ${cost} evaluations is over the limit of ${MAX_SEARCH_EVALUATIONS}; use fewer candidates or images`);
+  const key = await keyFor(pack, sampler.key, steps);
+  const res = await asBadRequest(() => searchBoundary(pack, {
+    pairs: calibration.pairs, candidates: req.candidates, steps, metric: req.metric, seed: req.seed, batch: 16,
+  }, plan, {
+    signal: opts.signal,
+    onProgress: (p) => opts.onProgress({ phase: 'search', step: p.done, total: p.total, etaMs: eta(t0, p.done, p.total) }),
+  }));
+  // Nothing is written before the search has finished: a cancelled one leaves the previous result.
+  opts.signal.throwIfAborted();
+  return saveBoundary({
+    version: 1,
+    pack: { name: info.name, digest: key.digest },
+    sampler: sampler.key, steps, tile, shape: res.boundary.shape.slice(), metric: req.metric, seed: req.seed,
+    calibration: { source: req.calibration ? dir : `${info.name} calibration set`, digest: calibration.digest, count: calibration.pairs.length },
+    candidates: res.candidates, best: res.best, evaluations: res.evaluations,
+    seconds: (performance.now() - t0) / 1000, date: new Date().toISOString(),
+  }, res.boundary, opts.dataRoot);
+}
+
+/** The stored search for a pack, sampler and step count, or null. */
+export async function findBoundary(pack: LoadedPack, sampler: string, steps: number | undefined, dataRoot?: string): Promise<BoundaryRecord | null> {
+  checkPack(pack);
+  const s = samplerOf(sampler);
+  const tile = trainedTile(pack.info);
+  const found = await asBadRequest(async () => loadBoundary(await keyFor(pack, s.key, steps ?? defaultSteps(pack)), stateShape(pack.info, tile.width, tile.height), dataRoot));
+  return found?.record ?? null;
+}
