@@ -62,7 +62,11 @@ export function checkUpscalePack(info: PackInfo): void {
 export function upscalePlan(info: PackInfo, width: number, height: number, overlap?: number): TilePlan {
   checkUpscalePack(info);
   const W = width * info.upscaleFactor, H = height * info.upscaleFactor;
-  checkSize(info, W, H);
+  try {
+    checkSize(info, W, H);
+  } catch (e) {
+    throw new RangeError(`image ${width}x${height} would upscale to ${W}x${H}, which ${info.name} cannot make: ${(e as Error).message}`);
+  }
   const tile = trainedTile(info);
   const { multiple } = sizeLimits(info);
   return planTiles(W, H, tile, overlap ?? Math.max(multiple, Math.floor(tile.width / 4 / multiple) * multiple), multiple);
