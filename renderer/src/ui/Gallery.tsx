@@ -3,7 +3,8 @@ import type { DragEvent } from 'react';
 import { useStore } from 'zustand';
 import { providerSummary, type GalleryItem } from './app-state.js';
 import { GALLERY_MIME } from './CanvasPane.js';
-import { galleryFileName, type Studio } from './studio.js';
+import { galleryFileName } from './gallery/gallery.js';
+import type { Studio } from './studio.js';
 
 function onDragStart(e: DragEvent, item: GalleryItem, studio: Studio): void {
   const name = galleryFileName(item);
@@ -43,7 +44,7 @@ export function Gallery({ studio }: { studio: Studio }) {
         {items.map((item) => {
           const s = item.settings;
           return (
-            <li key={item.id} className={item.id === selectedId ? 'selected' : ''} onClick={() => studio.selectGalleryItem(item.id)}>
+            <li key={item.id} className={item.id === selectedId ? 'selected' : ''} onClick={() => studio.gallery.select(item.id)}>
               <img src={item.url} alt={`Generated: ${s.prompt || '(no prompt)'}, seed ${item.seed}`} width={72} height={72} draggable onDragStart={(e) => onDragStart(e, item, studio)} title="Drag onto the canvas, or out of the window to save the PNG" />
               <div className="gallery-meta">
                 <p className="prompt" title={item.parameters}>{s.prompt || <em>(no prompt)</em>}</p>
@@ -57,7 +58,7 @@ export function Gallery({ studio }: { studio: Studio }) {
                   {!item.edit && <button type="button" title="Fill the Generate panel with these settings (seed locked)" onClick={() => studio.useSettingsOf(item.id)}>Use these settings again</button>}
                   <button type="button" title="Add as a new layer" onClick={() => void studio.addGalleryItemToCanvas(item.id)}>To canvas</button>
                   <button type="button" title="Save the PNG (its settings are in the file)" onClick={() => void studio.exportGalleryItem(item.id)}>Export PNG</button>
-                  <button type="button" title="Remove from the gallery" aria-label="Remove from the gallery" onClick={(e) => { e.stopPropagation(); studio.removeGalleryItem(item.id); }}>✕</button>
+                  <button type="button" title="Remove from the gallery" aria-label="Remove from the gallery" onClick={(e) => { e.stopPropagation(); studio.gallery.remove(item.id); }}>✕</button>
                 </div>
               </div>
             </li>

@@ -12,9 +12,10 @@ import type { Recipe } from '../store/document-store.js';
 import { Editor } from '../tools/editor.js';
 import { Autosaver, MemoryBackend, type StoredPixels } from './autosave/autosave.js';
 import { openIndexedDbBackend } from './autosave/idb.js';
-import { createAppState, type AppStore, type GalleryItem, type StatusMessage } from './app-state.js';
+import { createAppState, type AppStore, type StatusMessage } from './app-state.js';
 import { EditController } from './edit/controller.js';
 import { pagePixels } from './edit/pixels.js';
+import { GalleryModule, galleryFileName } from './gallery/gallery.js';
 import { Jobs } from './jobs.js';
 import { newJobId, sanitizeSettings, seedForRun, settingsForRerun, toGenerateRequest, validateSettings, withModel, PACK_SAMPLER, type GenerateSettings } from './generate/settings.js';
 import { PixelBank, pngBlob } from './pixel-bank.js';
@@ -38,10 +39,10 @@ export class Studio {
   private autosaver: Autosaver<Blob> | null = null;
   private readonly previewListeners = new Set<(p: PreviewImage | null) => void>();
   readonly jobs = new Jobs(this.app);
+  readonly gallery = new GalleryModule(this.app);
   readonly edits: EditController;
   private pendingSize: { width: number; height: number } | null = null;
   private readonly disposers: (() => void)[] = [];
-  private galleryCounter = 0;
 
   constructor() {
     this.editor = new Editor({ pixels: this.bank.store, onGenerate: () => void this.generate() });
@@ -186,29 +187,9 @@ export class Studio {
   }
 
   private async accept(result: GenerateResult, used: GenerateSettings): Promise<void> {
-    const items: GalleryItem[] = result.images.map((img) => {
-      const blob = pngBlob(img.png);
-      return {
-        id: `g${++this.galleryCounter}`,
-        blob,
-        url: URL.createObjectURL(blob),
-        png: img.png,
-        width: result.width,
-        height: result.height,
-        seed: img.seed,
-        parameters: img.parameters,
-        settings: settingsForRerun(used, img.seed),
-        model: used.model,
-        providers: result.providers,
-        createdAt: Date.now(),
-      };
-    });
-    const state = this.app.getState();
-    this.app.setState({
-      gallery: [...items, ...state.gallery],
-      selectedGalleryId: items[0]?.id ?? state.selectedGalleryId,
-      providers: { ...state.providers, [used.model]: result.providers },
-    });
+    const items = this.gallery.add(result.images.map((image) => ({
+      image, width: result.width, height: result.height, settings: settingsForRerun(used, image.seed), model: used.model, providers: result.providers,
+    })));
     if (items[0]) await this.addGalleryItemToCanvas(items[0].id);
     const per = result.timings.perStepMs;
     this.say(`Generated ${items.length} image${items.length === 1 ? '' : 's'} ${result.width}×${result.height} in ${(result.timings.totalMs / 1000).toFixed(1)} s (${per.toFixed(0)} ms per evaluation).`);
@@ -216,44 +197,18 @@ export class Studio {
 
   /** An edit's result in the gallery (it is on the canvas already), with its `parameters` text. */
   private addEditToGallery(result: EditResult, task: string): void {
-    const blob = pngBlob(result.image.png);
     const settings = this.app.getState().settings;
-    const item: GalleryItem = {
-      id: `g${++this.galleryCounter}`,
-      blob,
-      url: URL.createObjectURL(blob),
-      png: result.image.png,
-      width: result.width,
-      height: result.height,
-      seed: result.image.seed,
-      parameters: result.image.parameters,
-      settings: settingsForRerun(settings, result.image.seed),
-      model: settings.model,
-      providers: result.providers,
-      createdAt: Date.now(),
-      edit: {
-        task,
-        preset: this.app.getState().editForm.preset,
-        steps: typeof result.settings.steps === 'number' ? result.settings.steps : null,
-        evaluations: result.timings.evaluations,
-      },
-    };
-    const state = this.app.getState();
-    this.app.setState({ gallery: [item, ...state.gallery], selectedGalleryId: item.id, providers: { ...state.providers, [settings.model]: result.providers } });
+    const steps = typeof result.settings.steps === 'number' ? result.settings.steps : null;
+    this.gallery.add([{
+      image: result.image, width: result.width, height: result.height, settings: settingsForRerun(settings, result.image.seed), model: settings.model, providers: result.providers,
+      edit: { task, preset: this.app.getState().editForm.preset, steps, evaluations: result.timings.evaluations },
+    }]);
   }
 
   // Gallery
 
-  selectGalleryItem(id: string | null): void {
-    this.app.setState({ selectedGalleryId: id });
-  }
-
-  galleryItem(id: string): GalleryItem | undefined {
-    return this.app.getState().gallery.find((g) => g.id === id);
-  }
-
   useSettingsOf(id: string): void {
-    const item = this.galleryItem(id);
+    const item = this.gallery.item(id);
     if (!item) return;
     const known = this.app.getState().models.some((m) => m.name === item.settings.model);
     this.updateSettings(item.settings);
@@ -261,20 +216,12 @@ export class Studio {
   }
 
   async addGalleryItemToCanvas(id: string, at?: Point): Promise<void> {
-    const item = this.galleryItem(id);
+    const item = this.gallery.item(id);
     if (item) await this.addImage(item.blob, { at, name: `Seed ${item.seed}` });
   }
 
-  removeGalleryItem(id: string): void {
-    const state = this.app.getState();
-    const item = state.gallery.find((g) => g.id === id);
-    if (!item) return;
-    URL.revokeObjectURL(item.url);
-    this.app.setState({ gallery: state.gallery.filter((g) => g.id !== id), selectedGalleryId: state.selectedGalleryId === id ? null : state.selectedGalleryId });
-  }
-
   async exportGalleryItem(id: string): Promise<void> {
-    const item = this.galleryItem(id);
+    const item = this.gallery.item(id);
     if (!item) return;
     await this.saveBytes(galleryFileName(item), item.png);
   }
@@ -282,7 +229,7 @@ export class Studio {
   /** Menu "Export PNG": the selected gallery image, else the canvas flattened. */
   async exportPng(): Promise<void> {
     const id = this.app.getState().selectedGalleryId;
-    if (id && this.galleryItem(id)) return this.exportGalleryItem(id);
+    if (id && this.gallery.item(id)) return this.exportGalleryItem(id);
     const bytes = await this.flattenCanvas();
     if (!bytes) return this.say('Nothing to export: the canvas has no visible images.', 'warn');
     await this.saveBytes(`driftline-canvas-${Date.now()}.png`, bytes);
@@ -486,11 +433,6 @@ function setCanvasSize(width: number, height: number): Recipe {
   return (doc) => {
     doc.canvas = { width, height };
   };
-}
-
-export function galleryFileName(item: { seed: number; model: string }): string {
-  const model = item.model.replace(/[^\w.-]+/g, '_').slice(0, 40) || 'image';
-  return `driftline-${model}-${item.seed}.png`;
 }
 
 function downloadBytes(name: string, bytes: Uint8Array): void {
