@@ -1,15 +1,18 @@
 #!/usr/bin/python3
-"""Export the emoji super-resolution model to ONNX in the diffusers pack layout (`emoji-sr-64`).
+"""Export an emoji super-resolution model to ONNX in the diffusers pack layout (`emoji-sr-64`, or
+`emoji-sr-x4` from a `--config x4` checkpoint: the pack name and factor come from the checkpoint).
 
     /usr/bin/python3 models/train/export_sr.py                 # .work/sr/ckpt_latest.pt, EMA weights
+    /usr/bin/python3 models/train/export_sr.py --ckpt models/train/.work/sr-x4/ckpt_latest.pt
 
-Layout written under --out (default models/packs/emoji-sr-64/):
-    model_index.json                       components; driftline.upscale_factor = 2
+Layout written under --out (default models/packs/<pack name>/):
+    model_index.json                       components; driftline.upscale_factor (2 or 4), degradation
     unet/model.onnx, unet/config.json
     scheduler/scheduler_config.json        DDIMScheduler, squaredcos_cap_v2, v_prediction, trailing
     low_res_scheduler/scheduler_config.json  DDPMScheduler, linear β 1e−4…0.02 (conditioning noise)
     test_vectors/*.npy + manifest.json     inputs and PyTorch outputs (ONNX-vs-PyTorch test) and eight
-                                           held-out emoji at 32 and 64 px (pipeline tests)
+                                           held-out emoji at 64/f and 64 px (pipeline tests)
+    calibration/ is not touched: calibration_sets.py writes it
     LICENSES.md                            emoji-32's attributions, for this pack
 
 There is no text encoder, tokenizer or VAE (`model_index.json` lists them as [null, null]).
@@ -62,7 +65,8 @@ def main():
     print(f"exporting step {state['step']} ({'EMA' if use_ema else 'raw'}) to {out}")
 
     # ---- test vectors ----------------------------------------------------------------------
-    x64, x32, recs, _ = load_split(os.path.join(HERE, ".cache"), held_out=True)
+    x64, x32, recs, _ = load_split(os.path.join(HERE, ".cache"), held_out=True, factor=f)
+    lo = cfg["low_res_size"]
     picked = [next(i for i, r in enumerate(recs) if (r["name"], r["style"], r["tone"]) == (name, style, ""))
               for name in TEST_EMOJI for style in ("twitter", "google")]
     k = picked[0]
@@ -82,7 +86,7 @@ def main():
         "unet.encoder_hidden_states": context.numpy(),
         "unet.class_labels": class_labels.numpy(),
         "unet.out_sample": out_sample.numpy(),
-        "image.low_res_32": x32[picked],  # uint8 [8, 3, 32, 32], held-out emoji (split.json)
+        f"image.low_res_{lo}": x32[picked],  # uint8 [8, 3, lo, lo], held-out emoji (split.json), f×f area average
         "image.high_res_64": x64[picked],  # uint8 [8, 3, 64, 64], the same emoji (ground truth)
     }
 
@@ -184,6 +188,7 @@ def main():
             "low_res_size": cfg["low_res_size"],
             "value_range": [-1, 1],
             "default_noise_level": 0,
+            "degradation": f"{f}x{f} area average of the 8-bit image",
             "default_steps": 10,
             "training_step": state["step"],
             "parameters": {"unet": count_params(unet)},
@@ -193,7 +198,7 @@ def main():
         lic = fsrc.read()
     lic = lic.replace("— emoji-32", f"— {cfg['pack_name']}").replace(
         "to\n32×32 pixels, then used as training data for this diffusion model.",
-        "to\n32×32 pixels (the inputs), with the 64×64 images as targets, then used as training data for\nthis super-resolution diffusion model.")
+        f"to\n{lo}×{lo} pixels (the inputs), with the 64×64 images as targets, then used as training data for\nthis super-resolution diffusion model.")
     with open(os.path.join(out, "LICENSES.md"), "w") as fdst:
         fdst.write(lic)
 
