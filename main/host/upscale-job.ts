@@ -89,8 +89,8 @@ function checkPack(pack: LoadedPack): void {
 }
 
 /** The key a searched x_T is stored under for this pack, sampler and step count. */
-async function keyFor(pack: LoadedPack, sampler: string, steps: number): Promise<BoundaryKey> {
-  return { digest: await packDigest(pack.info.dir), sampler, steps, tile: trainedTile(pack.info) };
+async function keyFor(pack: LoadedPack, sampler: string, steps: number, dataRoot?: string): Promise<BoundaryKey> {
+  return { digest: await packDigest(pack.info.dir, dataRoot), sampler, steps, tile: trainedTile(pack.info) };
 }
 
 export async function runUpscaleJob(pack: LoadedPack, req: Upscale, opts: SrJobOptions): Promise<Omit<UpscaleResult, 'providers'>> {
@@ -106,7 +106,7 @@ export async function runUpscaleJob(pack: LoadedPack, req: Upscale, opts: SrJobO
   let boundary: BoundaryUse = { source: 'random' };
   let z: Tensor | undefined;
   if (req.bc === 'auto' && await isDeterministic(plan(steps))) {
-    const found = await asBadRequest(async () => loadBoundary(await keyFor(pack, sampler.key, steps), stateShape(info, trainedTile(info).width, trainedTile(info).height), opts.dataRoot));
+    const found = await asBadRequest(async () => loadBoundary(await keyFor(pack, sampler.key, steps, opts.dataRoot), stateShape(info, trainedTile(info).width, trainedTile(info).height), opts.dataRoot));
     if (found) {
       z = found.z;
       boundary = { source: 'searched', metric: found.record.metric, searchedOn: found.record.date, calibration: found.record.calibration.source };
@@ -162,7 +162,7 @@ export async function runSearchJob(pack: LoadedPack, req: Search, opts: SrJobOpt
   });
   const cost = req.candidates * calibration.pairs.length * steps;
   if (cost > MAX_SEARCH_EVALUATIONS) throw bad(`a search of ${req.candidates} candidates × ${calibration.pairs.length} images × ${steps} steps = ${cost} evaluations is over the limit of ${MAX_SEARCH_EVALUATIONS}; use fewer candidates or images`);
-  const key = await keyFor(pack, sampler.key, steps);
+  const key = await keyFor(pack, sampler.key, steps, opts.dataRoot);
   const res = await asBadRequest(() => searchBoundary(pack, {
     pairs: calibration.pairs, candidates: req.candidates, steps, metric: req.metric, seed: req.seed, batch: 16,
   }, plan, {
@@ -186,6 +186,6 @@ export async function findBoundary(pack: LoadedPack, sampler: string, steps: num
   checkPack(pack);
   const s = samplerOf(sampler);
   const tile = trainedTile(pack.info);
-  const found = await asBadRequest(async () => loadBoundary(await keyFor(pack, s.key, steps ?? defaultSteps(pack)), stateShape(pack.info, tile.width, tile.height), dataRoot));
+  const found = await asBadRequest(async () => loadBoundary(await keyFor(pack, s.key, steps ?? defaultSteps(pack), dataRoot), stateShape(pack.info, tile.width, tile.height), dataRoot));
   return found?.record ?? null;
 }

@@ -27,9 +27,11 @@ const digestCache = new Map<string, { key: string; digest: string }>();
 
 /**
  * sha256 over every file of the pack that shapes its output (weights, configs, tokenizer), in
- * path order, as (relative path, size, bytes). Cached per folder while sizes and times are unchanged.
+ * path order, as (relative path, size, bytes). Cached per folder while its files' sizes and times
+ * are unchanged — in memory and in `<data>/boundaries/digests.json`, so a multi-gigabyte pack is
+ * read once, not at every upscale.
  */
-export async function packDigest(dir: string): Promise<string> {
+export async function packDigest(dir: string, root?: string): Promise<string> {
   const files: string[] = [];
   const walk = async (rel: string): Promise<void> => {
     for (const e of (await readdir(path.join(dir, rel), { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
@@ -43,6 +45,12 @@ export async function packDigest(dir: string): Promise<string> {
   const key = files.map((f, i) => `${f}:${stats[i].size}:${stats[i].mtimeMs}`).join('|');
   const cached = digestCache.get(dir);
   if (cached?.key === key) return cached.digest;
+  const file = path.join(boundariesDir(root), 'digests.json');
+  const onDisk = await readFile(file, 'utf8').then((t) => JSON.parse(t) as Record<string, { key: string; digest: string }>).catch(() => ({} as Record<string, { key: string; digest: string }>));
+  if (onDisk[dir]?.key === key && /^[0-9a-f]{64}$/.test(onDisk[dir].digest)) {
+    digestCache.set(dir, onDisk[dir]);
+    return onDisk[dir].digest;
+  }
   const h = createHash('sha256');
   for (let i = 0; i < files.length; i++) {
     h.update(`${files[i]}\0${stats[i].size}\0`);
@@ -50,6 +58,8 @@ export async function packDigest(dir: string): Promise<string> {
   }
   const digest = h.digest('hex');
   digestCache.set(dir, { key, digest });
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFileAtomic(file, JSON.stringify({ ...onDisk, [dir]: { key, digest } }, null, 1) + '\n').catch(() => {}); // a cache: losing it costs one re-read
   return digest;
 }
 
