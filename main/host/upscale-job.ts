@@ -154,7 +154,7 @@ export async function runSearchJob(pack: LoadedPack, req: Search, opts: SrJobOpt
   if (req.calibration && !path.isAbsolute(req.calibration)) throw bad('calibration: give an absolute folder path');
   const calibration = await asBadRequest(async () => {
     try {
-      return await loadCalibration(dir, tile, info.upscaleFactor, req.limit);
+      return await loadCalibration(dir, tile, info.upscaleFactor, req.limit, info.degradation);
     } catch (e) {
       if (!req.calibration && e instanceof RangeError) throw new RangeError(`${info.name} carries no calibration set; give a folder of high-resolution images (calibration)`);
       throw e;

@@ -188,7 +188,7 @@ def main():
             "low_res_size": cfg["low_res_size"],
             "value_range": [-1, 1],
             "default_noise_level": 0,
-            "degradation": f"{f}x{f} area average of the 8-bit image",
+            "degradation": {"kind": "area", "factor": f, "note": f"{f}x{f} box average of the 8-bit image, rounded to 8 bits"},
             "default_steps": 10,
             "training_step": state["step"],
             "parameters": {"unet": count_params(unet)},

@@ -15,7 +15,7 @@ import { planFor } from '../../main/engine/pipelines/plan.js';
 import { generate } from '../../main/engine/pipelines/generate.js';
 import { boundaryFor, stateShape, upscale, upscalePlan } from '../../main/engine/pipelines/upscale.js';
 import { candidateNoise, isDeterministic, searchBoundary } from '../../main/engine/sr/search.js';
-import { areaDownsample, loadCalibration } from '../../main/engine/sr/calibration.js';
+import { areaDownsample, degrade, loadCalibration } from '../../main/engine/sr/calibration.js';
 import { boundaryPaths, loadBoundary, packDigest, saveBoundary } from '../../main/engine/sr/store.js';
 import { planForSampler } from '../../main/engine/scheduler-config/index.js';
 import { heldOutPairs } from '../fixtures/sr-sets.js';
@@ -142,9 +142,14 @@ describe('boundary-condition search and store (emoji-sr-64)', () => {
     expect(() => boundaryFor(z, [1, 4, 64, 64])).toThrow(/does not fit this model's tile/);
   });
 
-  it('the degradation is 2×2 area averaging on 8-bit levels', () => {
+  it('the pack declares its degradation, 2×2 area averaging on 8-bit levels; bicubic is there for packs trained on it', async () => {
+    expect(pack.info.degradation).toBe('area');
     const high = { data: Float32Array.from([0, 2, 4, 7], (u) => u / 127.5 - 1), shape: [1, 1, 2, 2] };
     expect(Math.round((areaDownsample(high, 2).data[0] + 1) * 127.5)).toBe(Math.round(13 / 4));
+    const flat = { data: new Float32Array(3 * 16 * 16).fill(100 / 127.5 - 1), shape: [1, 3, 16, 16] };
+    const b = await degrade(flat, 4, 'bicubic');
+    expect(b.shape).toEqual([1, 3, 4, 4]);
+    for (const v of b.data) expect(Math.round((v + 1) * 127.5)).toBe(100);
   });
 
   it('refuses empty, unreadable and too-small calibration folders with the reason', async () => {

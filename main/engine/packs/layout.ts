@@ -388,6 +388,10 @@ export async function inspectLayout(dirIn: string): Promise<PackLayout> {
     if (f === undefined) notes.push('upscale_factor not found; assumed 2');
   }
 
+  const declared = driftline.degradation && typeof driftline.degradation === 'object' ? (driftline.degradation as Record<string, unknown>).kind : driftline.degradation;
+  const degradation = declared === 'bicubic' ? 'bicubic' : 'area';
+  if (declared !== undefined && declared !== 'area' && declared !== 'bicubic') notes.push(`degradation "${String(declared)}" is not one the engine knows (area, bicubic); calibration uses area averaging`);
+
   let timestepCondDim: number | undefined;
   if (timestepCond) timestepCondDim = dimOf(timestepCond, 1) ?? num(unetConfig.time_cond_proj_dim) ?? 256;
 
@@ -403,6 +407,7 @@ export async function inspectLayout(dirIn: string): Promise<PackLayout> {
     defaultSize,
     upscaleFactor,
     defaultNoiseLevel,
+    degradation,
     ...(Object.keys(recommended).length ? { recommended } : {}),
     hasTextEncoder: !textless,
     contextDim,

@@ -65,6 +65,12 @@ export interface PackInfo {
    */
   recommended?: { steps?: number; cfgScale?: number };
   /**
+   * Upscalers: how a high-resolution image becomes the model's low-resolution input — the
+   * degradation it was trained with (model_index.json `driftline.degradation`: `area`, an f × f
+   * box average, or `bicubic`); `area` when undeclared. Calibration sets are degraded this way.
+   */
+  degradation: 'area' | 'bicubic';
+  /**
    * False for packs that ship no text encoder (model_index.json lists it as [null, null]; pixel SR):
    * encodePrompt then returns zeros [B, 1, contextDim], which such UNets ignore, and guidance is off.
    */

@@ -8,7 +8,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import type { Tensor } from '../tensor.js';
-import { rgbToTensor } from '../image/io.js';
+import { rgbToTensor, tensorToRgb } from '../image/io.js';
 import type { CalibrationPair } from './search.js';
 
 const IMAGE_EXT = /\.(png|jpe?g|webp|tiff?|gif|avif)$/i;
@@ -41,8 +41,21 @@ export interface CalibrationSet {
   dir: string;
 }
 
+/** Bicubic downsampling (libvips' cubic kernel) of an 8-bit image, for packs trained on it (the x4 upscaler's convention). */
+async function bicubicDownsample(high: Tensor, factor: number): Promise<Tensor> {
+  const [, , H, W] = high.shape;
+  const { data, info } = await sharp(Buffer.from(tensorToRgb(high)), { raw: { width: W, height: H, channels: 3 } })
+    .resize(W / factor, H / factor, { kernel: 'cubic', fit: 'fill' }).raw().toBuffer({ resolveWithObject: true });
+  return rgbToTensor(new Uint8Array(data.buffer, data.byteOffset, data.length), info.width, info.height);
+}
+
+/** A high-resolution image [1, 3, H, W] degraded as the pack declares. */
+export function degrade(high: Tensor, factor: number, kind: 'area' | 'bicubic'): Promise<Tensor> {
+  return kind === 'bicubic' ? bicubicDownsample(high, factor) : Promise.resolve(areaDownsample(high, factor));
+}
+
 /** Load up to `limit` images of `dir` (name order) as (low, high) pairs of the tile's size. */
-export async function loadCalibration(dir: string, tile: { width: number; height: number }, factor: number, limit?: number): Promise<CalibrationSet> {
+export async function loadCalibration(dir: string, tile: { width: number; height: number }, factor: number, limit?: number, degradation: 'area' | 'bicubic' = 'area'): Promise<CalibrationSet> {
   let names: string[];
   try {
     names = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile() && IMAGE_EXT.test(e.name)).map((e) => e.name).sort();
@@ -57,7 +70,7 @@ export async function loadCalibration(dir: string, tile: { width: number; height
     const bytes = await readFile(path.join(dir, name));
     hash.update(`${name}\0${createHash('sha256').update(bytes).digest('hex')}\0`);
     const high = await cropToTile(bytes, name, tile);
-    pairs.push({ name, high, low: areaDownsample(high, factor) });
+    pairs.push({ name, high, low: await degrade(high, factor, degradation) });
   }
   return { pairs, digest: hash.digest('hex'), dir };
 }
