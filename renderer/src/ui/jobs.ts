@@ -1,7 +1,7 @@
 /**
- * The one engine job the studio runs at a time (a generation or an edit): its state in the app
- * store, its progress clock and phase, and cancelling it. Shared by generation and editing so
- * both show progress, previews and Cancel the same way. No DOM.
+ * The one engine job the studio runs at a time (a generation, an edit, an upscale or a boundary
+ * search): its state in the app store, its progress clock and phase, and cancelling it. Shared by
+ * every panel so all show progress, previews and Cancel the same way. No DOM.
  */
 import type { ProgressEvent } from '../../../main/api/contract.js';
 import type { StudioClient } from '../api/types.js';
@@ -29,9 +29,18 @@ export class Jobs {
   progress(p: ProgressEvent): boolean {
     const job = this.app.getState().job;
     if (!job || p.jobId !== job.id || !this.clock) return false;
-    const progress = this.clock.tick(p.step, p.total, this.now());
+    const ticked = this.clock.tick(p.step, p.total, this.now());
+    // Long jobs (searches, tiled upscales) report the engine's own estimate; it knows its pace best.
+    const engineEta = p.etaMs !== undefined && Number.isFinite(p.etaMs) && p.step < p.total ? Math.max(0, p.etaMs) : null;
+    const progress = engineEta === null ? ticked : { ...ticked, etaMs: engineEta };
     this.app.setState({ job: { ...job, progress, phase: p.phase ?? job.phase } });
     return !job.cancelling;
+  }
+
+  /** "An edit is already running; …" when a job runs (null when none does). */
+  busy(): string | null {
+    const job = this.current;
+    return job ? `${JOB_NOUNS[job.kind]} is already running; cancel it or wait for it to finish.` : null;
   }
 
   /** Cancel was pressed for job `id` (the result, if one still arrives, is dropped). */
@@ -64,3 +73,11 @@ export class Jobs {
     }
   }
 }
+
+/** Each job kind as the start of a sentence. */
+export const JOB_NOUNS: Record<JobKind, string> = {
+  generate: 'A generation',
+  edit: 'An edit',
+  upscale: 'An upscale',
+  search: 'A boundary search',
+};

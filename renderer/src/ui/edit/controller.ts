@@ -86,8 +86,8 @@ export class EditController {
     const say = (t: string, l?: StatusMessage['level']) => this.host.say(t, l);
     const client = this.host.client();
     if (!client) return say('Editing needs the engine, which cannot be reached.', 'error');
-    const running = app.getState().job;
-    if (running) return say(`${running.kind === 'edit' ? 'An edit' : 'A generation'} is already running; cancel it or wait for it to finish.`, 'warn');
+    const busy = jobs.busy();
+    if (busy) return say(busy, 'warn');
     const settings = app.getState().settings;
     if (!settings.model) return say('Pick a model in the Generate panel first: edits use it too.', 'error');
     if (editor.isBusy) editor.cancel();
