@@ -1,4 +1,4 @@
-/** The studio's layout: Generate on the left, the canvas in the centre, Layers / Edit / Gallery on the right. */
+/** The studio's layout: Generate on the left, the canvas in the centre, Layers / Edit / Upscale / Gallery on the right. */
 import { useEffect } from 'react';
 import { CanvasPane } from './CanvasPane.js';
 import { EditPanel } from './EditPanel.js';
@@ -7,6 +7,7 @@ import { GeneratePanel } from './GeneratePanel.js';
 import { attachKeyboard } from './keyboard.js';
 import { LayersPanel } from './LayersPanel.js';
 import { StatusBar } from './StatusBar.js';
+import { UpscalePanel } from './UpscalePanel.js';
 import { Toolbar } from './Toolbar.js';
 import type { Studio } from './studio.js';
 
@@ -20,6 +21,7 @@ export function App({ studio }: { studio: Studio }) {
       <div className="right-column">
         <LayersPanel studio={studio} />
         <EditPanel studio={studio} />
+        <UpscalePanel studio={studio} />
         <Gallery studio={studio} />
       </div>
       <StatusBar studio={studio} />

@@ -1,10 +1,12 @@
-/** The Gallery: generated images with their settings; reuse settings, add to canvas, export, drag out as a file. */
+/** The Gallery: generated, edited and upscaled images with their settings; reuse settings, add to canvas, upscale, export, drag out as a file. */
 import type { DragEvent } from 'react';
 import { useStore } from 'zustand';
+import { formatFactor } from '../store/actions/upscale.js';
 import { providerSummary, type GalleryItem } from './app-state.js';
 import { GALLERY_MIME } from './CanvasPane.js';
 import { galleryFileName } from './gallery/gallery.js';
 import type { Studio } from './studio.js';
+import { boundaryShort } from './upscale/summary.js';
 
 function onDragStart(e: DragEvent, item: GalleryItem, studio: Studio): void {
   const name = galleryFileName(item);
@@ -32,9 +34,22 @@ function onDragStart(e: DragEvent, item: GalleryItem, studio: Studio): void {
   }
 }
 
+/** The line under an item's prompt: what made it. */
+function describe(item: GalleryItem): string {
+  const s = item.settings;
+  const size = `seed ${item.seed} · ${item.width}×${item.height}`;
+  if (item.edit) return `${item.model} · edit: ${item.edit.task} · ${item.edit.preset} preset${item.edit.steps ? ` · ${item.edit.steps} steps` : ''} · ${item.edit.evaluations} evaluations · ${size}`;
+  const u = item.upscale;
+  if (u) return `${item.model} · upscaled ${formatFactor(u.factor)}× from ${u.from.width}×${u.from.height}${u.steps ? ` · ${u.steps} steps` : ''} · ${boundaryShort(u.boundary)}${u.tiles > 1 ? ` · ${u.tiles} tiles` : ''} · ${size}`;
+  return `${item.model} · ${s.sampler === 'pack' ? 'pack scheduler' : s.sampler} · ${s.steps} steps · CFG ${s.cfgScale} · ${size}`;
+}
+
 export function Gallery({ studio }: { studio: Studio }) {
   const items = useStore(studio.app, (a) => a.gallery);
   const selectedId = useStore(studio.app, (a) => a.selectedGalleryId);
+  const busy = useStore(studio.app, (a) => !!a.job || a.connection !== 'open');
+  const upscaler = useStore(studio.upscales.store, (s) => s.form.model);
+  const canUpscale = !busy && !!upscaler;
 
   return (
     <section className="panel gallery" aria-label="Gallery">
@@ -49,14 +64,13 @@ export function Gallery({ studio }: { studio: Studio }) {
               <div className="gallery-meta">
                 <p className="prompt" title={item.parameters}>{s.prompt || <em>(no prompt)</em>}</p>
                 <p className="hint">
-                  {item.edit
-                    ? `${item.model} · edit: ${item.edit.task} · ${item.edit.preset} preset${item.edit.steps ? ` · ${item.edit.steps} steps` : ''} · ${item.edit.evaluations} evaluations · seed ${item.seed} · ${item.width}×${item.height}`
-                    : `${item.model} · ${s.sampler === 'pack' ? 'pack scheduler' : s.sampler} · ${s.steps} steps · CFG ${s.cfgScale} · seed ${item.seed} · ${item.width}×${item.height}`}
+                  {describe(item)}
                   {providerSummary(item.providers) ? ` · ${providerSummary(item.providers)}` : ''}
                 </p>
                 <div className="gallery-actions">
-                  {!item.edit && <button type="button" title="Fill the Generate panel with these settings (seed locked)" onClick={() => studio.useSettingsOf(item.id)}>Use these settings again</button>}
+                  {!item.edit && !item.upscale && <button type="button" title="Fill the Generate panel with these settings (seed locked)" onClick={() => studio.useSettingsOf(item.id)}>Use these settings again</button>}
                   <button type="button" title="Add as a new layer" onClick={() => void studio.addGalleryItemToCanvas(item.id)}>To canvas</button>
+                  <button type="button" className="gallery-upscale" title={canUpscale ? `Upscale into a new gallery image with ${upscaler} (settings in the Upscale panel)` : 'Upscaling needs the engine, an upscaling model and no job running'} disabled={!canUpscale} onClick={(e) => { e.stopPropagation(); void studio.upscales.upscaleGalleryItem(item.id); }}>Upscale</button>
                   <button type="button" title="Save the PNG (its settings are in the file)" onClick={() => void studio.exportGalleryItem(item.id)}>Export PNG</button>
                   <button type="button" title="Remove from the gallery" aria-label="Remove from the gallery" onClick={(e) => { e.stopPropagation(); studio.gallery.remove(item.id); }}>✕</button>
                 </div>

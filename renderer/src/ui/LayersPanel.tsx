@@ -1,4 +1,4 @@
-/** Layers: image layers top to bottom (visibility, opacity, order, delete), the mask, the selection, drag points. */
+/** Layers: image layers top to bottom (visibility, opacity, order, upscale, delete), the mask, the selection, drag points. */
 import { useRef, type ChangeEvent } from 'react';
 import { useStore } from 'zustand';
 import { clearDragPairs } from '../store/actions/drag-points.js';
@@ -6,6 +6,7 @@ import { removeLayer, reorderLayer, setLayerProps } from '../store/actions/layer
 import { clearMask, setMaskProps } from '../store/actions/mask.js';
 import { setSelection } from '../store/actions/selection.js';
 import type { Studio } from './studio.js';
+import { upscalerModels } from './upscale/form.js';
 
 /**
  * A 0–100 % slider whose drag is ONE undo step: intermediate values are applied without history,
@@ -36,6 +37,10 @@ export function LayersPanel({ studio }: { studio: Studio }) {
   const doc = useStore(editor.store.store, (s) => s.doc);
   const selected = useStore(editor.store.store, (s) => s.ui.selected);
   const layers = doc.layers.map((l, i) => ({ l, i })).reverse();
+  const busy = useStore(studio.app, (a) => !!a.job || a.connection !== 'open');
+  const upscaler = useStore(studio.upscales.store, (s) => s.form.model);
+  const installed = useStore(studio.app, (a) => upscalerModels(a.models).some((m) => m.name === upscaler));
+  const canUpscale = !busy && installed;
 
   return (
     <section className="panel layers-panel" aria-label="Layers">
@@ -53,6 +58,7 @@ export function LayersPanel({ studio }: { studio: Studio }) {
               <OpacitySlider label={`Opacity of ${l.name}`} value={l.opacity} apply={(v, undoable) => editor.update(setLayerProps(l.id, { opacity: v }), { undoable, name: 'layer opacity' })} />
               <button type="button" title="Move up" aria-label={`Move ${l.name} up`} disabled={i === doc.layers.length - 1} onClick={() => editor.update(reorderLayer(l.id, i + 1), { name: 'reorder layer' })}>▲</button>
               <button type="button" title="Move down" aria-label={`Move ${l.name} down`} disabled={i === 0} onClick={() => editor.update(reorderLayer(l.id, i - 1), { name: 'reorder layer' })}>▼</button>
+              <button type="button" className="layer-upscale" title={canUpscale ? `Upscale into a new layer with ${upscaler} (settings in the Upscale panel)` : 'Upscaling needs the engine, an upscaling model and no job running'} aria-label={`Upscale ${l.name}`} disabled={!canUpscale} onClick={() => void studio.upscales.upscaleLayer(l.id)}>⤢</button>
               <button type="button" title="Delete layer (Delete)" aria-label={`Delete ${l.name}`} onClick={() => editor.update(removeLayer(l.id), { name: 'delete layer' })}>✕</button>
             </li>
           );

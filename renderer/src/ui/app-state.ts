@@ -3,7 +3,7 @@
  * the running job, the gallery and the status line. Not undoable and not autosaved.
  */
 import { createStore } from 'zustand/vanilla';
-import type { ModelEntry, ProviderInfo, SamplerEntry } from '../../../main/api/contract.js';
+import type { BoundaryUse, ModelEntry, ProviderInfo, SamplerEntry } from '../../../main/api/contract.js';
 import type { ConnectionState } from '../api/index.js';
 import { DEFAULT_SETTINGS, type GenerateSettings } from './generate/settings.js';
 import type { ProgressSnapshot } from './generate/progress.js';
@@ -14,7 +14,7 @@ export type JobKind = 'generate' | 'edit' | 'upscale' | 'search';
 export interface JobState {
   id: string;
   kind: JobKind;
-  /** Edits invert the image first, then sample; generation only samples. */
+  /** Edits invert the image first, then sample; generation and upscaling only sample; a boundary search reports `search`. */
   phase?: 'invert' | 'sample' | 'search';
   seed: number;
   progress: ProgressSnapshot;
@@ -37,6 +37,8 @@ export interface GalleryItem {
   createdAt: number;
   /** Set for an edit's result: the task, the preset and the model evaluations it took. */
   edit?: { task: string; preset: string; steps: number | null; evaluations: number };
+  /** Set for an upscale's result: the factor, the source's size, the steps and which starting noise it used. */
+  upscale?: { factor: number; from: { width: number; height: number }; steps: number | null; boundary: BoundaryUse; tiles: number };
 }
 
 export interface StatusMessage {

@@ -1,8 +1,8 @@
 /**
  * The studio's controller: one Editor (document, tools, history), the PixelBank, the Studio API
- * client, the session state, generation with live previews and cancellation, the gallery, image
- * import (drop, paste, open), export and autosave. React components call its methods and read
- * its stores; the canvas view draws the editor's store.
+ * client, the session state, generation with live previews and cancellation, image import (drop,
+ * paste, open), export and autosave; editing, upscaling and the gallery are modules it composes.
+ * React components call its methods and read its stores; the canvas view draws the editor's store.
  */
 import type { EditResult, GenerateResult, ProgressEvent } from '../../../main/api/contract.js';
 import { createStudioClient, type MenuAction, type StudioClient } from '../api/index.js';
@@ -15,10 +15,13 @@ import { openIndexedDbBackend } from './autosave/idb.js';
 import { createAppState, type AppStore, type StatusMessage } from './app-state.js';
 import { EditController } from './edit/controller.js';
 import { pagePixels } from './edit/pixels.js';
-import { GalleryModule, galleryFileName } from './gallery/gallery.js';
+import { GalleryModule, galleryFileName, upscaleEntry } from './gallery/gallery.js';
 import { Jobs } from './jobs.js';
 import { newJobId, sanitizeSettings, seedForRun, settingsForRerun, toGenerateRequest, validateSettings, withModel, PACK_SAMPLER, type GenerateSettings } from './generate/settings.js';
+import type { StudioModule } from './module.js';
 import { PixelBank, pngBlob } from './pixel-bank.js';
+import { UpscaleController } from './upscale/controller.js';
+import { pageUpscalePixels } from './upscale/pixels.js';
 
 export interface PreviewImage {
   width: number;
@@ -41,28 +44,34 @@ export class Studio {
   readonly jobs = new Jobs(this.app);
   readonly gallery = new GalleryModule(this.app);
   readonly edits: EditController;
+  readonly upscales: UpscaleController;
+  private readonly modules: StudioModule[];
   private pendingSize: { width: number; height: number } | null = null;
   private readonly disposers: (() => void)[] = [];
 
   constructor() {
     this.editor = new Editor({ pixels: this.bank.store, onGenerate: () => void this.generate() });
     this.app.setState({ settings: { ...this.app.getState().settings, ...loadSettings() } });
+    const pixels = pagePixels(this.bank);
+    const common = { app: this.app, editor: this.editor, jobs: this.jobs, client: () => this.client, say: (text: string, level?: StatusMessage['level']) => this.say(text, level), now: () => performance.now() };
     this.edits = new EditController({
-      app: this.app,
-      editor: this.editor,
-      jobs: this.jobs,
-      pixels: pagePixels(this.bank),
-      client: () => this.client,
-      say: (text, level) => this.say(text, level),
+      ...common,
+      pixels,
       addToGallery: (result, task) => this.addEditToGallery(result, task),
       clearPreview: () => this.emitPreview(null),
-      now: () => performance.now(),
     });
+    this.upscales = new UpscaleController({
+      ...common,
+      pixels: pageUpscalePixels(this.bank, pixels),
+      addToGallery: (result, origin) => void this.gallery.add([upscaleEntry(result, origin, this.gallery.item(origin.galleryId ?? '')?.settings ?? this.app.getState().settings)]),
+    });
+    this.modules = [this.upscales];
   }
 
   // Start-up
 
   async start(): Promise<void> {
+    for (const m of this.modules) m.initialize();
     try {
       this.client = createStudioClient();
       this.app.setState({ mode: this.client.mode, connection: this.client.state });
@@ -102,6 +111,7 @@ export class Studio {
 
   dispose(): void {
     for (const d of this.disposers.splice(0)) d();
+    for (const m of this.modules) m.destroy();
     this.client?.close();
   }
 
@@ -124,7 +134,7 @@ export class Studio {
     const client = this.client;
     const state = this.app.getState();
     if (!client) return this.say('Generation needs the engine, which cannot be reached.', 'error');
-    if (state.job) return this.say(`${state.job.kind === 'edit' ? 'An edit' : 'A generation'} is already running; cancel it or wait for it to finish.`, 'warn');
+    if (state.job) return this.say(this.jobs.busy()!, 'warn');
     const settings = state.settings;
     const errors = validateSettings(settings);
     if (errors.length) return this.say(errors.join(' '), 'error');
@@ -149,7 +159,7 @@ export class Studio {
     }
   }
 
-  /** Cancel the running job (a generation or an edit). */
+  /** Cancel the running job, whichever panel started it. */
   async cancel(): Promise<void> {
     await this.jobs.cancel(this.client, (text, level) => this.say(text, level));
   }
@@ -319,7 +329,7 @@ export class Studio {
   }
 
   newCanvas(): void {
-    if (this.app.getState().job) return this.say('Wait for the running generation or edit to finish (or cancel it) first.', 'warn');
+    if (this.app.getState().job) return this.say('Wait for the running job to finish (or cancel it) first.', 'warn');
     this.editor.cancel();
     const { width, height } = this.editor.doc.canvas;
     this.editor.update((doc) => {

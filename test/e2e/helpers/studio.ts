@@ -120,3 +120,49 @@ export async function setGenerateFields(page: Page, f: { prompt?: string; steps?
   if (f.steps !== undefined) await page.locator('#gen-steps').fill(String(f.steps));
   if (f.seed !== undefined) await page.locator('#gen-seed').fill(String(f.seed));
 }
+
+/**
+ * Draw a small scene in the page (a light background, a yellow square with two dark eyes) and add
+ * it as a new layer named `name`, as a dropped image would be; resolves with the layer's id.
+ */
+export async function addScene(page: Page, o: { width: number; height: number; name: string }): Promise<string> {
+  const id = await page.evaluate(async ({ width, height, name }) => {
+    const w = globalThis as unknown as PageWindow;
+    const c = new w.OffscreenCanvas(width, height);
+    const g = c.getContext('2d')!;
+    g.fillStyle = '#e9e4da';
+    g.fillRect(0, 0, width, height);
+    const s = Math.round(Math.min(width, height) / 3);
+    g.fillStyle = '#ffc61a';
+    g.fillRect(s / 2, s / 2, s, s);
+    g.fillStyle = '#3a2a10';
+    g.fillRect(s * 0.75, s * 0.75, 2, 2);
+    g.fillRect(s * 1.1, s * 0.75, 2, 2);
+    return w.driftlineStudio!.addImage(await c.convertToBlob({ type: 'image/png' }), { name });
+  }, o);
+  if (!id) throw new Error(`the studio did not add "${o.name}"`);
+  await expect.poll(() => page.evaluate((id) => {
+    const st = (globalThis as unknown as PageWindow).driftlineStudio!;
+    const layer = st.editor.doc.layers.find((l) => l.id === id);
+    return !!layer && !!st.bank.image(layer.pixelId);
+  }, id), { message: `"${o.name}" is on the canvas and decoded` }).toBe(true);
+  return id;
+}
+
+/**
+ * Record, in the page, whether an element matching `selector` ever appeared (a progress bar of a
+ * job too short for polling from the test to see); read with `appeared`.
+ */
+export async function watchFor(page: Page, key: string, selector: string): Promise<void> {
+  await page.evaluate(([key, selector]) => {
+    const w = globalThis as unknown as PageWindow;
+    w[`__e2e${key}`] = false;
+    new w.MutationObserver(() => {
+      if (w.document.querySelector(selector)) w[`__e2e${key}`] = true;
+    }).observe(w.document.body, { childList: true, subtree: true, characterData: true, attributes: true });
+  }, [key, selector] as const);
+}
+
+export function appeared(page: Page, key: string): Promise<boolean> {
+  return page.evaluate((key) => (globalThis as unknown as PageWindow)[`__e2e${key}`] === true, key);
+}

@@ -3,9 +3,11 @@
  * PNG the engine wrote (its `parameters` text inside) and what made it; selecting and removing
  * them (a removed item's object URL is revoked). Session state in the app store, not undoable.
  */
-import type { GeneratedImage, ProviderInfo } from '../../../../main/api/contract.js';
+import type { GeneratedImage, ProviderInfo, UpscaleResult } from '../../../../main/api/contract.js';
 import type { AppStore, GalleryItem } from '../app-state.js';
+import type { GenerateSettings } from '../generate/settings.js';
 import { pngBlob } from '../pixel-bank.js';
+import type { UpscaleOrigin } from '../upscale/controller.js';
 
 /** An engine result on its way into the gallery: the image and everything but the ids and URLs. */
 export type NewGalleryItem = Omit<GalleryItem, 'id' | 'blob' | 'url' | 'png' | 'seed' | 'parameters' | 'createdAt'> & { image: GeneratedImage };
@@ -44,6 +46,14 @@ export class GalleryModule {
     URL.revokeObjectURL(item.url);
     this.app.setState({ gallery: state.gallery.filter((g) => g.id !== id), selectedGalleryId: state.selectedGalleryId === id ? null : state.selectedGalleryId });
   }
+}
+
+/** An upscale's result as a gallery item; `settings` are those of what was upscaled (the prompt it showed). */
+export function upscaleEntry(result: UpscaleResult, origin: UpscaleOrigin, settings: GenerateSettings): NewGalleryItem {
+  return {
+    image: result.image, width: result.width, height: result.height, settings, model: origin.model, providers: result.providers,
+    upscale: { factor: origin.factor, from: origin.from, steps: origin.steps, boundary: result.boundary, tiles: result.tiles.count },
+  };
 }
 
 export function galleryFileName(item: { seed: number; model: string; upscale?: { factor: number } }): string {
