@@ -2,9 +2,14 @@
  * Upscaling in the studio against the real engine (browser mode, the embedded emoji-sr-64, 2×):
  * a canvas layer becomes a new layer twice the size as one undoable change; an image too large
  * for the model is refused with the engine's limit in the status line and nothing lost; a
- * gallery image becomes a new gallery item with its PNG parameters.
+ * gallery image becomes a new gallery item with its PNG parameters. Then a small boundary
+ * search from its panel, on a server of its own (a search writes under DRIFTLINE_HOME/boundaries,
+ * and the shared server's upscales must keep starting from random noise): its chart shows every
+ * candidate and the chosen one, and upscales with the same settings start from it.
  */
 import { expect, test, type Page } from '@playwright/test';
+import type { PageWindow } from './helpers/page-types.js';
+import { serve, type Served } from './helpers/server.js';
 import { addScene, appeared, blurFields, openStudio, shot, snapshot, watchFor } from './helpers/studio.js';
 
 const SIZE = 32;
@@ -95,5 +100,78 @@ test.describe.serial('upscaling', () => {
     await expect(page.locator('.gallery-list li').first()).toContainText('upscaled 2× from 64×64');
     expect(s.app.status?.text).toMatch(/added to the gallery\.$/);
     await shot(page, info, '4-gallery-upscaled');
+  });
+});
+
+test.describe.serial('boundary condition search', () => {
+  let page: Page;
+  let server: Served;
+
+  test.beforeAll(async ({ browser }) => {
+    server = await serve(['--port', '0']);
+    page = await browser.newPage();
+    page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
+  });
+  test.afterAll(async () => {
+    await page?.close();
+    // Removes the server's data folder, searched boundary conditions included.
+    await server?.stop();
+  });
+
+  const marks = () => page.locator('.score-chart circle.candidate');
+
+  test('a small search from the panel: 4 candidates on the chart and the chosen one marked', async ({}, info) => {
+    await openStudio(page, server.url);
+    await page.locator('.bc-search summary').click();
+    await expect(page.locator('.bc-stored'), 'nothing is stored yet').toHaveAttribute('data-status', 'none', { timeout: 30_000 });
+    await page.locator('#bc-steps').fill('2');
+    await page.locator('#bc-candidates').fill('4');
+    await page.locator('#bc-limit').fill('2');
+    await expect(page.locator('.bc-stored')).toHaveAttribute('data-status', 'none');
+
+    await watchFor(page, 'SearchProgress', '.bc-search .progress progress');
+    await page.getByRole('button', { name: 'Run search' }).click();
+    await expect(marks(), 'the chart draws every candidate').toHaveCount(4, { timeout: 120_000 });
+    await expect(page.locator('.score-chart circle.candidate.chosen')).toHaveCount(1);
+    await expect(page.locator('.score-chart .sd-band')).toHaveCount(1);
+    await expect(page.locator('.score-chart .mean-line')).toHaveCount(1);
+    await expect(page.locator('.bc-summary')).toContainText('over 4 candidates · 2 calibration images');
+    await expect(page.locator('.bc-search')).toContainText(/Stored in .*pack-2steps-64x64\.json/);
+    const s = (await statusOf(page))!;
+    expect(s.level, s.text).toBe('info');
+    expect(s.text).toMatch(/^Boundary condition stored for emoji-sr-64 · pack scheduler · 2 steps/);
+    expect(await appeared(page, 'SearchProgress'), 'progress bar shown').toBe(true);
+
+    // Sorted worst → best: the chosen candidate (the best under SSIM) is the rightmost and highest.
+    const xs = await marks().evaluateAll((els) => els.map((e) => Number(e.getAttribute('cx'))));
+    const ys = await marks().evaluateAll((els) => els.map((e) => Number(e.getAttribute('cy'))));
+    const chosen = page.locator('.score-chart circle.candidate.chosen');
+    expect(Number(await chosen.getAttribute('cx'))).toBe(Math.max(...xs));
+    expect(Number(await chosen.getAttribute('cy'))).toBe(Math.min(...ys));
+    await shot(page, info, '5-searched');
+    await page.locator('.bc-stored').screenshot({ path: info.outputPath('5-chart.png') });
+  });
+
+  test('an upscale with the same model, sampler and steps starts from the searched boundary condition', async ({}, info) => {
+    await addScene(page, { width: SIZE, height: SIZE, name: 'scene' });
+    await page.locator('#up-steps').fill('2');
+    await page.getByRole('button', { name: 'Upscale layer' }).click();
+    await expect.poll(async () => (await snapshot(page)).doc.layers.length, { message: 'the upscaled layer lands', timeout: 120_000 }).toBe(2);
+    expect((await statusOf(page))?.text).toMatch(/from a searched boundary condition \(ssim, \d{4}-\d\d-\d\d on emoji-sr-64 calibration set\)/);
+    expect((await snapshot(page)).app.gallery[0].parameters).toMatch(/Boundary condition: "searched \(ssim, /);
+    await shot(page, info, '6-upscaled-from-search');
+  });
+
+  test('opening the panel again shows the stored search', async ({}, info) => {
+    await openStudio(page, server.url);
+    await page.locator('.bc-search summary').click();
+    await page.locator('#bc-steps').fill('2');
+    await expect(marks()).toHaveCount(4, { timeout: 30_000 });
+    await expect(page.locator('.score-chart circle.candidate.chosen')).toHaveCount(1);
+    await page.locator('#bc-shown').selectOption('gmsd');
+    await expect(page.locator('.score-chart')).toHaveAttribute('data-metric', 'gmsd');
+    await expect(marks()).toHaveCount(4);
+    await shot(page, info, '7-reopened');
+    expect(await page.evaluate(() => (globalThis as unknown as PageWindow).driftlineStudio!.app.getState().connection)).toBe('open');
   });
 });

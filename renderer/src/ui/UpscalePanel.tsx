@@ -2,11 +2,12 @@
  * The Upscale panel: an upscaling model, sampler, steps (empty: the model's recommended), the
  * boundary condition (auto: the searched one when stored), seed and where a layer's result goes;
  * "Upscale layer" for the selected image layer (the Layers panel and the Gallery have their own
- * Upscale buttons using these settings), Cancel with progress and time left. The logic lives in
- * ui/upscale/.
+ * Upscale buttons using these settings), Cancel with progress and time left, and the boundary
+ * search below. The logic lives in ui/upscale/.
  */
 import type { FormEvent } from 'react';
 import { useStore } from 'zustand';
+import { BoundarySearchPanel } from './BoundarySearchPanel.js';
 import { PACK_SAMPLER } from './generate/settings.js';
 import type { UpscaleForm } from './upscale/form.js';
 import { upscalerModels } from './upscale/form.js';
@@ -83,6 +84,7 @@ export function UpscalePanel({ studio }: { studio: Studio }) {
           </div>
         )}
       </form>
+      <BoundarySearchPanel studio={studio} />
     </section>
   );
 }

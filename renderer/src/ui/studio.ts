@@ -22,6 +22,7 @@ import type { StudioModule } from './module.js';
 import { PixelBank, pngBlob } from './pixel-bank.js';
 import { UpscaleController } from './upscale/controller.js';
 import { pageUpscalePixels } from './upscale/pixels.js';
+import { BoundarySearchController } from './upscale/search-controller.js';
 
 export interface PreviewImage {
   width: number;
@@ -45,6 +46,7 @@ export class Studio {
   readonly gallery = new GalleryModule(this.app);
   readonly edits: EditController;
   readonly upscales: UpscaleController;
+  readonly searches: BoundarySearchController;
   private readonly modules: StudioModule[];
   private pendingSize: { width: number; height: number } | null = null;
   private readonly disposers: (() => void)[] = [];
@@ -65,7 +67,8 @@ export class Studio {
       pixels: pageUpscalePixels(this.bank, pixels),
       addToGallery: (result, origin) => void this.gallery.add([upscaleEntry(result, origin, this.gallery.item(origin.galleryId ?? '')?.settings ?? this.app.getState().settings)]),
     });
-    this.modules = [this.upscales];
+    this.searches = new BoundarySearchController(common);
+    this.modules = [this.upscales, this.searches];
   }
 
   // Start-up
