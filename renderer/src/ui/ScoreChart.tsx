@@ -20,7 +20,7 @@ export function ScoreChart({ chart, summary }: { chart: Chart; summary: string }
         <text key={i} className="tick" x={x0 - 4} y={t.y} textAnchor="end" dominantBaseline="middle">{t.label}</text>
       ))}
       <text className="axis-label" x={(x0 + x1) / 2} y={height - 4} textAnchor="middle">
-        candidates, worst → best · band: random mean ± 1 sd{chart.higherIsBetter ? '' : ' · lower is better, drawn higher'}
+        candidates, worst → best · band: random mean ± 1 sd
       </text>
       {chart.marks.map((m) => (
         <circle key={m.index} className={m.chosen ? 'candidate chosen' : 'candidate'} cx={m.x} cy={m.y} r={m.chosen ? r + 1.5 : r} data-index={m.index}>

@@ -30,9 +30,10 @@ export class Jobs {
     const job = this.app.getState().job;
     if (!job || p.jobId !== job.id || !this.clock) return false;
     const ticked = this.clock.tick(p.step, p.total, this.now());
-    // Long jobs (searches, tiled upscales) report the engine's own estimate; it knows its pace best.
+    // The page's own pace starts at the first event; the engine's (long jobs send one) counts the
+    // loading of the model and the calibration set too, so it only fills in until the page has one.
     const engineEta = p.etaMs !== undefined && Number.isFinite(p.etaMs) && p.step < p.total ? Math.max(0, p.etaMs) : null;
-    const progress = engineEta === null ? ticked : { ...ticked, etaMs: engineEta };
+    const progress = ticked.etaMs === null && engineEta !== null ? { ...ticked, etaMs: engineEta } : ticked;
     this.app.setState({ job: { ...job, progress, phase: p.phase ?? job.phase } });
     return !job.cancelling;
   }
