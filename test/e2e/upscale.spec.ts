@@ -174,4 +174,24 @@ test.describe.serial('boundary condition search', () => {
     await shot(page, info, '7-reopened');
     expect(await page.evaluate(() => (globalThis as unknown as PageWindow).driftlineStudio!.app.getState().connection)).toBe('open');
   });
+
+  test('Cancel mid-search keeps the stored search', async ({}, info) => {
+    // Every calibration image and many candidates: long enough to cancel during it.
+    await page.locator('#bc-candidates').fill('256');
+    await page.locator('#bc-limit').fill('');
+    const button = page.locator('.bc-actions button');
+    await button.click();
+    await expect(button).toHaveText('Cancel');
+    await expect(page.locator('.bc-caption'), 'progress with the time left').toHaveText(/^Searching · \d+ \/ \d+ image evaluations · (.+ left|estimating…)$/, { timeout: 60_000 });
+    await expect.poll(async () => (await snapshot(page)).app.job?.progress.step ?? 0, { message: 'the engine reports progress', timeout: 60_000 }).toBeGreaterThan(0);
+    await shot(page, info, '8-searching');
+    await button.click();
+    await expect(page.locator('.bc-actions button')).toHaveText('Run search', { timeout: 30_000 });
+    expect((await statusOf(page))?.text).toBe('Cancelled. The stored boundary condition is unchanged.');
+    // Asked afresh from the engine: the earlier search is still the stored one.
+    await openStudio(page, server.url);
+    await page.locator('.bc-search summary').click();
+    await page.locator('#bc-steps').fill('2');
+    await expect(marks()).toHaveCount(4, { timeout: 30_000 });
+  });
 });
