@@ -164,6 +164,9 @@ export interface UpscaleResult {
   width: number;
   height: number;
   boundary: BoundaryUse;
+  /** What ran: the step count (the pack's recommended one when the request named none) and the sampler. */
+  steps: number;
+  sampler: string;
   tiles: { count: number; size: [number, number]; overlap: number };
   providers: ProviderInfo[];
   timings: { totalMs: number; evaluations: number };
@@ -253,6 +256,9 @@ export interface ModelEntry {
   sizeBytes?: number;
   /** Settings the pack recommends (its own steps and CFG scale); absent when it declares none. */
   recommended?: { steps?: number; cfgScale?: number };
+  /** Upscalers: output pixels per input pixel, and the side of the tile (output pixels) the model samples. */
+  upscaleFactor?: number;
+  tile?: number;
 }
 
 export interface SamplerEntry {

@@ -80,6 +80,7 @@ export function createEngineService(emit: Emit, opts: ServiceOptions = {}): Hand
 
   const toEntry = (m: InstalledPack, info?: PackInfo): ModelEntry => ({
     name: m.name, path: m.path, source: m.source, sizeBytes: m.sizeBytes, family: info?.family,
+    ...(info && isUpscaler(info) ? { upscaleFactor: info.upscaleFactor, tile: info.defaultSize } : {}),
     ...(info?.recommended ? { recommended: info.recommended } : {}),
   });
   const providersOf = (pack: LoadedPack): ProviderInfo[] => pack.providers.map((p) => ({ component: p.component, provider: p.provider, skipped: p.skipped }));
@@ -174,7 +175,7 @@ export function createEngineService(emit: Emit, opts: ServiceOptions = {}): Hand
       });
     },
 
-    getBoundary: ({ model, sampler, steps }) => serial(async () => findBoundary(await packFor(model), sampler, steps, opts.dataRoot)),
+    getBoundary: async ({ model, sampler, steps }) => findBoundary(await inspectPack(await resolveModel(model)), sampler, steps, opts.dataRoot),
 
     generate: (req) => {
       const ctl = startJob(req.jobId);

@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import path from 'node:path';
 import type { z } from 'zod';
 import { ApiError, type BcSearchRequest, type BoundaryRecord, type BoundaryUse, type UpscaleRequest, type UpscaleResult } from '../api/contract.js';
-import type { LoadedPack } from '../engine/packs/types.js';
+import type { LoadedPack, PackInfo } from '../engine/packs/types.js';
 import type { Tensor } from '../engine/tensor.js';
 import { samplerByName } from '../engine/samplers/index.js';
 import { planFor } from '../engine/pipelines/plan.js';
@@ -63,7 +63,7 @@ function samplerOf(name: string): { key: string; label: string; plan: (pack: Loa
   }
 }
 
-const defaultSteps = (pack: LoadedPack) => pack.info.recommended?.steps ?? 10;
+const defaultSteps = (info: PackInfo) => info.recommended?.steps ?? 10;
 
 async function sizeOf(bytes: Uint8Array): Promise<{ width: number; height: number }> {
   try {
@@ -80,25 +80,25 @@ function eta(t0: number, done: number, total: number): number | undefined {
   return done > 0 ? ((performance.now() - t0) / done) * (total - done) : undefined;
 }
 
-function checkPack(pack: LoadedPack): void {
+function checkPack(info: PackInfo): void {
   try {
-    checkUpscalePack(pack.info);
+    checkUpscalePack(info);
   } catch (e) {
     throw new ApiError('MODEL_CANNOT_UPSCALE', (e as Error).message);
   }
 }
 
 /** The key a searched x_T is stored under for this pack, sampler and step count. */
-async function keyFor(pack: LoadedPack, sampler: string, steps: number, dataRoot?: string): Promise<BoundaryKey> {
-  return { digest: await packDigest(pack.info.dir, dataRoot), sampler, steps, tile: trainedTile(pack.info) };
+async function keyFor(info: PackInfo, sampler: string, steps: number, dataRoot?: string): Promise<BoundaryKey> {
+  return { digest: await packDigest(info.dir, dataRoot), sampler, steps, tile: trainedTile(info) };
 }
 
 export async function runUpscaleJob(pack: LoadedPack, req: Upscale, opts: SrJobOptions): Promise<Omit<UpscaleResult, 'providers'>> {
   const t0 = performance.now();
-  checkPack(pack);
+  checkPack(pack.info);
   const { info } = pack;
   const sampler = samplerOf(req.sampler);
-  const steps = req.steps ?? defaultSteps(pack);
+  const steps = req.steps ?? defaultSteps(pack.info);
   const natural = await sizeOf(req.image);
   // Sized before the image is decoded or any model runs.
   const tiles = await asBadRequest(() => upscalePlan(info, natural.width, natural.height, req.overlap));
@@ -106,18 +106,19 @@ export async function runUpscaleJob(pack: LoadedPack, req: Upscale, opts: SrJobO
   let boundary: BoundaryUse = { source: 'random' };
   let z: Tensor | undefined;
   if (req.bc === 'auto' && await isDeterministic(plan(steps))) {
-    const found = await asBadRequest(async () => loadBoundary(await keyFor(pack, sampler.key, steps, opts.dataRoot), stateShape(info, trainedTile(info).width, trainedTile(info).height), opts.dataRoot));
+    const found = await asBadRequest(async () => loadBoundary(await keyFor(info, sampler.key, steps, opts.dataRoot), stateShape(info, trainedTile(info).width, trainedTile(info).height), opts.dataRoot));
     if (found) {
       z = found.z;
       boundary = { source: 'searched', metric: found.record.metric, searchedOn: found.record.date, calibration: found.record.calibration.source };
     }
   }
   const image = await loadImage(Buffer.from(req.image), natural.width, natural.height);
+  const tSample = performance.now();
   const res = await asBadRequest(() => upscale(pack, {
     image, steps, seed: req.seed, noiseLevel: req.noiseLevel, overlap: req.overlap, boundary: z, previewEvery: req.previewEvery,
   }, plan, {
     signal: opts.signal,
-    onProgress: (p) => opts.onProgress({ phase: 'sample', step: p.step, total: p.total, etaMs: eta(t0, p.step, p.total), preview: p.preview }),
+    onProgress: (p) => opts.onProgress({ phase: 'sample', step: p.step, total: p.total, etaMs: eta(tSample, p.step, p.total), preview: p.preview }),
   }));
   const { width, height } = tiles;
   const tileCount = tiles.xs.length * tiles.ys.length;
@@ -133,7 +134,7 @@ export async function runUpscaleJob(pack: LoadedPack, req: Upscale, opts: SrJobO
   return {
     jobId: req.jobId,
     image: { png: new Uint8Array(await encodePng(res.image, { parameters })), seed: req.seed, parameters },
-    width, height, boundary,
+    width, height, boundary, steps, sampler: sampler.key,
     tiles: { count: tileCount, size: [tiles.tileWidth, tiles.tileHeight], overlap: tiles.overlap },
     timings: { totalMs: performance.now() - t0, evaluations: res.evaluations },
   };
@@ -141,10 +142,10 @@ export async function runUpscaleJob(pack: LoadedPack, req: Upscale, opts: SrJobO
 
 export async function runSearchJob(pack: LoadedPack, req: Search, opts: SrJobOptions): Promise<{ record: BoundaryRecord; path: string }> {
   const t0 = performance.now();
-  checkPack(pack);
+  checkPack(pack.info);
   const { info } = pack;
   const sampler = samplerOf(req.sampler);
-  const steps = req.steps ?? defaultSteps(pack);
+  const steps = req.steps ?? defaultSteps(pack.info);
   const plan = sampler.plan(pack);
   if (!(await isDeterministic(plan(steps)))) {
     throw bad(`sampler: ${sampler.label} is stochastic; a boundary condition fixes the start of a deterministic (ODE) sampler — choose one such as ddim or dpmpp_2m`);
@@ -162,12 +163,13 @@ export async function runSearchJob(pack: LoadedPack, req: Search, opts: SrJobOpt
   });
   const cost = req.candidates * calibration.pairs.length * steps;
   if (cost > MAX_SEARCH_EVALUATIONS) throw bad(`a search of ${req.candidates} candidates × ${calibration.pairs.length} images × ${steps} steps = ${cost} evaluations is over the limit of ${MAX_SEARCH_EVALUATIONS}; use fewer candidates or images`);
-  const key = await keyFor(pack, sampler.key, steps, opts.dataRoot);
+  const key = await keyFor(info, sampler.key, steps, opts.dataRoot);
+  const tSearch = performance.now();
   const res = await asBadRequest(() => searchBoundary(pack, {
     pairs: calibration.pairs, candidates: req.candidates, steps, metric: req.metric, seed: req.seed, batch: 16,
   }, plan, {
     signal: opts.signal,
-    onProgress: (p) => opts.onProgress({ phase: 'search', step: p.done, total: p.total, etaMs: eta(t0, p.done, p.total) }),
+    onProgress: (p) => opts.onProgress({ phase: 'search', step: p.done, total: p.total, etaMs: eta(tSearch, p.done, p.total) }),
   }));
   // Nothing is written before the search has finished: a cancelled one leaves the previous result.
   opts.signal.throwIfAborted();
@@ -181,11 +183,14 @@ export async function runSearchJob(pack: LoadedPack, req: Search, opts: SrJobOpt
   }, res.boundary, opts.dataRoot);
 }
 
-/** The stored search for a pack, sampler and step count, or null. */
-export async function findBoundary(pack: LoadedPack, sampler: string, steps: number | undefined, dataRoot?: string): Promise<BoundaryRecord | null> {
-  checkPack(pack);
+/**
+ * The stored search for a pack, sampler and step count, or null — from the pack's metadata and
+ * digest only, so looking does not load the model or wait for a running job.
+ */
+export async function findBoundary(info: PackInfo, sampler: string, steps: number | undefined, dataRoot?: string): Promise<BoundaryRecord | null> {
+  checkPack(info);
   const s = samplerOf(sampler);
-  const tile = trainedTile(pack.info);
-  const found = await asBadRequest(async () => loadBoundary(await keyFor(pack, s.key, steps ?? defaultSteps(pack), dataRoot), stateShape(pack.info, tile.width, tile.height), dataRoot));
+  const tile = trainedTile(info);
+  const found = await asBadRequest(async () => loadBoundary(await keyFor(info, s.key, steps ?? defaultSteps(info), dataRoot), stateShape(info, tile.width, tile.height), dataRoot));
   return found?.record ?? null;
 }

@@ -1,11 +1,13 @@
 #!/usr/bin/python3
-"""PSNR and SSIM of the emoji super-resolution model on the held-out emoji, against bicubic.
+"""PSNR and SSIM of an emoji super-resolution model on the held-out emoji, against bicubic.
 
     /usr/bin/python3 models/train/eval_sr.py [--steps 10] [--noise-level 20] [--limit N]
+    /usr/bin/python3 models/train/eval_sr.py --ckpt models/train/.work/sr-x4/ckpt_latest.pt   # emoji-sr-x4
 
 For each held-out image (split.json; 412 images: 96 base emoji in both styles with their skin
-tones): the 32 px input (the dataset's x32, 2×2 area average of the 64 px image), upscaled to
-64 px by (a) PIL bicubic, (b) PIL bilinear, (c) the model, compared with the true 64 px image.
+tones): the low-resolution input (f×f area average of the 64 px image: the dataset's x32 for
+f = 2, 16 px for f = 4; f from the checkpoint), upscaled to 64 px by (a) PIL bicubic, (b) PIL
+bilinear, (c) the model, compared with the true 64 px image.
 
 The model runs through onnxruntime on the exported pack when Python has it, else through the
 PyTorch model (EMA weights of the checkpoint the pack was exported from) with the sampler the
@@ -67,18 +69,18 @@ def ssim(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.mean(vals))
 
 
-def pil_resize(x32: np.ndarray, method) -> np.ndarray:
-    img = Image.fromarray(x32.transpose(1, 2, 0)).resize((64, 64), method)
+def pil_resize(low: np.ndarray, method) -> np.ndarray:
+    img = Image.fromarray(low.transpose(1, 2, 0)).resize((64, 64), method)
     return np.asarray(img).transpose(2, 0, 1)
 
 
 @torch.no_grad()
-def ddim_engine(unet, low: torch.Tensor, level: int, steps: int, seed: int) -> torch.Tensor:
-    """DDIM η=0, trailing, v-prediction, set_alpha_to_one=False; low [B,3,32,32] in [−1,1] → [B,3,64,64]."""
+def ddim_engine(unet, low: torch.Tensor, level: int, steps: int, seed: int, factor: int = 2) -> torch.Tensor:
+    """DDIM η=0, trailing, v-prediction, set_alpha_to_one=False; low [B,3,64/f,64/f] in [−1,1] → [B,3,64,64]."""
     acp = alphas_cumprod(1000).float()
     b = low.shape[0]
     g = torch.Generator().manual_seed(seed)
-    cond = make_condition(low, torch.full((b,), level), torch.randn(low.shape, generator=g), low_res_alphas_cumprod(), 2)
+    cond = make_condition(low, torch.full((b,), level), torch.randn(low.shape, generator=g), low_res_alphas_cumprod(), factor)
     x = torch.randn(b, 3, 64, 64, generator=g)
     ctx = torch.zeros(b, 1, 128)
     cl = torch.full((b,), float(level))
@@ -110,7 +112,9 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
 
-    x64, x32, recs, _ = load_split(os.path.join(HERE, ".cache"), held_out=True)
+    state = torch.load(args.ckpt, map_location="cpu")
+    factor = state["cfg"]["upscale_factor"]
+    x64, x32, recs, _ = load_split(os.path.join(HERE, ".cache"), held_out=True, factor=factor)
     assert all(r["held_out"] for r in recs)
     if args.limit:
         x64, x32 = x64[: args.limit], x32[: args.limit]
@@ -123,7 +127,6 @@ def main():
         raise ImportError
     except ImportError:
         runner = "pytorch"
-    state = torch.load(args.ckpt, map_location="cpu")
     unet = SRUNet(state["cfg"]).eval()
     unet.load_state_dict(state["ema_unet"] if not args.raw else state["unet"])
 
@@ -131,7 +134,7 @@ def main():
     outs = []
     for s in range(0, n, args.batch):
         low = torch.from_numpy(x32[s : s + args.batch]).float() / 127.5 - 1
-        outs.append(to_uint8(ddim_engine(unet, low, args.noise_level, args.steps, seed=s)))
+        outs.append(to_uint8(ddim_engine(unet, low, args.noise_level, args.steps, seed=s, factor=factor)))
     model = np.concatenate(outs)
     secs = time.time() - t0
 
@@ -141,7 +144,7 @@ def main():
                        ("model", model)):
         res[name] = dict(psnr=float(np.mean([psnr(p, t) for p, t in zip(pred, x64)])),
                          ssim=float(np.mean([ssim(p, t) for p, t in zip(pred, x64)])))
-    summary = dict(images=n, runner=runner, sampler=f"DDIM eta=0 trailing, {args.steps} steps", noise_level=args.noise_level,
+    summary = dict(pack=state["cfg"]["pack_name"], images=n, runner=runner, sampler=f"DDIM eta=0 trailing, {args.steps} steps", noise_level=args.noise_level,
                    training_step=state["step"], weights="raw" if args.raw else "ema", seconds=round(secs, 1), **res,
                    gain_psnr_vs_bicubic=res["model"]["psnr"] - res["bicubic"]["psnr"],
                    gain_ssim_vs_bicubic=res["model"]["ssim"] - res["bicubic"]["ssim"])

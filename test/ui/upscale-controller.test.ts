@@ -28,6 +28,8 @@ function result(jobId: string, width: number, height: number, source: 'searched'
     height,
     boundary: source === 'searched' ? { source, metric: 'ssim', searchedOn: '2026-12-06T05:00:00.000Z', calibration: 'emoji-sr-64 calibration set' } : { source },
     tiles: { count: 1, size: [width, height], overlap: 0 },
+    steps: 10,
+    sampler: 'pack',
     providers: [{ component: 'unet', provider: 'cpu', skipped: [] }],
     timings: { totalMs: 300, evaluations: 10 },
   };

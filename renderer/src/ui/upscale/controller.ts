@@ -181,7 +181,7 @@ export class UpscaleController implements StudioModule {
   }
 
   private origin(req: Request, source: { width: number; height: number }, result: UpscaleResult): UpscaleOrigin {
-    return { model: req.model, factor: upscaleFactors(source, result.width, result.height).fx, from: { width: source.width, height: source.height }, steps: req.steps ?? null };
+    return { model: req.model, factor: upscaleFactors(source, result.width, result.height).fx, from: { width: source.width, height: source.height }, steps: result.steps ?? req.steps ?? null };
   }
 
   private now(): number {
