@@ -3,7 +3,7 @@
  * anything runs, the settings resolved from the preset and the caller's knobs, the edit run with
  * progress, and the result encoded as PNGs whose `parameters` text carries every knob.
  */
-import sharp from 'sharp';
+import { imageSize } from './image-size.js';
 import { ApiError, type EditRequest, type EditResult } from '../api/contract.js';
 import type { z } from 'zod';
 import type { LoadedPack } from '../engine/packs/types.js';
@@ -26,16 +26,6 @@ export const maxEditSide = (pack: LoadedPack): number => Math.min(2048, 4 * pack
 export const MAX_EDIT_EVALUATIONS = 5000;
 
 const bad = (message: string) => new ApiError('BAD_REQUEST', message);
-
-async function sizeOf(bytes: Uint8Array, what: string): Promise<{ width: number; height: number }> {
-  try {
-    const m = await sharp(Buffer.from(bytes)).metadata();
-    if (!m.width || !m.height) throw new Error('no size');
-    return { width: m.width, height: m.height };
-  } catch {
-    throw bad(`${what}: not an image this studio can read (PNG, JPEG, WebP …)`);
-  }
-}
 
 /** A side rounded to the nearest multiple of s (at least s). */
 const toMultiple = (v: number, s: number): number => Math.max(s, Math.round(v / s) * s);
@@ -63,7 +53,7 @@ export async function runEditJob(pack: LoadedPack, req: Request, opts: EditJobOp
     throw new ApiError('MODEL_CANNOT_EDIT', (e as Error).message);
   }
   const s = pack.info.vaeScale * pack.info.unetMultiple;
-  const natural = await sizeOf(req.image, 'image');
+  const natural = await imageSize(req.image, 'image');
   const width = toMultiple(natural.width, s), height = toMultiple(natural.height, s);
   const limit = maxEditSide(pack);
   if (width > limit || height > limit) {
@@ -86,8 +76,8 @@ export async function runEditJob(pack: LoadedPack, req: Request, opts: EditJobOp
   let reference;
   let scale = req.scale;
   if (req.reference) {
-    const rn = await sizeOf(req.reference.image, 'reference.image');
-    await sizeOf(req.reference.mask, 'reference.mask');
+    const rn = await imageSize(req.reference.image, 'reference.image');
+    await imageSize(req.reference.mask, 'reference.mask');
     // The reference is resampled to the image's grid; a pasted region keeps its own size through the scale.
     if (req.kind === 'paste') {
       const sc = req.scale ?? { x: 1, y: 1 };

@@ -4,7 +4,6 @@
  * after another and can be cancelled between sampler steps.
  */
 import { performance } from 'node:perf_hooks';
-import sharp from 'sharp';
 import path from 'node:path';
 import { ApiError, type BcSearchResult, type EditResult, type GenerateResult, type UpscaleResult, type ModelEntry, type ProviderInfo } from '../api/contract.js';
 import type { Handlers } from './protocol.js';
@@ -22,6 +21,7 @@ import { formatParameters } from '../engine/image/parameters.js';
 import { embeddedPacks } from './embedded.js';
 import { runEditJob } from './edit-job.js';
 import { findBoundary, runSearchJob, runUpscaleJob } from './upscale-job.js';
+import { imageSize } from './image-size.js';
 
 export interface ServiceOptions {
   /** Models folder (tests use a temporary one); defaults to the user's data folder. */
@@ -187,7 +187,7 @@ export function createEngineService(emit: Emit, opts: ServiceOptions = {}): Hand
           const { info } = pack;
           // Upscalers (x4 layout, pixel SR) take a low-resolution image and return upscaleFactor× its size.
           const upscaler = isUpscaler(info);
-          const lowRes = upscaler && req.init ? await sharp(Buffer.from(req.init.image)).metadata() : undefined;
+          const lowRes = upscaler && req.init ? await imageSize(req.init.image, 'init.image') : undefined;
           const width = req.width ?? (lowRes?.width ? lowRes.width * info.upscaleFactor : info.defaultSize);
           const height = req.height ?? (lowRes?.height ? lowRes.height * info.upscaleFactor : info.defaultSize);
           // Sized before any image is decoded at full size or any model runs.

@@ -3,7 +3,7 @@
  * sized before any model runs, the searched x_T looked up (or stored) under the pack's digest,
  * sampler, steps and tile, and the result encoded with its settings.
  */
-import sharp from 'sharp';
+import { imageSize } from './image-size.js';
 import path from 'node:path';
 import type { z } from 'zod';
 import { ApiError, type BcSearchRequest, type BoundaryRecord, type BoundaryUse, type UpscaleRequest, type UpscaleResult } from '../api/contract.js';
@@ -65,16 +65,6 @@ function samplerOf(name: string): { key: string; label: string; plan: (pack: Loa
 
 const defaultSteps = (info: PackInfo) => info.recommended?.steps ?? 10;
 
-async function sizeOf(bytes: Uint8Array): Promise<{ width: number; height: number }> {
-  try {
-    const m = await sharp(Buffer.from(bytes)).metadata();
-    if (!m.width || !m.height) throw new Error('no size');
-    return { width: m.width, height: m.height };
-  } catch {
-    throw bad('image: not an image this studio can read (PNG, JPEG, WebP …)');
-  }
-}
-
 /** Time left from the pace so far. */
 function eta(t0: number, done: number, total: number): number | undefined {
   return done > 0 ? ((performance.now() - t0) / done) * (total - done) : undefined;
@@ -99,7 +89,7 @@ export async function runUpscaleJob(pack: LoadedPack, req: Upscale, opts: SrJobO
   const { info } = pack;
   const sampler = samplerOf(req.sampler);
   const steps = req.steps ?? defaultSteps(pack.info);
-  const natural = await sizeOf(req.image);
+  const natural = await imageSize(req.image, 'image');
   // Sized before the image is decoded or any model runs.
   const tiles = await asBadRequest(() => upscalePlan(info, natural.width, natural.height, req.overlap));
   const plan = sampler.plan(pack);
