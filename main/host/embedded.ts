@@ -8,7 +8,7 @@ import { appRoot } from '../app-root.js';
 const packagedRoot = appRoot().replace(/app\.asar(?=$|[\\/])/, 'app.asar.unpacked');
 
 export function embeddedPacks(root = process.env.DRIFTLINE_PACKS ?? path.join(packagedRoot, 'models', 'packs')): EmbeddedPack[] {
-  return ['emoji-32', 'emoji-sr-64']
+  return ['emoji-32', 'emoji-sr-64', 'emoji-sr-x4']
     .map((name) => ({ name, path: path.join(root, name) }))
     .filter((p) => existsSync(path.join(p.path, 'model_index.json')));
 }
