@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SAMPLERS, samplerByName } from '../../main/engine/samplers/index.js';
 import { seededNoise } from '../../main/engine/random.js';
 import { gaussianOracle } from '../helpers/gaussian-oracle.js';
+import { GIANT_STEP_RATIO, isGiantStep } from '../../main/engine/samplers/common.js';
 import type { StepInfo } from '../../main/engine/samplers/common.js';
 
 const sigmas = Float64Array.from([14, 9, 5, 2.5, 1.2, 0.5, 0.2, 0.05, 0]);
@@ -57,5 +58,43 @@ describe('the sampler catalogue', () => {
         expect(Array.from(h1.subarray(12))).toEqual(Array.from(odeLimit.subarray(12)));
       });
     }
+  });
+});
+
+describe('giant steps (a schedule whose σ_max is huge)', () => {
+  // The first step of a cosine-capped `trailing` grid: σ_max = 2·10⁴ straight to the data scale.
+  const sigmas = Float64Array.from([2e4, 5, 2.5, 1.2, 0.5, 0.2, 0.05, 0]);
+  const x0 = () => gaussianOracle(8).marginal(2e4, 16, 9);
+
+  it('are what the guard catches, and sane grids have none', () => {
+    expect(isGiantStep(2e4, 5)).toBe(true);
+    expect(isGiantStep(GIANT_STEP_RATIO * 0.5, 0.5)).toBe(false);
+    expect(isGiantStep(1, 0)).toBe(false);
+    for (const sane of [Array.from(sigmas).slice(1), [14.6, 9, 5, 2.5, 1.2, 0.5, 0.2, 0.05, 0]]) {
+      sane.slice(1).forEach((next, i) => expect(isGiantStep(sane[i], next)).toBe(false));
+    }
+  });
+
+  // Without the guards Heun, PLMS, PNDM, DPM-Solver-2/3 and UniPC bh1 multiplied the change of D
+  // across the giant step by up to 10³ (errors of 10²–10⁵ here).
+  it.each(SAMPLERS.filter((s) => !s.stochastic).map((s) => [s.name, s] as const))('%s stays within 1.5× of DDIM\'s error', async (_name, info) => {
+    const o = gaussianOracle(8);
+    const x = x0();
+    const exact = o.exact(x, sigmas[0], 0);
+    const err = (v: ArrayLike<number>) => Math.sqrt(Array.from(v, (vj, j) => (vj - exact[j]) ** 2).reduce((a, b) => a + b) / v.length);
+    const ddim = err(await samplerByName('ddim').run(o.denoiser, x.slice(), sigmas));
+    const got = await info.run(o.denoiser, x.slice(), sigmas, { noise: seededNoise(1) });
+    expect(got.every(Number.isFinite)).toBe(true);
+    expect(err(got)).toBeLessThan(1.5 * ddim);
+  });
+
+  it.each(SAMPLERS.filter((s) => s.stochastic).map((s) => [s.name, s] as const))('%s keeps its samples at the data scale', async (_name, info) => {
+    const o = gaussianOracle(8);
+    const got = await info.run(o.denoiser, x0(), sigmas, { noise: seededNoise(1) });
+    expect(got.every(Number.isFinite)).toBe(true);
+    // Data: means within ±0.8, standard deviations 0.25–1.5; a sample left at the noise scale of a
+    // giant step would be ~10⁴.
+    const rmsDev = Math.sqrt(Array.from(got, (v, j) => (v - o.mu[j % 8]) ** 2).reduce((a, b) => a + b) / got.length);
+    expect(rmsDev).toBeLessThan(3);
   });
 });

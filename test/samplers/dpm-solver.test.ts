@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dpmSolverOrderList, sampleDpmSolver, sampleDpmSolverMultistep } from '../../main/engine/samplers/dpm-solver.js';
+import { dpmSolverOrderList, sampleDpmSolver, sampleDpmSolverMultistep, singlestepOrders } from '../../main/engine/samplers/dpm-solver.js';
 import { sampleDdim } from '../../main/engine/samplers/ddim.js';
 import { seededNoise } from '../../main/engine/random.js';
 import { karrasSigmas, lambdaSigmas } from '../../main/engine/schedules.js';
@@ -93,6 +93,17 @@ describe("dpmSolverOrderList follows diffusers' get_order_list", () => {
     [4, 1, false, true, [1, 1, 1, 1]],
   ] as const)('%d steps, order %d, lowerOrderFinal %s, final zero %s', (steps, order, lowerOrderFinal, finalSigmaZero, expected) => {
     expect(dpmSolverOrderList(steps, order, { lowerOrderFinal, finalSigmaZero })).toEqual(expected);
+  });
+
+  it('noise-form groups are cut at giant steps (σ ratio > 100): a giant step and the step after it start groups', () => {
+    const list = [1, 2, 3, 1, 2, 3, 1];
+    const giantFirst = [2e4, 6, 3, 2, 1.4, 1, 0.7, 0];
+    expect(singlestepOrders(list, giantFirst, true)).toEqual([1, 1, 2, 1, 2, 3, 1]);
+    expect(singlestepOrders(list, giantFirst, false)).toEqual([1, 2, 3, 1, 2, 3, 1]);
+    const giantMiddle = [20, 14, 10, 7, 0.05, 0.03, 0.02, 0];
+    expect(singlestepOrders(list, giantMiddle, true)).toEqual([1, 2, 3, 1, 1, 2, 1]);
+    const sane = [20, 14, 10, 7, 5, 3.5, 2.5, 0];
+    expect(singlestepOrders(list, sane, true)).toEqual([1, 2, 3, 1, 2, 3, 1]);
   });
 
   it('rejects an order list that is not made of groups', async () => {

@@ -101,6 +101,28 @@ export function checkSigmas(sigmas: ArrayLike<number>): void {
   }
 }
 
+/**
+ * The largest σ ratio of one step that higher-order corrections are trusted on. Beyond it a step is
+ * a giant step, and the families whose higher-order weights grow with the ratio take their
+ * first-order step there instead (`isGiantStep`).
+ *
+ * Why: for a step σ → σ′ with r = σ/σ′, Heun's trapezoid weight multiplies the change of D across the
+ * step by (r − 1)/2, a noise-prediction (ε) exponential integrator's by about r^{r₁}/(2r₁), and
+ * polynomial extrapolation of a multistep history reaches over many units of λ = −log σ where D is
+ * not a polynomial. The first-order step (DDIM: x′ = D + (σ′/σ)(x − D)) is exact for a constant D and
+ * its error is bounded by the change of D. Giant steps arise where a schedule's σ_max is huge: a
+ * cosine schedule with β capped at 0.999 has σ(T) ≈ 2·10⁴ and its `trailing` grid jumps to σ ≈ 3–13
+ * (r ≈ 1,600–6,500); Karras grids on it end with r ≈ 1,600 at 5 steps. Sane grids stay far below
+ * 100: the diffusers reference loops reach 40 (Heun) and 7.4 (singlestep, UniPC), Karras
+ * 80 → 0.002 with 5 steps 85 on its last positive step.
+ */
+export const GIANT_STEP_RATIO = 100;
+
+/** Whether σ → σ′ is a giant step (σ′ > 0 and σ/σ′ > `GIANT_STEP_RATIO`); a step to σ′ = 0 is first order anyway. */
+export function isGiantStep(sigma: number, next: number): boolean {
+  return next > 0 && sigma > GIANT_STEP_RATIO * next;
+}
+
 /** The noise source a stochastic sampler draws from. */
 export function noiseOf(opts: SamplerOptions | undefined): NoiseSource {
   return opts?.noise ?? seededNoise(0);

@@ -12,7 +12,7 @@
  */
 import { lin } from '../tensor.js';
 import type { Denoiser, SamplerOptions, Vec } from './common.js';
-import { afterStep, checkCancelled, checkSigmas } from './common.js';
+import { afterStep, checkCancelled, checkSigmas, isGiantStep } from './common.js';
 
 export interface DeisOptions extends SamplerOptions {
   /** Multistep order 1–3 (diffusers `solver_order`; default 2). Order 1 is DDIM. */
@@ -73,6 +73,10 @@ export function deisWeights(next: number, sigmas: readonly number[]): number[] {
  * Multistep DEIS of order 1–3 (Zhang & Chen 2023, eq. 14/15, ρ-AB-DEIS in log ρ as diffusers
  * implements it): x_{σ'} = x + σ·Σⱼ wⱼ·ε̂ⱼ with the weights of `deisWeights`; the first steps warm
  * up with lower orders and a final step to σ = 0 is first order (then x_{σ'} = D).
+ *
+ * Departure (stability guard): a giant step (σ/σ' > `GIANT_STEP_RATIO`) is first order (DDIM) and
+ * the history restarts after it, so the Lagrange polynomial in log ρ never reaches across one — as
+ * for the multistep DPM-Solver family (`dpm-solver.ts`).
  */
 export async function sampleDeis(model: Denoiser, x: Vec, sigmas: ArrayLike<number>, opts: DeisOptions = {}): Promise<Vec> {
   checkSigmas(sigmas);
@@ -84,9 +88,11 @@ export async function sampleDeis(model: Denoiser, x: Vec, sigmas: ArrayLike<numb
     const denoised = await model(x, sigma);
     eps.unshift(lin(1 / sigma, x, -1 / sigma, denoised));
     eps.length = Math.min(eps.length, 3);
-    const p = deisOrder(i, steps, next, opts);
+    const giant = isGiantStep(sigma, next);
+    const p = giant ? 1 : Math.min(deisOrder(i, steps, next, opts), eps.length);
     const w = deisWeights(next, Array.from({ length: p }, (_, j) => sigmas[i - j]));
     x = lin(1, x, ...w.flatMap((wj, j) => [sigma * wj, eps[j]]));
+    if (giant) eps.length = 0; // the history restarts after a giant step
     x = await afterStep(opts, { i, x, denoised, t: sigma, tNext: next });
   }
   return x;

@@ -31,10 +31,21 @@
  *
  * A step that ends at σ = 0 (λ = ∞) is first order whatever was asked (the higher-order terms of
  * the data form diverge there) and returns the denoised estimate D(x, σ_i).
+ *
+ * Stability guards (departures from the references, engaged only on giant steps, σ_s/σ_t >
+ * `GIANT_STEP_RATIO`, e.g. the first step of a cosine-capped schedule's `trailing` grid):
+ * - singlestep, noise form: a group never spans a giant step. The update of a group from σ_s uses
+ *   (ε̂_u − ε̂_s)/r₁ with ε̂_u − ε̂_s ≈ (D_s − D_u)/σ_u, so it multiplies the change of D by about
+ *   e^{r₁h}/(2r₁) = σ_s/(2r₁σ_u) — 1,700× on that grid, which returned noise. A giant step is a group
+ *   of its own (first order), and the step after it starts a new group. The data form's weights,
+ *   (1 − e^{−h})/(2r₁), are bounded, and it keeps its groups.
+ * - multistep, both forms: a giant step is first order, and the history restarts after it (the
+ *   next step is a warm-up step), so no difference of model outputs reaches across it: a Taylor
+ *   polynomial in λ extrapolated over more than 4.6 units of λ is no model of D.
  */
 import { lin } from '../tensor.js';
 import type { Denoiser, SamplerOptions, Vec } from './common.js';
-import { afterStep, checkCancelled, checkSigmas, noiseOf, sdeMix } from './common.js';
+import { afterStep, checkCancelled, checkSigmas, isGiantStep, noiseOf, sdeMix } from './common.js';
 
 /** diffusers' `solver_type`: how the first-derivative term of second (and singlestep third) order is weighted. */
 export type SolverType = 'midpoint' | 'heun';
@@ -193,22 +204,39 @@ function outputOf(prediction: Prediction, x: Vec, denoised: Vec, sigma: number):
 }
 
 /**
- * The singlestep loop (see the module comment): step i has order kᵢ = orders[i]; kᵢ = 1 starts a
- * group at (x_i, σ_i); the step lands on σ_{i+1} from the group start using the kᵢ outputs of the
- * group. Stochastic updates draw noise stream i.
+ * The order each step of the singlestep loop runs at: `orders`, 1 on a step to σ = 0, and — with
+ * `cutGiant` (the noise form's guard, see the module comment) — groups cut at giant steps: a giant
+ * step and the step after it start new groups, and the rest of a cut group continues at the orders
+ * its outputs allow.
+ */
+export function singlestepOrders(orders: readonly number[], sigmas: ArrayLike<number>, cutGiant: boolean): number[] {
+  let start = 0;
+  return orders.map((k, i) => {
+    if (sigmas[i + 1] === 0) return 1;
+    const cut = cutGiant && (isGiantStep(sigmas[i], sigmas[i + 1]) || (i > 0 && isGiantStep(sigmas[i - 1], sigmas[i])));
+    if (k === 1 || cut) start = i;
+    return Math.min(k, i - start + 1);
+  });
+}
+
+/**
+ * The singlestep loop (see the module comment): step i has order kᵢ (`singlestepOrders`); kᵢ = 1
+ * starts a group at (x_i, σ_i); the step lands on σ_{i+1} from the group start using the kᵢ outputs
+ * of the group. Stochastic updates draw noise stream i.
  */
 export async function runSinglestep(model: Denoiser, x: Vec, sigmas: ArrayLike<number>, opts: SinglestepOptions, fl: Flavour): Promise<Vec> {
   checkSigmas(sigmas);
   const steps = sigmas.length - 1;
   const { order = 2, solverType = 'midpoint', sNoise = 1 } = opts;
-  const orders = opts.orders ?? dpmSolverOrderList(steps, order, { lowerOrderFinal: opts.lowerOrderFinal, finalSigmaZero: sigmas[steps] === 0 });
-  checkOrderList(orders, steps);
+  const listed = opts.orders ?? dpmSolverOrderList(steps, order, { lowerOrderFinal: opts.lowerOrderFinal, finalSigmaZero: sigmas[steps] === 0 });
+  checkOrderList(listed, steps);
+  const orders = singlestepOrders(listed, sigmas, fl.prediction === 'noise');
   const noise = noiseOf(opts);
   let start = x, outs: Vec[] = [], lams: number[] = [];
   for (let i = 0; i < steps; i++) {
     checkCancelled(opts.signal);
     const sigma = sigmas[i], next = sigmas[i + 1];
-    const k = next === 0 ? 1 : orders[i];
+    const k = orders[i];
     if (k === 1) [start, outs, lams] = [x, [], []];
     const denoised = await model(x, sigma);
     outs.push(outputOf(fl.prediction, x, denoised, sigma));
@@ -230,7 +258,8 @@ export async function runSinglestep(model: Denoiser, x: Vec, sigmas: ArrayLike<n
 /**
  * The multistep loop (DPM-Solver++ Algorithm 2, diffusers `DPMSolverMultistepScheduler.step`):
  * step i uses order min(order, i + 1), lowered at the end by `eulerAtFinal` / `lowerOrderFinal`
- * exactly as diffusers does; history in locals. Stochastic updates draw noise stream i.
+ * exactly as diffusers does, and to 1 on a giant step, after which the history restarts (see the
+ * module comment); history in locals. Stochastic updates draw noise stream i.
  */
 export async function runMultistep(model: Denoiser, x: Vec, sigmas: ArrayLike<number>, opts: MultistepOptions, fl: Flavour): Promise<Vec> {
   checkSigmas(sigmas);
@@ -247,7 +276,8 @@ export async function runMultistep(model: Denoiser, x: Vec, sigmas: ArrayLike<nu
     outs.unshift(outputOf(fl.prediction, x, denoised, sigma));
     lams.unshift(-Math.log(sigma));
     outs.length = lams.length = Math.min(outs.length, 3);
-    let k = Math.min(order, i + 1);
+    const giant = isGiantStep(sigma, next);
+    let k = giant ? 1 : Math.min(order, outs.length);
     if (i === steps - 1 && (eulerAtFinal || short)) k = 1;
     if (i === steps - 2 && short) k = Math.min(k, 2);
     const update = (eta: number): Vec => {
@@ -258,6 +288,7 @@ export async function runMultistep(model: Denoiser, x: Vec, sigmas: ArrayLike<nu
       return combine(x, a, w, weights, outs, n * sNoise, n > 0 ? noise(i, x) : undefined);
     };
     x = next === 0 ? denoised : fl.eta > 0 ? sdeMix(opts, sigma, () => update(0), () => update(fl.eta)) : update(0);
+    if (giant) outs.length = lams.length = 0; // the history restarts after a giant step
     x = await afterStep(opts, { i, x, denoised, t: sigma, tNext: next });
   }
   return x;

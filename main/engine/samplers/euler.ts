@@ -4,7 +4,7 @@
  */
 import { lin } from '../tensor.js';
 import type { Denoiser, SamplerOptions, Vec } from './common.js';
-import { afterStep, ancestralStep, checkCancelled, checkSigmas, noiseOf, sdeMix } from './common.js';
+import { afterStep, ancestralStep, checkCancelled, checkSigmas, isGiantStep, noiseOf, sdeMix } from './common.js';
 
 /**
  * "Churn" of Karras et al. 2022, Algorithm 2, lines 4–6: raise σ to σ̂ = σ(1 + γ) with
@@ -75,6 +75,11 @@ export async function sampleEulerAncestral(model: Denoiser, x: Vec, sigmas: Arra
 /**
  * Heun's second-order method (Karras et al. 2022, Algorithm 1/2): an Euler predictor to σᵢ₊₁ and a
  * trapezoidal corrector x ← x + (σᵢ₊₁ − σ̂)·(d + d′)/2; the last step to σ = 0 stays Euler.
+ *
+ * Departure (stability guard): a giant step (σ̂/σᵢ₊₁ > `GIANT_STEP_RATIO`) also stays Euler. With
+ * d′ − d = (D(x_E, σᵢ₊₁) − D(x, σ̂))·(1/σᵢ₊₁) along the Euler predictor x_E, the corrector adds
+ * (σ̂/σᵢ₊₁ − 1)/2 times the change of D across the step — 1,600× on the first step of a
+ * cosine-capped `trailing` grid, which inverted the image — where Euler is exact for a constant D.
  */
 export async function sampleHeun(model: Denoiser, x: Vec, sigmas: ArrayLike<number>, opts: ChurnOptions = {}): Promise<Vec> {
   checkSigmas(sigmas);
@@ -87,7 +92,7 @@ export async function sampleHeun(model: Denoiser, x: Vec, sigmas: ArrayLike<numb
     const denoised = await model(x, sigma);
     const d = lin(1 / sigma, x, -1 / sigma, denoised);
     const euler = lin(1, x, next - sigma, d);
-    if (next === 0) {
+    if (next === 0 || isGiantStep(sigma, next)) {
       x = euler;
     } else {
       const denoised2 = await model(euler, next);

@@ -5,7 +5,7 @@
  */
 import { lin, rms } from '../tensor.js';
 import type { Denoiser, SamplerOptions, Vec } from './common.js';
-import { afterStep, checkCancelled, checkSigmas, inSdeWindow, noiseOf, sdeMix } from './common.js';
+import { afterStep, checkCancelled, checkSigmas, inSdeWindow, isGiantStep, noiseOf, sdeMix } from './common.js';
 
 export interface PcOptions extends SamplerOptions {
   /** Target signal-to-noise ratio r of the Langevin corrector (default 0.16, the paper's VE setting). */
@@ -27,6 +27,11 @@ export interface PcOptions extends SamplerOptions {
  * per-sample norms over a batch; equal for one sample). A step to σ′ = 0 returns the predictor's
  * mean, D (score-SDE's `denoise`), with no corrector. Outside the SDE window / mask the step is
  * DDIM's deterministic one, x ← D + σ′·(x − D)/σ, and no corrector runs there.
+ *
+ * Departure (stability guard): on a giant step (σ/σ′ > `GIANT_STEP_RATIO`) the predictor's noise is
+ * that of the exact Gaussian posterior, σ′·√(1 − σ′²/σ²) (DDPM's, Ho et al. eq. 7), of which the
+ * reverse-diffusion variance σ² − σ′² is the small-step limit: over a giant step the latter leaves
+ * noise of scale σ at level σ′ ≪ σ (σ ≈ 2·10⁴ at σ′ ≈ 6 on a cosine-capped `trailing` grid).
  */
 export async function samplePc(model: Denoiser, x: Vec, sigmas: ArrayLike<number>, opts: PcOptions = {}): Promise<Vec> {
   checkSigmas(sigmas);
@@ -41,7 +46,8 @@ export async function samplePc(model: Denoiser, x: Vec, sigmas: ArrayLike<number
     const ode = lin(r, x, 1 - r, denoised);
     let sde = ode;
     if (inSdeWindow(opts, sigma)) {
-      sde = next === 0 ? denoised : lin(r * r, x, 1 - r * r, denoised, Math.sqrt((sigma - next) * (sigma + next)), noise((m + 1) * i, x));
+      const std = Math.sqrt((sigma - next) * (sigma + next)) * (isGiantStep(sigma, next) ? r : 1);
+      sde = next === 0 ? denoised : lin(r * r, x, 1 - r * r, denoised, std, noise((m + 1) * i, x));
       for (let j = 1; j <= m && next > 0; j++) {
         const d = await model(sde, next);
         const z = noise((m + 1) * i + j, x);

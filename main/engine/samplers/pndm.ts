@@ -18,7 +18,7 @@
  */
 import { lin } from '../tensor.js';
 import type { Denoiser, SamplerOptions, Vec } from './common.js';
-import { afterStep, checkCancelled, checkSigmas } from './common.js';
+import { afterStep, checkCancelled, checkSigmas, isGiantStep } from './common.js';
 
 export interface PndmOptions extends SamplerOptions {
   /**
@@ -53,12 +53,19 @@ const AB = [[1], [3 / 2, -1 / 2], [23 / 12, -16 / 12, 5 / 12], [55 / 24, -59 / 2
  * diffusers' PLMS timesteps list the second timestep twice ([981, 961, 961, 941, …]): the repeat is
  * the second evaluation of the `'heun'` step 0, so the σ grid for this sampler lists it once
  * ([σ(981), σ(961), σ(941), …, σ_final]); evaluations and results then match diffusers step for step.
+ *
+ * Departure (stability guard): a giant step (σᵢ/σᵢ₊₁ > `GIANT_STEP_RATIO`) is the plain transfer of
+ * εᵢ alone, and the method starts afresh after it — its history is dropped and the warm-up runs again
+ * from σᵢ₊₁ (same evaluation count). A Heun or Runge–Kutta warm-up over such a step multiplies the
+ * change of D across it by about σᵢ/(2σᵢ₊₁), and equal-step Adams–Bashforth weights would reach
+ * back over it; the plain transfer is exact for a constant ε.
  */
 export async function samplePndm(model: Denoiser, x: Vec, sigmas: ArrayLike<number>, opts: PndmOptions = {}): Promise<Vec> {
   checkSigmas(sigmas);
   const { warmup = 'heun', prkMidSigma = (s: number, t: number) => (s + t) / 2 } = opts;
   const eps = async (y: Vec, s: number) => lin(1 / s, y, -1 / s, await model(y, s));
   const history: Vec[] = []; // newest first, at most 4
+  let start = 0; // the step the current history began at (0, or the step after a giant step)
   for (let i = 0; i + 1 < sigmas.length; i++) {
     checkCancelled(opts.signal);
     const sigma = sigmas[i], next = sigmas[i + 1], h = next - sigma;
@@ -66,10 +73,15 @@ export async function samplePndm(model: Denoiser, x: Vec, sigmas: ArrayLike<numb
     const e = lin(1 / sigma, x, -1 / sigma, denoised);
     history.unshift(e);
     if (history.length > 4) history.pop();
+    const since = i - start; // steps since the history began
     let ePrime: Vec;
-    if (i === 0 && warmup === 'heun' && next > 0 && sigmas.length > 2) {
+    if (isGiantStep(sigma, next)) {
+      ePrime = e;
+      history.length = 0;
+      start = i + 1;
+    } else if (since === 0 && warmup === 'heun' && next > 0 && sigmas.length - start > 2) {
       ePrime = lin(0.5, e, 0.5, await eps(lin(1, x, h, e), next));
-    } else if (i < 3 && warmup === 'prk' && next > 0) {
+    } else if (since < 3 && warmup === 'prk' && next > 0) {
       const mid = prkMidSigma(sigma, next);
       const k2 = await eps(lin(1, x, mid - sigma, e), mid);
       const k3 = await eps(lin(1, x, mid - sigma, k2), mid);

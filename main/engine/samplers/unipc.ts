@@ -18,7 +18,7 @@
  */
 import { lin } from '../tensor.js';
 import type { Denoiser, SamplerOptions, Vec } from './common.js';
-import { afterStep, checkCancelled, checkSigmas } from './common.js';
+import { afterStep, checkCancelled, checkSigmas, isGiantStep } from './common.js';
 
 export interface UniPcOptions extends SamplerOptions {
   /** Predictor order p ≥ 1 (diffusers `solver_order`; default 2). With the corrector the order is p + 1. */
@@ -141,6 +141,12 @@ function uniUpdate(x: Vec, hist: readonly Entry[], next: number, p: number, o: U
  * Multistep UniPC-p (Zhao et al. 2023, Algorithm 3 with UniP-p and UniC-p of Algorithms 1–2):
  * at step i, evaluate m at xᵢ, correct the previous step with it (UniC, unless disabled), then
  * predict xᵢ₊₁ (UniP). A step to σ = 0 is first order, x' = D (the limit of both forms).
+ *
+ * Departure (stability guard): a giant step (σ/σ' > `GIANT_STEP_RATIO`) is UniP-1 (DDIM) and is not
+ * corrected, and the history restarts after it. UniC-1 adds B(h)·ρ·(mₜ − m₀) with ρ = ½, i.e.
+ * h/2 times the change of D across the step with bh1 (4× on the first step of a cosine-capped
+ * `trailing` grid, where the exact weight 1 − (1 − e^{−h})/h is below 1), and a predictor history
+ * reaching across the step extrapolates over more than 4.6 units of λ.
  */
 export async function sampleUniPc(model: Denoiser, x: Vec, sigmas: ArrayLike<number>, opts: UniPcOptions = {}): Promise<Vec> {
   checkSigmas(sigmas);
@@ -148,12 +154,13 @@ export async function sampleUniPc(model: Denoiser, x: Vec, sigmas: ArrayLike<num
   const dataPred = opts.predictX0 ?? true;
   const corrects = (i: number) => (opts.corrector ?? true) && !opts.disableCorrector?.includes(i);
   const hist: Entry[] = [];
-  let last: { x: Vec; p: number } | undefined; // the state a step started from, and its order
+  let last: { x: Vec; p: number; giant: boolean } | undefined; // the state a step started from, its order, whether it was giant
   // Evaluate at x (the prediction of step i − 1), correct step i − 1 with it, record it.
   const evaluate = async (i: number, sigma: number): Promise<Vec> => {
     const denoised = await model(x, sigma);
     const m = dataPred ? denoised : lin(1 / sigma, x, -1 / sigma, denoised);
-    if (last && corrects(i - 1)) x = uniUpdate(last.x, hist, sigma, last.p, opts, m);
+    if (last?.giant) hist.length = 0; // no correction, and a fresh history, after a giant step
+    else if (last && corrects(i - 1)) x = uniUpdate(last.x, hist, sigma, last.p, opts, m);
     hist.unshift({ sigma, m });
     hist.length = Math.min(hist.length, maxOrder(opts));
     return denoised;
@@ -162,8 +169,9 @@ export async function sampleUniPc(model: Denoiser, x: Vec, sigmas: ArrayLike<num
     checkCancelled(opts.signal);
     const sigma = sigmas[i], next = sigmas[i + 1];
     const denoised = await evaluate(i, sigma);
-    const p = uniOrder(i, steps, opts);
-    last = { x, p };
+    const giant = isGiantStep(sigma, next);
+    const p = giant ? 1 : Math.min(uniOrder(i, steps, opts), hist.length);
+    last = { x, p, giant };
     x = next === 0 ? lin(1, denoised) : uniUpdate(x, hist, next, p, opts);
     x = await afterStep(opts, { i, x, denoised, t: sigma, tNext: next });
   }
