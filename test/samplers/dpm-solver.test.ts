@@ -55,6 +55,45 @@ describe('DPM-Solver cross-checks', () => {
     }
   });
 
+  // Lu et al. 2022, Algorithm 2 (DPM-Solver-3, noise prediction) written out as the paper and the
+  // official code (`singlestep_dpm_solver_third_update`, solver_type "dpmsolver") state it, in the σ
+  // view: u₁ = x − σ₁(e^{r₁h} − 1)ε_s,
+  // u₂ = x − σ₂(e^{r₂h} − 1)ε_s − σ₂(r₂/r₁)((e^{r₂h} − 1)/(r₂h) − 1)(ε(u₁) − ε_s),
+  // x_t = x − σ_t(e^h − 1)ε_s − (σ_t/r₂)((e^h − 1)/h − 1)(ε(u₂) − ε_s).
+  async function algorithm2(model: Denoiser, x: Float64Array, sigmas: ArrayLike<number>): Promise<Float64Array> {
+    const eps = async (y: Float64Array, s: number) => { const d = await model(y, s); return y.map((v, j) => (v - d[j]) / s); };
+    for (let g = 0; g + 3 < sigmas.length; g += 3) {
+      const [s, s1, s2, t] = [sigmas[g], sigmas[g + 1], sigmas[g + 2], sigmas[g + 3]];
+      const h = Math.log(s / t), r1 = Math.log(s / s1) / h, r2 = Math.log(s / s2) / h;
+      const e0 = await eps(x, s);
+      const u1 = x.map((v, j) => v - s1 * Math.expm1(r1 * h) * e0[j]);
+      const e1 = await eps(u1, s1);
+      const phi22 = Math.expm1(r2 * h) / (r2 * h) - 1;
+      const u2 = x.map((v, j) => v - s2 * Math.expm1(r2 * h) * e0[j] - s2 * (r2 / r1) * phi22 * (e1[j] - e0[j]));
+      const e2 = await eps(u2, s2);
+      const phi2 = Math.expm1(h) / h - 1;
+      x = x.map((v, j) => v - t * Math.expm1(h) * e0[j] - (t / r2) * phi2 * (e2[j] - e0[j]));
+    }
+    return x;
+  }
+
+  it('middleStage "phi" is Lu et al. Algorithm 2 (the official code), step for step; "midpoint" (diffusers) is not', async () => {
+    for (const sigmas of [grid(12), karrasSigmas(10, 0.05, 20).subarray(0, 10)]) {
+      const o = gaussianOracle(8);
+      const x0 = o.marginal(sigmas[0], 2, 5);
+      const want = await algorithm2(o.denoiser, x0.slice(), sigmas);
+      const phi = await sampleDpmSolver(o.denoiser, x0.slice(), sigmas, { order: 3, middleStage: 'phi' });
+      const midpoint = await sampleDpmSolver(o.denoiser, x0.slice(), sigmas, { order: 3 });
+      expect(maxAbsDiff(phi, want)).toBeLessThan(1e-12);
+      expect(maxAbsDiff(midpoint, want)).toBeGreaterThan(1e-6);
+    }
+  });
+
+  it('middleStage "phi" keeps third order on whole groups', async () => {
+    const m = await measureOrder((d, x, s) => sampleDpmSolver(d, x, s, { order: 3, middleStage: 'phi' }), grid, [...B]);
+    expect(Math.abs(m.order - 3)).toBeLessThan(0.3);
+  });
+
   it('a singlestep group of three on a λ-uniform grid evaluates at r₁ = 1/3, r₂ = 2/3 (Lu et al. Algorithm 2)', async () => {
     const sigmas = grid(3);
     const seen: number[] = [];

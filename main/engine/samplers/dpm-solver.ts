@@ -171,6 +171,17 @@ export interface ExpIntegratorOptions extends SamplerOptions {
 export interface SinglestepOptions extends ExpIntegratorOptions {
   /** The per-step order list (diffusers `order_list`); default `dpmSolverOrderList(steps, order, …)`. */
   orders?: readonly number[];
+  /**
+   * Weight of the first difference in the middle stage of a third-order group — the state at the
+   * group's second level, u₂, that the third-order step evaluates — with solverType 'midpoint':
+   * - 'midpoint' (default): diffusers' `DPMSolverSinglestepScheduler`, which takes that stage as an
+   *   ordinary second-order midpoint step, weight g₀(z)/2 = (e^z − 1)/2;
+   * - 'phi': Lu et al. 2022, Algorithm 2 (and the official DPM-Solver code's `phi_22`): weight
+   *   g₁(z) = (e^z − 1)/z − 1, the exact integral for a model output linear in λ, i.e.
+   *   u₂ = (α₂/α_s)x − σ₂(e^{r₂h} − 1)ε̂_s − σ₂(r₂/r₁)((e^{r₂h} − 1)/(r₂h) − 1)(ε̂_{u₁} − ε̂_s)
+   *   in the noise form (z = r₂h). Both are second order locally; the group's last stage is the same.
+   */
+  middleStage?: 'midpoint' | 'phi';
   /** diffusers `lower_order_final` for the default order list; default false (diffusers' singlestep default). */
   lowerOrderFinal?: boolean;
 }
@@ -227,7 +238,7 @@ export function singlestepOrders(orders: readonly number[], sigmas: ArrayLike<nu
 export async function runSinglestep(model: Denoiser, x: Vec, sigmas: ArrayLike<number>, opts: SinglestepOptions, fl: Flavour): Promise<Vec> {
   checkSigmas(sigmas);
   const steps = sigmas.length - 1;
-  const { order = 2, solverType = 'midpoint', sNoise = 1 } = opts;
+  const { order = 2, solverType = 'midpoint', sNoise = 1, middleStage = 'midpoint' } = opts;
   const listed = opts.orders ?? dpmSolverOrderList(steps, order, { lowerOrderFinal: opts.lowerOrderFinal, finalSigmaZero: sigmas[steps] === 0 });
   checkOrderList(listed, steps);
   const orders = singlestepOrders(listed, sigmas, fl.prediction === 'noise');
@@ -237,6 +248,8 @@ export async function runSinglestep(model: Denoiser, x: Vec, sigmas: ArrayLike<n
     checkCancelled(opts.signal);
     const sigma = sigmas[i], next = sigmas[i + 1];
     const k = orders[i];
+    // The middle stage of a third-order group (Algorithm 2's u₂) may take Algorithm 2's own weight.
+    const type = k === 2 && orders[i + 1] === 3 && middleStage === 'phi' ? 'heun' : solverType;
     if (k === 1) [start, outs, lams] = [x, [], []];
     const denoised = await model(x, sigma);
     outs.push(outputOf(fl.prediction, x, denoised, sigma));
@@ -246,7 +259,7 @@ export async function runSinglestep(model: Denoiser, x: Vec, sigmas: ArrayLike<n
       const { a, w, z, n } = stepKernel(fl.prediction, sigmaS, next, eta);
       const g = gs(z);
       const c2 = g[2] + (eta > 0 && fl.diffusersSdeD2 ? 1 : 0);
-      const weights = singlestepWeights(k, lams, Math.log(sigmaS / next), g, solverType, c2);
+      const weights = singlestepWeights(k, lams, Math.log(sigmaS / next), g, type, c2);
       return combine(start, a, w, weights, outs, n * sNoise, n > 0 ? noise(i, x) : undefined);
     };
     x = next === 0 ? denoised : fl.eta > 0 ? sdeMix(opts, sigma, () => update(0), () => update(fl.eta)) : update(0);

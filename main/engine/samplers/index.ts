@@ -54,7 +54,7 @@ export const SAMPLERS: readonly SamplerInfo[] = [
   ode('pndm', 'PNDM', 'Liu et al. 2022, "PNDM" (ICLR), eq. 12 with the pseudo Runge–Kutta warm-up', 2, bind(samplePndm, { warmup: 'prk' })),
   ode('dpm_solver_1', 'DPM-Solver-1', `${LU22}, eq. 3.7 (= DDIM)`, 1, bind(sampleDpmSolver, { order: 1 })),
   ode('dpm_solver_2', 'DPM-Solver-2', `${LU22}, Alg. 1 (singlestep)`, 2, bind(sampleDpmSolver, { order: 2 })),
-  ode('dpm_solver_3', 'DPM-Solver-3', `${LU22}, Alg. 2 (singlestep)`, 3, bind(sampleDpmSolver, { order: 3 })),
+  ode('dpm_solver_3', 'DPM-Solver-3', `${LU22}, Alg. 2 (singlestep)`, 3, bind(sampleDpmSolver, { order: 3, middleStage: 'phi' })),
   ode('dpm_solver_2m', 'DPM-Solver 2M', `${LU22B}, §3.2 multistep applied to ε`, 2, bind(sampleDpmSolverMultistep, { order: 2 })),
   ode('dpmpp_2s', 'DPM++ 2S', `${LU22B}, Alg. 1`, 2, bind(sampleDpmpp2sAncestral, { eta: 0 })),
   ode('dpmpp_3s', 'DPM++ 3S', `${LU22B}, singlestep third order (grid-grouped)`, 3, bind(sampleDpmppSinglestep, { order: 3 })),
