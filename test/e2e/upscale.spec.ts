@@ -35,7 +35,7 @@ test.describe.serial('upscaling', () => {
   test('upscale a layer: a new layer twice the size, the canvas grows with it, one Ctrl+Z removes it', async ({}, info) => {
     await openStudio(page);
     await addScene(page, { width: SIZE, height: SIZE, name: 'scene' });
-    await expect(page.locator('#up-model option'), 'only upscalers are offered').toHaveText(['emoji-sr-64 — pixel-sr (built in)']);
+    await expect(page.locator('#up-model option'), 'only upscalers are offered').toHaveText(['emoji-sr-64 — pixel-sr (built in)', 'emoji-sr-x4 — pixel-sr (built in)']);
     await expect(page.locator('#up-steps')).toHaveAttribute('placeholder', '10');
     const before = await docOf(page);
     expect(before.canvas).toEqual({ width: SIZE, height: SIZE });
