@@ -74,9 +74,9 @@ export function deisWeights(next: number, sigmas: readonly number[]): number[] {
  * implements it): x_{σ'} = x + σ·Σⱼ wⱼ·ε̂ⱼ with the weights of `deisWeights`; the first steps warm
  * up with lower orders and a final step to σ = 0 is first order (then x_{σ'} = D).
  *
- * Departure (stability guard): a giant step (σ/σ' > `GIANT_STEP_RATIO`) is first order (DDIM) and
- * the history restarts after it, so the Lagrange polynomial in log ρ never reaches across one — as
- * for the multistep DPM-Solver family (`dpm-solver.ts`).
+ * Departure (stability guard): a giant step (σ/σ' > `GIANT_STEP_RATIO`) is first order (DDIM): the
+ * Lagrange polynomial in log ρ would be extrapolated over more than 4.6 units of log σ — as for the
+ * multistep DPM-Solver family (`dpm-solver.ts`). Later steps keep the history.
  */
 export async function sampleDeis(model: Denoiser, x: Vec, sigmas: ArrayLike<number>, opts: DeisOptions = {}): Promise<Vec> {
   checkSigmas(sigmas);
@@ -92,7 +92,6 @@ export async function sampleDeis(model: Denoiser, x: Vec, sigmas: ArrayLike<numb
     const p = giant ? 1 : Math.min(deisOrder(i, steps, next, opts), eps.length);
     const w = deisWeights(next, Array.from({ length: p }, (_, j) => sigmas[i - j]));
     x = lin(1, x, ...w.flatMap((wj, j) => [sigma * wj, eps[j]]));
-    if (giant) eps.length = 0; // the history restarts after a giant step
     x = await afterStep(opts, { i, x, denoised, t: sigma, tNext: next });
   }
   return x;

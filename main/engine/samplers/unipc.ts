@@ -142,25 +142,28 @@ function uniUpdate(x: Vec, hist: readonly Entry[], next: number, p: number, o: U
  * at step i, evaluate m at xᵢ, correct the previous step with it (UniC, unless disabled), then
  * predict xᵢ₊₁ (UniP). A step to σ = 0 is first order, x' = D (the limit of both forms).
  *
- * Departure (stability guard): a giant step (σ/σ' > `GIANT_STEP_RATIO`) is UniP-1 (DDIM) and is not
- * corrected, and the history restarts after it. UniC-1 adds B(h)·ρ·(mₜ − m₀) with ρ = ½, i.e.
- * h/2 times the change of D across the step with bh1 (4× on the first step of a cosine-capped
- * `trailing` grid, where the exact weight 1 − (1 − e^{−h})/h is below 1), and a predictor history
- * reaching across the step extrapolates over more than 4.6 units of λ.
+ * Departure (stability guard): a giant step (σ/σ' > `GIANT_STEP_RATIO`) is UniP-1 (DDIM) — a
+ * predictor history would be extrapolated over more than 4.6 units of λ — and is corrected only by
+ * bh2 with data prediction. UniC-1 adds B(h)·ρ·(mₜ − m₀) with ρ = ½: with bh1 that is h/2 times the
+ * change of D across the step (4× on the first step of a cosine-capped `trailing` grid, where the
+ * exact weight 1 − (1 − e^{−h})/h is below 1; UniPC bh1 returned images 1–2 RMS away there), with
+ * noise prediction σ'(e^h − 1)/2 times a change of ε̂, about e^h/2 times the change of D; with bh2
+ * and data prediction (1 − e^{−h})/2 < 1, which helps. Later steps keep the history.
  */
 export async function sampleUniPc(model: Denoiser, x: Vec, sigmas: ArrayLike<number>, opts: UniPcOptions = {}): Promise<Vec> {
   checkSigmas(sigmas);
   const steps = sigmas.length - 1;
   const dataPred = opts.predictX0 ?? true;
   const corrects = (i: number) => (opts.corrector ?? true) && !opts.disableCorrector?.includes(i);
+  // UniC's weight B(h)·ρ on a giant step's change of m stays below 1 only for bh2 with data prediction.
+  const boundedCorrector = (opts.variant ?? 'bh2') === 'bh2' && dataPred;
   const hist: Entry[] = [];
   let last: { x: Vec; p: number; giant: boolean } | undefined; // the state a step started from, its order, whether it was giant
   // Evaluate at x (the prediction of step i − 1), correct step i − 1 with it, record it.
   const evaluate = async (i: number, sigma: number): Promise<Vec> => {
     const denoised = await model(x, sigma);
     const m = dataPred ? denoised : lin(1 / sigma, x, -1 / sigma, denoised);
-    if (last?.giant) hist.length = 0; // no correction, and a fresh history, after a giant step
-    else if (last && corrects(i - 1)) x = uniUpdate(last.x, hist, sigma, last.p, opts, m);
+    if (last && corrects(i - 1) && (!last.giant || boundedCorrector)) x = uniUpdate(last.x, hist, sigma, last.p, opts, m);
     hist.unshift({ sigma, m });
     hist.length = Math.min(hist.length, maxOrder(opts));
     return denoised;
