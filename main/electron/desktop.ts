@@ -4,9 +4,9 @@
  * leaves half an image under the chosen name. Electron's dialog and nativeImage modules and the
  * window are passed in; the drag goes to the asking WebContents (`event.sender.startDrag`).
  */
-import { lstat, mkdir, mkdtemp, open, rename, stat, unlink, readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../engine/io/atomic.js';
+import { lstat, mkdir, mkdtemp, stat, readFile } from 'node:fs/promises';
 import { rmSync, rmdirSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { ApiError } from '../api/contract.js';
 import { MAX_OPEN_IMAGE_BYTES, type SaveFileRequest, type StartDragRequest } from './desktop-api.js';
@@ -67,23 +67,8 @@ const FILTERS: Record<string, { name: string; extensions: string[] }> = {
 };
 export const OPEN_IMAGE_EXTENSIONS = ['png', 'jpg', 'jpeg', 'webp'];
 
-/** Write `data` to `file` so that it either appears whole or not at all. */
-export async function writeFileAtomic(file: string, data: Uint8Array): Promise<void> {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
-  try {
-    const handle = await open(tmp, 'wx');
-    try {
-      await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(tmp, file);
-  } catch (e) {
-    await unlink(tmp).catch(() => undefined);
-    throw e;
-  }
-}
+/** Write `data` to `file` so that it either appears whole or not at all (the project's one atomic write). */
+export { writeFileAtomic };
 
 /** The chosen path, with the suggested name's extension added when the user typed none (GTK's dialog does not). */
 export function withExtension(chosen: string, suggestedName: string): string {

@@ -20,6 +20,7 @@
  * default only checks that `model_index.json` exists and is a JSON object.
  */
 import { randomBytes } from 'node:crypto';
+import { renameWithRetry, writeFileAtomic, type AtomicWriteHooks } from '../io/atomic.js';
 import { promises as fsp } from 'node:fs';
 import type { Dirent, Stats } from 'node:fs';
 import path from 'node:path';
@@ -142,61 +143,12 @@ export const minimalPackCheck: PackValidator = async (dir) => {
 // ---------------------------------------------------------------------------------------------
 // Atomic JSON files
 
-export interface AtomicWriteHooks {
-  beforeRename?: (tmpFile: string) => void | Promise<void>;
-}
+export { renameWithRetry, type AtomicWriteHooks } from '../io/atomic.js';
 
-/**
- * Replace `file` with `value` as JSON so that a crash leaves the old or the new content, never a
- * mix: write a temporary file in the same folder, fsync it, rename it over `file`, fsync the folder.
- */
+/** Replace `file` with `value` as JSON, atomically and durably (`writeFileAtomic`). */
 export async function writeJsonAtomic(file: string, value: unknown, hooks: AtomicWriteHooks = {}): Promise<void> {
-  const dir = path.dirname(file);
-  await fsp.mkdir(dir, { recursive: true });
-  const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  const fh = await fsp.open(tmp, 'wx');
-  try {
-    await fh.writeFile(JSON.stringify(value, null, 2) + '\n', 'utf8');
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    await hooks.beforeRename?.(tmp);
-    await renameWithRetry(tmp, file);
-  } catch (e) {
-    await fsp.rm(tmp, { force: true }).catch(() => {});
-    throw e;
-  }
-  await fsyncDir(dir);
-}
-
-/** fsync a folder so a rename inside it is durable (POSIX); Windows cannot open folders, and needs not. */
-async function fsyncDir(dir: string): Promise<void> {
-  if (process.platform === 'win32') return;
-  let fh: fsp.FileHandle | undefined;
-  try {
-    fh = await fsp.open(dir, 'r');
-    await fh.sync();
-  } catch {
-    // Some file systems refuse fsync on folders (EINVAL); the rename itself is still atomic.
-  } finally {
-    await fh?.close().catch(() => {});
-  }
-}
-
-/** Windows: a virus scanner or indexer briefly holding a file makes rename fail with EPERM/EBUSY/EACCES. */
-export async function renameWithRetry(from: string, to: string): Promise<void> {
-  for (let i = 0; ; i++) {
-    try {
-      await fsp.rename(from, to);
-      return;
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (process.platform !== 'win32' || i >= 8 || !(code === 'EPERM' || code === 'EBUSY' || code === 'EACCES')) throw e;
-      await new Promise((r) => setTimeout(r, 25 * 2 ** i));
-    }
-  }
+  await fsp.mkdir(path.dirname(file), { recursive: true });
+  await writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n', hooks);
 }
 
 // ---------------------------------------------------------------------------------------------

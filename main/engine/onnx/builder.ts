@@ -12,6 +12,7 @@
  *
  * Nothing is validated here beyond types and names; onnxruntime validates the graph when it loads it.
  */
+import { writeFileAtomic } from '../io/atomic.js';
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
@@ -474,7 +475,7 @@ export class OnnxModel {
     const tmpTag = `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
     if (!opts.externalData) {
       const bytes = await this.toBytes();
-      await writeAtomically(abs, tmpTag, bytes);
+      await writeFileAtomic(abs, bytes);
       for (const t of tensorsOf(this.graph)) {
         const ref = this.external.get(t);
         if (!ref) continue;
@@ -541,7 +542,7 @@ export class OnnxModel {
     }
     if (plan.length > 0) await rename(dataTmp, dataFile);
     else await rm(dataTmp, { force: true });
-    await writeAtomically(abs, tmpTag, bytes);
+    await writeFileAtomic(abs, bytes);
     for (const { t, ref } of plan) this.external.set(t, ref);
   }
 }
@@ -550,17 +551,6 @@ function encodeModel(proto: onnx.IModelProto): Uint8Array {
   const bytes = P.ModelProto.encode(proto).finish();
   if (bytes.byteLength > PROTOBUF_LIMIT) throw new Error(`model is ${bytes.byteLength} bytes, over protobuf's 2 GiB limit: save it with externalData`);
   return bytes;
-}
-
-async function writeAtomically(file: string, tmpTag: string, bytes: Uint8Array): Promise<void> {
-  const tmp = file + tmpTag;
-  const fh = await open(tmp, 'w');
-  try {
-    await fh.writeFile(bytes);
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, file);
 }
 
 const CHUNK = 64 << 20;
