@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import path from 'node:path';
-import { ApiError, type BcSearchResult, type EditResult, type GenerateResult, type UpscaleResult, type ModelEntry, type ProviderInfo } from '../api/contract.js';
+import { ApiError, type GenerateResult, type ProgressEvent, type ModelEntry, type ProviderInfo } from '../api/contract.js';
 import type { Handlers } from './protocol.js';
 import type { Emit } from './serve.js';
 import { SAMPLERS, samplerByName } from '../engine/samplers/index.js';
@@ -55,6 +55,24 @@ export function createEngineService(emit: Emit, opts: ServiceOptions = {}): Hand
     const run = queue.then(fn, fn);
     queue = run.catch(() => undefined);
     return run;
+  };
+
+  /**
+   * A cancellable job on a pack, queued behind the others: registered under the caller's id at
+   * once (so it can be cancelled while it waits), run with the pack open, its progress emitted as
+   * `onProgress` events for that job.
+   */
+  const packJob = <T>(req: { jobId: string; model: string }, run: (pack: LoadedPack, job: { signal: AbortSignal; dataRoot?: string; onProgress: (p: Omit<ProgressEvent, 'jobId'>) => void }) => Promise<T>): Promise<T> => {
+    const ctl = startJob(req.jobId);
+    return serial(async () => {
+      try {
+        ctl.signal.throwIfAborted();
+        const pack = await packFor(req.model);
+        return await run(pack, { signal: ctl.signal, dataRoot: opts.dataRoot, onProgress: (p) => emit('onProgress', { jobId: req.jobId, ...p }) });
+      } finally {
+        jobs.delete(req.jobId);
+      }
+    });
   };
 
   async function resolveModel(ref: string): Promise<string> {
@@ -124,56 +142,14 @@ export function createEngineService(emit: Emit, opts: ServiceOptions = {}): Hand
       return { cancelled: Boolean(ctl) };
     },
 
-    edit: (req) => {
-      const ctl = startJob(req.jobId);
-      return serial(async (): Promise<EditResult> => {
-        try {
-          ctl.signal.throwIfAborted();
-          const pack = await packFor(req.model);
-          const result = await runEditJob(pack, req, {
-            signal: ctl.signal,
-            onProgress: (p) => emit('onProgress', { jobId: req.jobId, ...p }),
-          });
-          return { ...result, providers: providersOf(pack) };
-        } finally {
-          jobs.delete(req.jobId);
-        }
-      });
-    },
+    edit: (req) => packJob(req, async (pack, job) => ({ ...(await runEditJob(pack, req, job)), providers: providersOf(pack) })),
 
-    upscale: (req) => {
-      const ctl = startJob(req.jobId);
-      return serial(async (): Promise<UpscaleResult> => {
-        try {
-          ctl.signal.throwIfAborted();
-          const pack = await packFor(req.model);
-          const result = await runUpscaleJob(pack, req, {
-            signal: ctl.signal, dataRoot: opts.dataRoot,
-            onProgress: (p) => emit('onProgress', { jobId: req.jobId, ...p }),
-          });
-          return { ...result, providers: providersOf(pack) };
-        } finally {
-          jobs.delete(req.jobId);
-        }
-      });
-    },
+    upscale: (req) => packJob(req, async (pack, job) => ({ ...(await runUpscaleJob(pack, req, job)), providers: providersOf(pack) })),
 
-    bcSearch: (req) => {
-      const ctl = startJob(req.jobId);
-      return serial(async (): Promise<BcSearchResult> => {
-        try {
-          ctl.signal.throwIfAborted();
-          const pack = await packFor(req.model);
-          const { record, path: stored } = await runSearchJob(pack, req, {
-            signal: ctl.signal, dataRoot: opts.dataRoot,
-            onProgress: (p) => emit('onProgress', { jobId: req.jobId, ...p }),
-          });
-          return { jobId: req.jobId, record, path: stored, providers: providersOf(pack) };
-        } finally {
-          jobs.delete(req.jobId);
-        }
-      });
-    },
+    bcSearch: (req) => packJob(req, async (pack, job) => {
+      const { record, path: stored } = await runSearchJob(pack, req, job);
+      return { jobId: req.jobId, record, path: stored, providers: providersOf(pack) };
+    }),
 
     getBoundary: async ({ model, sampler, steps }) => findBoundary(await inspectPack(await resolveModel(model)), sampler, steps, opts.dataRoot),
 

@@ -40,26 +40,7 @@ describe('emoji-sr-64 (the embedded pixel super-resolution pack)', () => {
   });
 
   it('gives the ONNX outputs PyTorch gave at export (test vectors), through the pack interface', async () => {
-    const pack = await openPack(EMOJI_SR, { provider: 'cpu' });
-    opened.push(pack);
-    expect(pack.providers.map((p) => p.component)).toEqual(['unet']);
-    const v = (n: string) => readNpy(path.join(EMOJI_SR, 'test_vectors', `${n}.npy`));
-    const [sample, timestep, ctx, labels, want] = await Promise.all(
-      ['unet.sample', 'unet.timestep', 'unet.encoder_hidden_states', 'unet.class_labels', 'unet.out_sample'].map(v));
-    const B = sample.shape[0];
-    for (let b = 0; b < B; b++) {
-      const per = sample.data.length / B, outPer = want.data.length / B, ctxPer = ctx.data.length / B;
-      const out = await pack.unet(
-        { data: (sample.data as Float32Array).slice(b * per, (b + 1) * per), shape: [1, ...sample.shape.slice(1)] },
-        (timestep.data as Float32Array)[b],
-        { data: (ctx.data as Float32Array).slice(b * ctxPer, (b + 1) * ctxPer), shape: [1, ...ctx.shape.slice(1)] },
-        { noiseLevel: (labels.data as Float32Array)[b] },
-      );
-      const ref = (want.data as Float32Array).subarray(b * outPer, (b + 1) * outPer);
-      let maxErr = 0;
-      for (let i = 0; i < ref.length; i++) maxErr = Math.max(maxErr, Math.abs(out[i] - ref[i]));
-      expect(maxErr).toBeLessThan(2e-4);
-    }
+    await expectTestVectors(EMOJI_SR);
   });
 
   it('has no text encoder: the context is zeros [B, 1, 128] whatever the prompt, and the UNet ignores it', async () => {
@@ -76,6 +57,29 @@ describe('emoji-sr-64 (the embedded pixel super-resolution pack)', () => {
   });
 });
 
+/** The pack's UNet, through the pack interface, gives the outputs PyTorch gave at export (its test_vectors/). */
+async function expectTestVectors(dir: string): Promise<void> {
+  const pack = await openPack(dir, { provider: 'cpu' });
+  opened.push(pack);
+  expect(pack.providers.map((p) => p.component)).toEqual(['unet']);
+  const v = (n: string) => readNpy(path.join(dir, 'test_vectors', `${n}.npy`));
+  const [sample, timestep, ctx, labels, want] = await Promise.all(
+    ['unet.sample', 'unet.timestep', 'unet.encoder_hidden_states', 'unet.class_labels', 'unet.out_sample'].map(v));
+  const B = sample.shape[0], per = sample.data.length / B, outPer = want.data.length / B, ctxPer = ctx.data.length / B;
+  for (let b = 0; b < B; b++) {
+    const out = await pack.unet(
+      { data: (sample.data as Float32Array).slice(b * per, (b + 1) * per), shape: [1, ...sample.shape.slice(1)] },
+      (timestep.data as Float32Array)[b],
+      { data: (ctx.data as Float32Array).slice(b * ctxPer, (b + 1) * ctxPer), shape: [1, ...ctx.shape.slice(1)] },
+      { noiseLevel: (labels.data as Float32Array)[b] },
+    );
+    const ref = (want.data as Float32Array).subarray(b * outPer, (b + 1) * outPer);
+    let maxErr = 0;
+    for (let i = 0; i < ref.length; i++) maxErr = Math.max(maxErr, Math.abs(out[i] - ref[i]));
+    expect(maxErr).toBeLessThan(2e-4);
+  }
+}
+
 describe('emoji-sr-x4 (the embedded 4× pack, 16 → 64 px)', () => {
   const X4 = path.join(root, 'models', 'packs', 'emoji-sr-x4');
 
@@ -83,24 +87,7 @@ describe('emoji-sr-x4 (the embedded 4× pack, 16 → 64 px)', () => {
     const layout = await inspectLayout(X4);
     expect(layout.info).toMatchObject({ name: 'emoji-sr-x4', family: 'pixel-sr', unetInChannels: 6, defaultSize: 64, upscaleFactor: 4, degradation: 'area', defaultNoiseLevel: 0, hasTextEncoder: false });
     expect(layout.notes).toEqual([]);
-    const pack = await openPack(X4, { provider: 'cpu' });
-    opened.push(pack);
-    const v = (n: string) => readNpy(path.join(X4, 'test_vectors', `${n}.npy`));
-    const [sample, timestep, ctx, labels, want] = await Promise.all(
-      ['unet.sample', 'unet.timestep', 'unet.encoder_hidden_states', 'unet.class_labels', 'unet.out_sample'].map(v));
-    const B = sample.shape[0], per = sample.data.length / B, outPer = want.data.length / B, ctxPer = ctx.data.length / B;
-    for (let b = 0; b < B; b++) {
-      const out = await pack.unet(
-        { data: (sample.data as Float32Array).slice(b * per, (b + 1) * per), shape: [1, ...sample.shape.slice(1)] },
-        (timestep.data as Float32Array)[b],
-        { data: (ctx.data as Float32Array).slice(b * ctxPer, (b + 1) * ctxPer), shape: [1, ...ctx.shape.slice(1)] },
-        { noiseLevel: (labels.data as Float32Array)[b] },
-      );
-      const ref = (want.data as Float32Array).subarray(b * outPer, (b + 1) * outPer);
-      let maxErr = 0;
-      for (let i = 0; i < ref.length; i++) maxErr = Math.max(maxErr, Math.abs(out[i] - ref[i]));
-      expect(maxErr).toBeLessThan(2e-4);
-    }
+    await expectTestVectors(X4);
   });
 });
 
