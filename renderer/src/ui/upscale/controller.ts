@@ -18,7 +18,7 @@ import type { Png } from '../edit/plan.js';
 import { newJobId } from '../generate/settings.js';
 import type { Jobs } from '../jobs.js';
 import type { StudioModule } from '../module.js';
-import { DEFAULT_UPSCALE_FORM, keptUpscaler, parseUpscaleForm, type UpscaleForm } from './form.js';
+import { DEFAULT_UPSCALE_FORM, followUpscalers, parseUpscaleForm, type UpscaleForm } from './form.js';
 import { boundaryText, isCancelled, srFailure } from './summary.js';
 
 /** Reading a layer's pixels and registering a result (the page uses canvases; tests fake it). */
@@ -65,14 +65,7 @@ export class UpscaleController implements StudioModule {
 
   /** Keep the form's model an installed upscaler as the model list arrives and changes. */
   initialize(): void {
-    const sync = () => {
-      const model = keptUpscaler(this.form.model, this.host.app.getState().models);
-      if (model !== this.form.model) this.updateForm({ model });
-    };
-    sync();
-    this.off = this.host.app.subscribe((s, prev) => {
-      if (s.models !== prev.models) sync();
-    });
+    this.off = followUpscalers(this.host.app, () => this.form.model, (model) => this.updateForm({ model }));
   }
 
   destroy(): void {

@@ -3,6 +3,7 @@
  * Number fields are text so that an empty one can mean "the model's default"; parsing names the
  * field that is wrong, with the contract's ranges.
  */
+import type { AppStore } from '../app-state.js';
 import { BC_METRICS, type BcMetric, type BcMode, type BcSearchRequest, type ModelEntry, type UpscaleRequest } from '../../../../main/api/contract.js';
 import type { UpscalePlacement } from '../../store/actions/upscale.js';
 import { MAX_SEED, PACK_SAMPLER } from '../generate/settings.js';
@@ -22,6 +23,23 @@ export function upscalerModels(models: readonly ModelEntry[]): ModelEntry[] {
 export function keptUpscaler(current: string, models: readonly ModelEntry[]): string {
   const ups = upscalerModels(models);
   return ups.some((m) => m.name === current) ? current : (ups[0]?.name ?? '');
+}
+
+/**
+ * Keep a form's model an installed upscaler as the model list arrives and changes: `set` gets the
+ * model to switch to, `changed` hears every new list. Returns the unsubscribe.
+ */
+export function followUpscalers(app: AppStore, get: () => string, set: (model: string) => void, changed?: () => void): () => void {
+  const sync = () => {
+    const model = keptUpscaler(get(), app.getState().models);
+    if (model !== get()) set(model);
+  };
+  sync();
+  return app.subscribe((s, prev) => {
+    if (s.models === prev.models) return;
+    sync();
+    changed?.();
+  });
 }
 
 export interface UpscaleForm {

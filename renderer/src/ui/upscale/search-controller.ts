@@ -12,7 +12,7 @@ import { newJobId } from '../generate/settings.js';
 import type { Jobs } from '../jobs.js';
 import type { StudioModule } from '../module.js';
 import { readBoundaryRecord, type StoredSearch } from './boundary-record.js';
-import { boundaryKeyText, DEFAULT_SEARCH_FORM, keptUpscaler, parseSearchForm, stepsFor, type BoundaryKey, type SearchForm } from './form.js';
+import { boundaryKeyText, DEFAULT_SEARCH_FORM, followUpscalers, parseSearchForm, stepsFor, type BoundaryKey, type SearchForm } from './form.js';
 import { chartSummary, scoreChart } from './score-chart.js';
 import { isCancelled, srFailure } from './summary.js';
 
@@ -50,14 +50,7 @@ export class BoundarySearchController implements StudioModule {
   constructor(private readonly host: SearchHost) {}
 
   initialize(): void {
-    const sync = () => {
-      const model = keptUpscaler(this.form.model, this.host.app.getState().models);
-      if (model !== this.form.model) this.updateForm({ model });
-    };
-    sync();
-    this.off = this.host.app.subscribe((s, prev) => {
-      if (s.models === prev.models) return;
-      sync();
+    this.off = followUpscalers(this.host.app, () => this.form.model, (model) => this.updateForm({ model }), () => {
       if (this.state.open) void this.refresh();
     });
   }
