@@ -108,9 +108,22 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     }
   });
 
+  /**
+   * Jobs belong to the socket that started them: their progress goes only to it, only it may
+   * cancel them, and they are cancelled when it goes away (a closed tab leaves nothing running).
+   */
+  const owners = new Map<string, WebSocket>();
+  const ownedBy = (ws: WebSocket) => [...owners].filter(([, o]) => o === ws).map(([jobId]) => jobId);
+
   wss.on('connection', (ws: WebSocket) => {
     sockets.add(ws);
-    ws.on('close', () => sockets.delete(ws));
+    ws.on('close', () => {
+      sockets.delete(ws);
+      for (const jobId of ownedBy(ws)) {
+        owners.delete(jobId);
+        void opts.engine.call('cancel', { jobId }).catch(() => undefined);
+      }
+    });
     // Protocol errors (unmasked or oversized frames, bad opcodes) close the socket; they are not ours to rethrow.
     ws.on('error', () => ws.terminate());
     ws.on('message', (data) => void handle(ws, data.toString()).catch((e) => log('browser mode: a message failed unexpectedly', e)));
@@ -123,8 +136,24 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
       const env = CallMessage.parse(decodeWire(text));
       id = env.id;
       if (!isMethod(env.method)) throw Object.assign(new Error(`unknown method "${env.method}"`), { code: 'UNKNOWN_METHOD' });
-      parseParams(env.method, env.params); // validated here as well as in the host
-      const value = await opts.engine.call(env.method, env.params as never);
+      const params = parseParams(env.method, env.params) as { jobId?: string }; // validated here as well as in the host
+      const jobId = env.method === 'cancel' || typeof params.jobId !== 'string' ? undefined : params.jobId;
+      let value: unknown;
+      if (env.method === 'cancel') {
+        const owner = owners.get((params as { jobId: string }).jobId);
+        // Another socket's job is not this socket's to cancel (nor to learn about).
+        value = owner && owner !== ws ? { cancelled: false } : await opts.engine.call('cancel', env.params as never);
+      } else if (jobId !== undefined) {
+        if (owners.has(jobId)) throw Object.assign(new Error(`a job with id "${jobId}" is already running`), { code: 'DUPLICATE_JOB' });
+        owners.set(jobId, ws);
+        try {
+          value = await opts.engine.call(env.method, env.params as never);
+        } finally {
+          if (owners.get(jobId) === ws) owners.delete(jobId);
+        }
+      } else {
+        value = await opts.engine.call(env.method, env.params as never);
+      }
       reply = { kind: 'reply', id, ok: true, value };
     } catch (e) {
       reply = { kind: 'reply', id, ok: false, error: e instanceof SyntaxError || (e as { name?: string }).name === 'ZodError' ? { code: 'BAD_REQUEST', message: 'malformed message' } : toErrorShape(e) };
@@ -134,7 +163,10 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
 
   const unsubscribe = EVENT_NAMES.map((name) => opts.engine.on(name, (payload) => {
     const msg = encodeWire({ kind: 'event', name, payload });
-    for (const ws of sockets) if (ws.readyState === ws.OPEN) ws.send(msg);
+    const jobId = (payload as { jobId?: unknown }).jobId;
+    // A job's events reach its own socket only; events of no job (downloads) reach every socket.
+    const to = typeof jobId === 'string' ? [owners.get(jobId)].filter((w): w is WebSocket => w !== undefined) : sockets;
+    for (const ws of to) if (ws.readyState === ws.OPEN) ws.send(msg);
   }));
 
   await new Promise<void>((resolve, reject) => {

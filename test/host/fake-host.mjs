@@ -9,7 +9,8 @@ const notUsed = async () => { throw new Error('not in the fake host'); };
 runHost((emit) => ({
   listSamplers: async () => [{ name: 'euler', label: 'Euler', paper: 'test', order: 1, stochastic: false }],
   listModels: async () => [],
-  inspectModel: notUsed,
+  // Reports the jobs still running (tests of job ownership read it).
+  inspectModel: async () => ({ info: { running: [...jobs.keys()] }, providers: [] }),
   importModel: notUsed,
   removeModel: notUsed,
   downloadModel: notUsed,

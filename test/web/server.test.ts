@@ -67,6 +67,41 @@ describe('browser mode server', () => {
     ws.close();
   });
 
+  it('gives a job to the socket that started it: only it hears its progress, only it can cancel it, and closing it cancels the job', async () => {
+    const s = await start();
+    const a = await connect(apiUrl(s));
+    const b = await connect(apiUrl(s));
+    const heardByB: any[] = [];
+    b.on('message', (d) => { const m = decodeWire(d.toString()) as any; if (m.kind === 'event') heardByB.push(m); });
+    const heardByA: any[] = [];
+    a.on('message', (d) => { const m = decodeWire(d.toString()) as any; if (m.kind === 'event') heardByA.push(m); });
+    const long = { jobId: 'a-job', model: 'm', prompt: 'x', steps: 400, cfgScale: 7, seed: 1 };
+    a.send(encodeWire({ kind: 'call', id: 1, method: 'generate', params: long }));
+    while (heardByA.length < 3) await new Promise((r) => setTimeout(r, 10));
+    // B may not cancel A's job, and hears none of its events.
+    const { reply: cancel } = await call(b, 2, 'cancel', { jobId: 'a-job' });
+    expect(cancel.value).toEqual({ cancelled: false });
+    const { reply: running } = await call(b, 3, 'inspectModel', { model: 'm' });
+    expect(running.value.info.running).toEqual(['a-job']);
+    // B's own job is B's alone; a second job under a running id is refused.
+    const { reply: own } = await call(b, 4, 'generate', { ...long, jobId: 'b-job', steps: 3 });
+    expect(own.ok).toBe(true);
+    const { reply: dup } = await call(b, 5, 'generate', { ...long, steps: 3 });
+    expect(dup.error.code).toBe('DUPLICATE_JOB');
+    expect(heardByB.every((e) => e.payload.jobId === 'b-job')).toBe(true);
+    expect(heardByB.length).toBe(3);
+    expect(heardByA.every((e) => e.payload.jobId === 'a-job')).toBe(true);
+    // A goes away mid-job: its job is cancelled.
+    a.close();
+    let left: string[] = ['a-job'];
+    for (let i = 0; i < 50 && left.length; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      left = (await call(b, 10 + i, 'inspectModel', { model: 'm' })).reply.value.info.running;
+    }
+    expect(left).toEqual([]);
+    b.close();
+  });
+
   it('validates requests at the socket', async () => {
     const s = await start();
     const ws = await connect(apiUrl(s));
