@@ -9,7 +9,13 @@ import { z } from 'zod';
 const MAX_SIDE = 4096;
 const seed = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 /** Image bytes (PNG, JPEG, WebP …). */
-const imageBytes = z.instanceof(Uint8Array).refine((b) => b.length > 0 && b.length <= 256 * 1024 * 1024, 'image must be 1 byte to 256 MiB');
+/** Largest encoded image a request may carry: a 4096² RGBA PNG that does not compress at all is ~64 MiB. */
+export const MAX_IMAGE_BYTES = 80 * 1024 * 1024;
+/** The most images one request carries (an edit: image, mask, reference image and its mask). */
+const MAX_IMAGES_PER_REQUEST = 4;
+/** Largest message a transport needs to accept: the images plus 1 MiB of everything else. */
+export const MAX_MESSAGE_BYTES = MAX_IMAGES_PER_REQUEST * MAX_IMAGE_BYTES + 1024 * 1024;
+const imageBytes = z.instanceof(Uint8Array).refine((b) => b.length > 0 && b.length <= MAX_IMAGE_BYTES, 'image must be 1 byte to 80 MiB');
 
 export const GenerateRequest = z.object({
   /** Chosen by the caller so it can cancel before the call returns. */

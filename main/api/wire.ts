@@ -1,6 +1,7 @@
 /**
- * The JSON wire format of browser mode: messages are the same calls, replies and events as the
- * engine host's channel, with byte arrays (images, previews) carried as `{ "$bytes": base64 }`.
+ * The wire formats of browser mode: messages are the same calls, replies and events as the engine
+ * host's channel. The studio sends binary frames (`encodeFrame`: JSON plus raw byte attachments);
+ * text frames carry byte arrays (images, previews) as `{ "$bytes": base64 }` for simple clients.
  * Runs in Node and in the browser (no Buffer).
  */
 
@@ -42,4 +43,63 @@ export function decodeWire(text: string): unknown {
     }
     return value;
   });
+}
+
+/**
+ * Binary frames, the studio's own format: byte arrays travel as raw attachments instead of base64
+ * inside JSON, so a large image costs a copy, not a decode on the server's event loop.
+ *
+ *   frame = u32le(json length) · json (UTF-8) · for each attachment: u32le(length) · bytes
+ *
+ * where the JSON carries `{ "$bin": k }` in place of the k-th byte array.
+ */
+export function encodeFrame(message: unknown): Uint8Array {
+  const parts: Uint8Array[] = [];
+  const json = new TextEncoder().encode(JSON.stringify(message, (_key, value: unknown) => {
+    if (!(value instanceof Uint8Array)) return value;
+    parts.push(value);
+    return { $bin: parts.length - 1 };
+  }));
+  const out = new Uint8Array(4 + json.length + parts.reduce((n, p) => n + 4 + p.length, 0));
+  const view = new DataView(out.buffer);
+  view.setUint32(0, json.length, true);
+  out.set(json, 4);
+  let at = 4 + json.length;
+  for (const p of parts) {
+    view.setUint32(at, p.length, true);
+    out.set(p, at + 4);
+    at += 4 + p.length;
+  }
+  return out;
+}
+
+export function decodeFrame(frame: Uint8Array): unknown {
+  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+  const bad = () => new Error('malformed binary message');
+  if (frame.length < 4) throw bad();
+  const jsonLength = view.getUint32(0, true);
+  if (4 + jsonLength > frame.length) throw bad();
+  const parts: Uint8Array[] = [];
+  for (let at = 4 + jsonLength; at < frame.length;) {
+    if (at + 4 > frame.length) throw bad();
+    const n = view.getUint32(at, true);
+    if (at + 4 + n > frame.length) throw bad();
+    parts.push(frame.slice(at + 4, at + 4 + n));
+    at += 4 + n;
+  }
+  const used = new Set<number>();
+  const message = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(frame.subarray(4, 4 + jsonLength)), (_key, value: unknown) => {
+    if (value && typeof value === 'object' && !Array.isArray(value)) {
+      const keys = Object.keys(value);
+      const k = (value as { $bin?: unknown }).$bin;
+      if (keys.length === 1 && keys[0] === '$bin') {
+        if (typeof k !== 'number' || !Number.isInteger(k) || k < 0 || k >= parts.length || used.has(k)) throw bad();
+        used.add(k);
+        return parts[k];
+      }
+    }
+    return value;
+  }) as unknown;
+  if (used.size !== parts.length) throw bad();
+  return message;
 }

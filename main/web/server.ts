@@ -14,9 +14,9 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { EVENT_NAMES, isMethod, parseParams } from '../api/contract.js';
+import { EVENT_NAMES, isMethod, MAX_MESSAGE_BYTES, parseParams } from '../api/contract.js';
 import { CONTENT_SECURITY_POLICY } from '../csp.js';
-import { decodeWire, encodeWire } from '../api/wire.js';
+import { decodeFrame, decodeWire, encodeFrame, encodeWire } from '../api/wire.js';
 import { CallMessage, toErrorShape, type ReplyMessage } from '../host/protocol.js';
 import type { EngineClient } from '../host/client.js';
 import { admit, decodePath, guardRequest, ownOrigin, type Log } from './guard.js';
@@ -29,7 +29,7 @@ export interface WebServerOptions {
   /** The built renderer (index.html and assets). */
   staticDir: string;
   engine: EngineClient;
-  /** Largest accepted WebSocket message (images travel inside). */
+  /** Largest accepted WebSocket message (images travel inside); default: what the contract's largest request needs. */
   maxMessageBytes?: number;
   /** Where unexpected failures are reported (stderr by default); the server keeps serving. */
   log?: Log;
@@ -84,7 +84,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
   }
 
   const server = createServer(guardRequest(serveStatic, log));
-  const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxMessageBytes ?? 512 * 1024 * 1024 });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxMessageBytes ?? MAX_MESSAGE_BYTES });
   const sockets = new Set<WebSocket>();
 
   /** Refuse an upgrade on the raw socket: a status line, a sentence, and the connection closed. */
@@ -126,14 +126,21 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     });
     // Protocol errors (unmasked or oversized frames, bad opcodes) close the socket; they are not ours to rethrow.
     ws.on('error', () => ws.terminate());
-    ws.on('message', (data) => void handle(ws, data.toString()).catch((e) => log('browser mode: a message failed unexpectedly', e)));
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (isBinary) binary.add(ws);
+      void handle(ws, data, isBinary).catch((e) => log('browser mode: a message failed unexpectedly', e));
+    });
   });
 
-  async function handle(ws: WebSocket, text: string): Promise<void> {
+  /** Sockets that speak binary frames get binary replies and events; text sockets get text. */
+  const binary = new WeakSet<WebSocket>();
+  const encodeFor = (ws: WebSocket, message: unknown) => (binary.has(ws) ? encodeFrame(message) : encodeWire(message));
+
+  async function handle(ws: WebSocket, data: Buffer, isBinary: boolean): Promise<void> {
     let reply: ReplyMessage;
     let id = -1;
     try {
-      const env = CallMessage.parse(decodeWire(text));
+      const env = CallMessage.parse(isBinary ? decodeFrame(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)) : decodeWire(data.toString()));
       id = env.id;
       if (!isMethod(env.method)) throw Object.assign(new Error(`unknown method "${env.method}"`), { code: 'UNKNOWN_METHOD' });
       const params = parseParams(env.method, env.params) as { jobId?: string }; // validated here as well as in the host
@@ -158,15 +165,14 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     } catch (e) {
       reply = { kind: 'reply', id, ok: false, error: e instanceof SyntaxError || (e as { name?: string }).name === 'ZodError' ? { code: 'BAD_REQUEST', message: 'malformed message' } : toErrorShape(e) };
     }
-    if (ws.readyState === ws.OPEN) ws.send(encodeWire(reply));
+    if (ws.readyState === ws.OPEN) ws.send(encodeFor(ws, reply));
   }
 
   const unsubscribe = EVENT_NAMES.map((name) => opts.engine.on(name, (payload) => {
-    const msg = encodeWire({ kind: 'event', name, payload });
     const jobId = (payload as { jobId?: unknown }).jobId;
     // A job's events reach its own socket only; events of no job (downloads) reach every socket.
     const to = typeof jobId === 'string' ? [owners.get(jobId)].filter((w): w is WebSocket => w !== undefined) : sockets;
-    for (const ws of to) if (ws.readyState === ws.OPEN) ws.send(msg);
+    for (const ws of to) if (ws.readyState === ws.OPEN) ws.send(encodeFor(ws, { kind: 'event', name, payload }));
   }));
 
   await new Promise<void>((resolve, reject) => {

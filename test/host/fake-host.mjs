@@ -9,8 +9,8 @@ const notUsed = async () => { throw new Error('not in the fake host'); };
 runHost((emit) => ({
   listSamplers: async () => [{ name: 'euler', label: 'Euler', paper: 'test', order: 1, stochastic: false }],
   listModels: async () => [],
-  // Reports the jobs still running (tests of job ownership read it).
-  inspectModel: async () => ({ info: { running: [...jobs.keys()] }, providers: [] }),
+  // Model 'running' reports the jobs still running (tests of job ownership read it).
+  inspectModel: async ({ model }) => (model === 'running' ? { info: { running: [...jobs.keys()] }, providers: [] } : notUsed()),
   importModel: notUsed,
   removeModel: notUsed,
   downloadModel: notUsed,

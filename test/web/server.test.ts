@@ -6,7 +6,7 @@ import path from 'node:path';
 import WebSocket from 'ws';
 import { EngineClient } from '../../main/host/client.js';
 import { startWebServer, isLoopback, type WebServer } from '../../main/web/server.js';
-import { base64ToBytes, bytesToBase64, decodeWire, encodeWire } from '../../main/api/wire.js';
+import { base64ToBytes, bytesToBase64, decodeFrame, decodeWire, encodeFrame, encodeWire } from '../../main/api/wire.js';
 
 const entry = fileURLToPath(new URL('../host/fake-host.mjs', import.meta.url));
 let server: WebServer | undefined;
@@ -81,7 +81,7 @@ describe('browser mode server', () => {
     // B may not cancel A's job, and hears none of its events.
     const { reply: cancel } = await call(b, 2, 'cancel', { jobId: 'a-job' });
     expect(cancel.value).toEqual({ cancelled: false });
-    const { reply: running } = await call(b, 3, 'inspectModel', { model: 'm' });
+    const { reply: running } = await call(b, 3, 'inspectModel', { model: 'running' });
     expect(running.value.info.running).toEqual(['a-job']);
     // B's own job is B's alone; a second job under a running id is refused.
     const { reply: own } = await call(b, 4, 'generate', { ...long, jobId: 'b-job', steps: 3 });
@@ -96,7 +96,7 @@ describe('browser mode server', () => {
     let left: string[] = ['a-job'];
     for (let i = 0; i < 50 && left.length; i++) {
       await new Promise((r) => setTimeout(r, 20));
-      left = (await call(b, 10 + i, 'inspectModel', { model: 'm' })).reply.value.info.running;
+      left = (await call(b, 10 + i, 'inspectModel', { model: 'running' })).reply.value.info.running;
     }
     expect(left).toEqual([]);
     b.close();
@@ -153,5 +153,47 @@ describe('wire format', () => {
     expect(m.a[0]).toBeInstanceOf(Uint8Array);
     expect(m.s).toBe('$bytes');
     expect(() => base64ToBytes('@@@@')).toThrow(/invalid base64/);
+  });
+
+  it('carries byte arrays as raw attachments in binary frames, and refuses malformed ones', () => {
+    const big = new Uint8Array(300_000).map((_, i) => i * 7);
+    const msg = { kind: 'call', id: 3, params: { image: big, mask: new Uint8Array([1]), nested: [{ p: new Uint8Array(0) }], s: '$bin' } };
+    const frame = encodeFrame(msg);
+    expect(frame.length).toBeLessThan(big.length + 400); // no base64 growth
+    const back = decodeFrame(frame) as any;
+    expect(back.params.image).toEqual(big);
+    expect(back.params.mask).toEqual(new Uint8Array([1]));
+    expect(back.params.nested[0].p).toEqual(new Uint8Array(0));
+    expect(back.params.s).toBe('$bin');
+    expect(() => decodeFrame(frame.subarray(0, frame.length - 1))).toThrow(/malformed/);
+    expect(() => decodeFrame(new Uint8Array([1, 0]))).toThrow(/malformed/);
+    const lying = encodeFrame({ a: { $bin: 5 } });
+    expect(() => decodeFrame(lying)).toThrow(/malformed/);
+    const extra = new Uint8Array([...encodeFrame({ a: 1 }), 1, 0, 0, 0, 9]); // an attachment nobody refers to
+    expect(() => decodeFrame(extra)).toThrow(/malformed/);
+  });
+});
+
+describe('browser mode server, binary frames', () => {
+  it('answers binary calls in binary, events included, and caps messages at what the contract needs', async () => {
+    const s = await start();
+    const ws = await connect(apiUrl(s));
+    const events: any[] = [];
+    const reply = await new Promise<any>((resolve) => {
+      ws.on('message', (d: Buffer, isBinary: boolean) => {
+        expect(isBinary).toBe(true);
+        const m = decodeFrame(new Uint8Array(d.buffer, d.byteOffset, d.byteLength)) as any;
+        if (m.kind === 'event') events.push(m);
+        else resolve(m);
+      });
+      ws.send(encodeFrame({ kind: 'call', id: 1, method: 'generate', params: { jobId: 'bin', model: 'm', prompt: 'p', steps: 2, cfgScale: 7, seed: 1, init: { image: new Uint8Array([9, 8, 7]), strength: 0.5 } } }));
+    });
+    expect(reply.ok).toBe(true);
+    expect(reply.value.images[0].png).toEqual(new Uint8Array([1, 2, 3]));
+    expect(events.map((e) => e.payload.step)).toEqual([1, 2]);
+    ws.close();
+    const { MAX_MESSAGE_BYTES, MAX_IMAGE_BYTES } = await import('../../main/api/contract.js');
+    expect(MAX_MESSAGE_BYTES).toBeLessThan(512 * 1024 * 1024);
+    expect(MAX_MESSAGE_BYTES).toBeGreaterThanOrEqual(4 * MAX_IMAGE_BYTES);
   });
 });

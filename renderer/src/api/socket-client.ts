@@ -9,7 +9,7 @@
  * `ws` package's), so this file also compiles for the Node tests.
  */
 import type { EventName, StudioEvents } from '../../../main/api/contract.js';
-import { decodeWire, encodeWire } from '../../../main/api/wire.js';
+import { decodeFrame, decodeWire, encodeFrame } from '../../../main/api/wire.js';
 import { METHOD_NAMES, STUDIO_METHODS } from './methods.js';
 import { StudioError, type ConnectionState, type DesktopApi, type StudioClient } from './types.js';
 
@@ -20,7 +20,9 @@ export interface WebSocketLike {
   onclose: ((ev: never) => void) | null;
   onerror: ((ev: never) => void) | null;
   onmessage: ((ev: never) => void) | null;
-  send(data: string): void;
+  /** Set to 'arraybuffer' so binary frames arrive as ArrayBuffers (browsers default to Blob). */
+  binaryType: string;
+  send(data: string | Uint8Array): void;
   close(code?: number, reason?: string): void;
 }
 export type WebSocketConstructor = new (url: string) => WebSocketLike;
@@ -89,6 +91,7 @@ class SocketConnection {
     if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
     const ws = new this.Ctor(this.opts.url);
+    ws.binaryType = 'arraybuffer';
     this.attempt = ws;
     this.opening = new Promise<WebSocketLike>((resolve, reject) => {
       let opened = false;
@@ -142,10 +145,12 @@ class SocketConnection {
   }
 
   private receive(data: unknown): void {
-    if (typeof data !== 'string') return;
     let m: { kind?: unknown; id?: unknown; ok?: unknown; value?: unknown; error?: { code?: unknown; message?: unknown }; name?: unknown; payload?: unknown };
     try {
-      m = decodeWire(data) as typeof m;
+      if (typeof data === 'string') m = decodeWire(data) as typeof m;
+      else if (data instanceof ArrayBuffer) m = decodeFrame(new Uint8Array(data)) as typeof m;
+      else if (ArrayBuffer.isView(data)) m = decodeFrame(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)) as typeof m;
+      else return;
     } catch {
       return;
     }
@@ -164,16 +169,17 @@ class SocketConnection {
   async call(method: string, params: unknown): Promise<unknown> {
     const ws = await this.open();
     const id = this.nextId++;
-    let text: string;
+    let frame: Uint8Array;
     try {
-      text = encodeWire({ kind: 'call', id, method, params: params ?? {} });
+      // Binary frames: images travel as raw bytes, not base64 (main/api/wire.ts).
+      frame = encodeFrame({ kind: 'call', id, method, params: params ?? {} });
     } catch (e) {
       throw new StudioError('BAD_REQUEST', `could not encode the ${method} request: ${e instanceof Error ? e.message : String(e)}`);
     }
     return new Promise((resolve, reject) => {
       this.pending.set(id, { method, resolve, reject });
       try {
-        ws.send(text);
+        ws.send(frame);
       } catch (e) {
         this.pending.delete(id);
         reject(new StudioError('DISCONNECTED', `could not send the ${method} request: ${e instanceof Error ? e.message : String(e)}`));
