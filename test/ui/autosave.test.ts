@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Autosaver, MemoryBackend } from '../../renderer/src/ui/autosave/autosave.js';
+import { Autosaver, MemoryBackend, STALE_MS } from '../../renderer/src/ui/autosave/autosave.js';
 
 const px = (name: string) => ({ blob: `blob:${name}`, width: 4, height: 4 });
 const lookup = (id: string) => px(id);
@@ -89,5 +89,31 @@ describe('autosave', () => {
     mem.data.docs.set('y', { json: 'new', pixelIds: [], savedAt: 2 });
     mem.data.docs.set('z', { broken: true });
     expect((await new Autosaver(mem).restore())!.json).toBe('new');
+  });
+
+  it('two tabs never delete each other\'s saves; a tab long gone is pruned with its pixels', async () => {
+    const mem = new MemoryBackend();
+    let t = 1_000;
+    const a = new Autosaver<string>(mem, () => t, 'tab-a');
+    const b = new Autosaver<string>(mem, () => t, 'tab-b');
+    await a.save('{"tab":"a1"}', ['pa', 'shared'], lookup);
+    t += 10;
+    await b.save('{"tab":"b1"}', ['pb', 'shared'], lookup);
+    t += 10;
+    await a.save('{"tab":"a2"}', ['pa'], lookup);
+    const docs = () => [...mem.data.docs.values()].map((d) => (d as { json: string }).json).sort();
+    expect(docs()).toEqual(['{"tab":"a2"}', '{"tab":"b1"}']);
+    // B's pixels stay while B's save references them, though A no longer does.
+    expect([...mem.data.pixels.keys()].sort()).toEqual(['pa', 'pb', 'shared']);
+    expect((await new Autosaver(mem).restore())!.json).toBe('{"tab":"a2"}');
+    t += 10;
+    await b.save('{"tab":"b2"}', ['pb'], lookup);
+    expect(docs()).toEqual(['{"tab":"a2"}', '{"tab":"b2"}']);
+    expect([...mem.data.pixels.keys()].sort()).toEqual(['pa', 'pb']);
+    // B's tab closes; a week later A's next save prunes B's last version and its pixels.
+    t += STALE_MS + 1;
+    await a.save('{"tab":"a3"}', ['pa'], lookup);
+    expect(docs()).toEqual(['{"tab":"a3"}']);
+    expect([...mem.data.pixels.keys()]).toEqual(['pa']);
   });
 });

@@ -4,6 +4,11 @@
  * that has succeeded does a second atomic write switch the `current` pointer to it and delete
  * older versions and pixels nothing references any more. A failed write therefore never touches
  * the previous save. Pure over a small key–value backend (IndexedDB in the page, a Map in tests).
+ *
+ * Every open studio tab is its own session: it deletes only its own older versions, never what
+ * another open tab saved (a version another session has not refreshed for STALE_MS belongs to a
+ * tab that is gone, and is pruned), and a pixel blob goes only when no remaining version of any
+ * session references it. A restore finds the newest save of any tab.
  */
 
 export type StoreName = 'meta' | 'docs' | 'pixels';
@@ -28,7 +33,14 @@ export interface StoredDocument {
   json: string;
   pixelIds: string[];
   savedAt: number;
+  /** The tab that saved it (absent in saves made before sessions existed). */
+  session?: string;
 }
+
+/** A version another session has not replaced for this long belongs to a closed tab. */
+export const STALE_MS = 7 * 24 * 3600 * 1000;
+
+const newSession = (): string => globalThis.crypto?.randomUUID?.() ?? `s-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
 
 export interface RestoredCanvas<B = unknown> {
   json: string;
@@ -48,6 +60,8 @@ export class Autosaver<B = unknown> {
   constructor(
     private readonly backend: AutosaveBackend,
     private readonly now: () => number = Date.now,
+    /** This tab's session id. */
+    readonly session: string = newSession(),
   ) {}
 
   /**
@@ -82,7 +96,7 @@ export class Autosaver<B = unknown> {
 
   private async saveNow(json: string, pixelIds: string[], pixel: (id: string) => StoredPixels<B> | undefined): Promise<void> {
     const savedAt = this.now();
-    const version = `v-${savedAt.toString(36)}-${(this.counter++).toString(36)}`;
+    const version = `${this.session}:v-${savedAt.toString(36)}-${(this.counter++).toString(36)}`;
     const stored = new Set(await this.backend.keys('pixels'));
     const ops: WriteOp[] = [];
     const keep: string[] = [];
@@ -98,14 +112,22 @@ export class Autosaver<B = unknown> {
       ops.push({ store: 'pixels', key: id, value: p });
       keep.push(id);
     }
-    const record: StoredDocument = { json, pixelIds, savedAt };
+    const record: StoredDocument = { json, pixelIds, savedAt, session: this.session };
     ops.push({ store: 'docs', key: version, value: record });
     // 1. The new version, beside the old one.
     await this.backend.write(ops);
-    // 2. Switch to it, then drop what only older versions used.
+    // 2. Switch to it, then drop this tab's older versions, versions of tabs long gone, and the
+    //    pixels no remaining version references.
     const live = new Set(keep);
     const cleanup: WriteOp[] = [{ store: 'meta', key: POINTER, value: version }];
-    for (const key of await this.backend.keys('docs')) if (key !== version) cleanup.push({ store: 'docs', key, delete: true });
+    for (const key of await this.backend.keys('docs')) {
+      if (key === version) continue;
+      const doc = (await this.backend.get('docs', key)) as Partial<StoredDocument> | undefined;
+      const mine = doc?.session === this.session;
+      const stale = typeof doc?.savedAt !== 'number' || savedAt - doc.savedAt > STALE_MS;
+      if (mine || stale) cleanup.push({ store: 'docs', key, delete: true });
+      else for (const id of Array.isArray(doc?.pixelIds) ? doc.pixelIds : []) if (typeof id === 'string') live.add(id);
+    }
     for (const key of await this.backend.keys('pixels')) if (!live.has(key)) cleanup.push({ store: 'pixels', key, delete: true });
     await this.backend.write(cleanup);
   }
