@@ -23,7 +23,11 @@ describe('autosave', () => {
     const mem = new MemoryBackend();
     const saver = new Autosaver<string>(mem);
     await saver.save('{"v":1}', ['p1'], lookup);
-    mem.failNextWrite = true;
+    const write = mem.write.bind(mem);
+    mem.write = async () => {
+      mem.write = write; // the next write fails, later ones work
+      throw new Error('QuotaExceededError: the write failed');
+    };
     await expect(saver.save('{"v":2}', ['p9'], lookup)).rejects.toThrow(/QuotaExceeded/);
     const r = await saver.restore();
     expect(r).toMatchObject({ json: '{"v":1}', missing: [] });

@@ -166,8 +166,6 @@ export class Autosaver<B = unknown> {
 /** An in-memory backend (tests; a page where IndexedDB is unavailable). */
 export class MemoryBackend implements AutosaveBackend {
   readonly data: Record<StoreName, Map<string, unknown>> = { meta: new Map(), docs: new Map(), pixels: new Map() };
-  /** Make the next write fail (tests). */
-  failNextWrite = false;
 
   async get(store: StoreName, key: string): Promise<unknown> {
     return this.data[store].get(key);
@@ -176,10 +174,6 @@ export class MemoryBackend implements AutosaveBackend {
     return [...this.data[store].keys()];
   }
   async write(ops: WriteOp[]): Promise<void> {
-    if (this.failNextWrite) {
-      this.failNextWrite = false;
-      throw new Error('QuotaExceededError: the write failed');
-    }
     for (const op of ops) {
       if ('delete' in op) this.data[op.store].delete(op.key);
       else this.data[op.store].set(op.key, op.value);
