@@ -8,20 +8,20 @@ import path from 'node:path';
 import { ApiError, type GenerateResult, type ProgressEvent, type ModelEntry, type ProviderInfo } from '../api/contract.js';
 import type { Handlers } from './protocol.js';
 import type { Emit } from './serve.js';
-import { SAMPLERS, samplerByName } from '../engine/samplers/index.js';
+import { SAMPLERS } from '../engine/samplers/index.js';
 import { ModelRegistry, type InstalledPack } from '../engine/models/registry.js';
 import { catalogDownloadRequest, catalogEntry, CATALOG } from '../engine/models/catalog.js';
 import { downloadPack } from '../engine/models/downloads.js';
 import type { LoadedPack, PackInfo } from '../engine/packs/types.js';
 import { inspectPack, openPack } from '../engine/packs/pack.js';
 import { checkSize, generate, isUpscaler } from '../engine/pipelines/generate.js';
-import { planFor } from '../engine/pipelines/plan.js';
 import { encodePng, loadImage, loadMask } from '../engine/image/io.js';
 import { formatParameters } from '../engine/image/parameters.js';
 import { embeddedPacks } from './embedded.js';
 import { runEditJob } from './edit-job.js';
 import { findBoundary, runSearchJob, runUpscaleJob } from './upscale-job.js';
 import { imageSize } from './image-size.js';
+import { samplerChoice } from './sampler-choice.js';
 
 export interface ServiceOptions {
   /** Models folder (tests use a temporary one); defaults to the user's data folder. */
@@ -62,13 +62,14 @@ export function createEngineService(emit: Emit, opts: ServiceOptions = {}): Hand
    * once (so it can be cancelled while it waits), run with the pack open, its progress emitted as
    * `onProgress` events for that job.
    */
-  const packJob = <T>(req: { jobId: string; model: string }, run: (pack: LoadedPack, job: { signal: AbortSignal; dataRoot?: string; onProgress: (p: Omit<ProgressEvent, 'jobId'>) => void }) => Promise<T>): Promise<T> => {
+  const packJob = <T>(req: { jobId: string; model: string }, run: (pack: LoadedPack, job: { signal: AbortSignal; dataRoot?: string; startedAt: number; onProgress: (p: Omit<ProgressEvent, 'jobId'>) => void }) => Promise<T>): Promise<T> => {
     const ctl = startJob(req.jobId);
     return serial(async () => {
       try {
         ctl.signal.throwIfAborted();
+        const startedAt = performance.now();
         const pack = await packFor(req.model);
-        return await run(pack, { signal: ctl.signal, dataRoot: opts.dataRoot, onProgress: (p) => emit('onProgress', { jobId: req.jobId, ...p }) });
+        return await run(pack, { signal: ctl.signal, dataRoot: opts.dataRoot, startedAt, onProgress: (p) => emit('onProgress', { jobId: req.jobId, ...p }) });
       } finally {
         jobs.delete(req.jobId);
       }
@@ -153,59 +154,38 @@ export function createEngineService(emit: Emit, opts: ServiceOptions = {}): Hand
 
     getBoundary: async ({ model, sampler, steps }) => findBoundary(await inspectPack(await resolveModel(model)), sampler, steps, opts.dataRoot),
 
-    generate: (req) => {
-      const ctl = startJob(req.jobId);
-      return serial(async (): Promise<GenerateResult> => {
-        try {
-          ctl.signal.throwIfAborted();
-          const t0 = performance.now();
-          const pack = await packFor(req.model);
-          const { info } = pack;
-          // Upscalers (x4 layout, pixel SR) take a low-resolution image and return upscaleFactor× its size.
-          const upscaler = isUpscaler(info);
-          const lowRes = upscaler && req.init ? await imageSize(req.init.image, 'init.image') : undefined;
-          const width = req.width ?? (lowRes?.width ? lowRes.width * info.upscaleFactor : info.defaultSize);
-          const height = req.height ?? (lowRes?.height ? lowRes.height * info.upscaleFactor : info.defaultSize);
-          // Sized before any image is decoded at full size or any model runs.
-          try {
-            checkSize(info, width, height);
-          } catch (e) {
-            throw new ApiError('BAD_REQUEST', (e as Error).message);
-          }
-          const initScale = upscaler ? info.upscaleFactor : 1;
-          const sampler = req.sampler === 'pack' ? undefined : samplerByNameOrError(req.sampler);
-          const init = req.init ? { image: await loadImage(Buffer.from(req.init.image), width / initScale, height / initScale), strength: req.init.strength } : undefined;
-          const mask = req.mask ? await loadMask(Buffer.from(req.mask), width, height) : undefined;
-          const t1 = performance.now();
-          const res = await generate(pack, {
-            prompt: req.prompt, negativePrompt: req.negativePrompt, width, height, steps: req.steps, cfgScale: req.cfgScale,
-            seed: req.seed, batch: req.batch, init, mask, previewEvery: req.previewEvery,
-          }, planFor(info, sampler?.name), {
-            signal: ctl.signal,
-            onProgress: (p) => emit('onProgress', { jobId: req.jobId, ...p }),
-          });
-          const t2 = performance.now();
-          const images = await Promise.all(res.seeds.map(async (seed, b) => {
-            const parameters = formatParameters({
-              prompt: req.prompt, negativePrompt: req.negativePrompt, steps: req.steps, sampler: sampler?.label ?? 'pack scheduler',
-              cfgScale: req.cfgScale, seed, width, height, model: info.name, denoisingStrength: upscaler ? undefined : init?.strength,
-            });
-            return { png: new Uint8Array(await encodePng(res.images, { parameters }, b)), seed, parameters };
-          }));
-          const steps = Math.max(1, res.evaluations);
-          return { jobId: req.jobId, images, width, height, providers: providersOf(pack), timings: { totalMs: performance.now() - t0, perStepMs: (t2 - t1) / steps, evaluations: res.evaluations } };
-        } finally {
-          jobs.delete(req.jobId);
-        }
-      });
-    },
+    generate: (req) => packJob(req, async (pack, job): Promise<GenerateResult> => {
+      const { info } = pack;
+      // Upscalers (x4 layout, pixel SR) take a low-resolution image and return upscaleFactor× its size.
+      const upscaler = isUpscaler(info);
+      const lowRes = upscaler && req.init ? await imageSize(req.init.image, 'init.image') : undefined;
+      const width = req.width ?? (lowRes?.width ? lowRes.width * info.upscaleFactor : info.defaultSize);
+      const height = req.height ?? (lowRes?.height ? lowRes.height * info.upscaleFactor : info.defaultSize);
+      // Sized before any image is decoded at full size or any model runs.
+      try {
+        checkSize(info, width, height);
+      } catch (e) {
+        throw new ApiError('BAD_REQUEST', (e as Error).message);
+      }
+      const initScale = upscaler ? info.upscaleFactor : 1;
+      const sampler = samplerChoice(req.sampler);
+      const init = req.init ? { image: await loadImage(Buffer.from(req.init.image), width / initScale, height / initScale), strength: req.init.strength } : undefined;
+      const mask = req.mask ? await loadMask(Buffer.from(req.mask), width, height) : undefined;
+      const t1 = performance.now();
+      const res = await generate(pack, {
+        prompt: req.prompt, negativePrompt: req.negativePrompt, width, height, steps: req.steps, cfgScale: req.cfgScale,
+        seed: req.seed, batch: req.batch, init, mask, previewEvery: req.previewEvery,
+      }, sampler.plan(info), { signal: job.signal, onProgress: job.onProgress });
+      const t2 = performance.now();
+      const images = await Promise.all(res.seeds.map(async (seed, b) => {
+        const parameters = formatParameters({
+          prompt: req.prompt, negativePrompt: req.negativePrompt, steps: req.steps, sampler: sampler.label,
+          cfgScale: req.cfgScale, seed, width, height, model: info.name, denoisingStrength: upscaler ? undefined : init?.strength,
+        });
+        return { png: new Uint8Array(await encodePng(res.images, { parameters }, b)), seed, parameters };
+      }));
+      const steps = Math.max(1, res.evaluations);
+      return { jobId: req.jobId, images, width, height, providers: providersOf(pack), timings: { totalMs: performance.now() - job.startedAt, perStepMs: (t2 - t1) / steps, evaluations: res.evaluations } };
+    }),
   };
-}
-
-function samplerByNameOrError(name: string) {
-  try {
-    return samplerByName(name);
-  } catch (e) {
-    throw new ApiError('UNKNOWN_SAMPLER', (e as Error).message);
-  }
 }

@@ -9,10 +9,8 @@ import type { z } from 'zod';
 import { ApiError, type BcSearchRequest, type BoundaryRecord, type BoundaryUse, type UpscaleRequest, type UpscaleResult } from '../api/contract.js';
 import type { LoadedPack, PackInfo } from '../engine/packs/types.js';
 import type { Tensor } from '../engine/tensor.js';
-import { samplerByName } from '../engine/samplers/index.js';
-import { planFor } from '../engine/pipelines/plan.js';
-import type { PlanFactory } from '../engine/pipelines/generate.js';
-import { checkUpscalePack, stateShape, trainedTile, upscale, upscalePlan } from '../engine/pipelines/upscale.js';
+import { samplerChoice } from './sampler-choice.js';
+import { checkUpscalePack, tileShape, trainedTile, upscale, upscalePlan } from '../engine/pipelines/upscale.js';
 import { isDeterministic, searchBoundary } from '../engine/sr/search.js';
 import { loadCalibration } from '../engine/sr/calibration.js';
 import { loadBoundary, packDigest, saveBoundary, type BoundaryKey } from '../engine/sr/store.js';
@@ -53,16 +51,6 @@ async function asBadRequest<T>(fn: () => T | Promise<T>): Promise<T> {
   }
 }
 
-function samplerOf(name: string): { key: string; label: string; plan: (pack: LoadedPack) => PlanFactory } {
-  if (name === 'pack') return { key: 'pack', label: 'pack scheduler', plan: (pack) => planFor(pack.info) };
-  try {
-    const s = samplerByName(name);
-    return { key: s.name, label: s.label, plan: (pack) => planFor(pack.info, s.name) };
-  } catch (e) {
-    throw new ApiError('UNKNOWN_SAMPLER', (e as Error).message);
-  }
-}
-
 const defaultSteps = (info: PackInfo) => info.recommended?.steps ?? 10;
 
 /** Time left from the pace so far. */
@@ -87,16 +75,16 @@ export async function runUpscaleJob(pack: LoadedPack, req: Upscale, opts: SrJobO
   const t0 = performance.now();
   checkPack(pack.info);
   const { info } = pack;
-  const sampler = samplerOf(req.sampler);
+  const sampler = samplerChoice(req.sampler);
   const steps = req.steps ?? defaultSteps(pack.info);
   const natural = await imageSize(req.image, 'image');
   // Sized before the image is decoded or any model runs.
   const tiles = await asBadRequest(() => upscalePlan(info, natural.width, natural.height, req.overlap));
-  const plan = sampler.plan(pack);
+  const plan = sampler.plan(pack.info);
   let boundary: BoundaryUse = { source: 'random' };
   let z: Tensor | undefined;
   if (req.bc === 'auto' && await isDeterministic(plan(steps))) {
-    const found = await asBadRequest(async () => loadBoundary(await keyFor(info, sampler.key, steps, opts.dataRoot), stateShape(info, trainedTile(info).width, trainedTile(info).height), opts.dataRoot));
+    const found = await asBadRequest(async () => loadBoundary(await keyFor(info, sampler.key, steps, opts.dataRoot), tileShape(info), opts.dataRoot));
     if (found) {
       z = found.z;
       boundary = { source: 'searched', metric: found.record.metric, searchedOn: found.record.date, calibration: found.record.calibration.source };
@@ -134,9 +122,9 @@ export async function runSearchJob(pack: LoadedPack, req: Search, opts: SrJobOpt
   const t0 = performance.now();
   checkPack(pack.info);
   const { info } = pack;
-  const sampler = samplerOf(req.sampler);
+  const sampler = samplerChoice(req.sampler);
   const steps = req.steps ?? defaultSteps(pack.info);
-  const plan = sampler.plan(pack);
+  const plan = sampler.plan(pack.info);
   if (!(await isDeterministic(plan(steps)))) {
     throw bad(`sampler: ${sampler.label} is stochastic; a boundary condition fixes the start of a deterministic (ODE) sampler — choose one such as ddim or dpmpp_2m`);
   }
@@ -179,8 +167,7 @@ export async function runSearchJob(pack: LoadedPack, req: Search, opts: SrJobOpt
  */
 export async function findBoundary(info: PackInfo, sampler: string, steps: number | undefined, dataRoot?: string): Promise<BoundaryRecord | null> {
   checkPack(info);
-  const s = samplerOf(sampler);
-  const tile = trainedTile(info);
-  const found = await asBadRequest(async () => loadBoundary(await keyFor(info, s.key, steps ?? defaultSteps(info), dataRoot), stateShape(info, tile.width, tile.height), dataRoot));
+  const s = samplerChoice(sampler);
+  const found = await asBadRequest(async () => loadBoundary(await keyFor(info, s.key, steps ?? defaultSteps(info), dataRoot), tileShape(info), dataRoot));
   return found?.record ?? null;
 }
