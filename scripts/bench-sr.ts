@@ -20,6 +20,7 @@ import { scoreNoise, searchBoundary } from '../main/engine/sr/search.js';
 import { compare, randomBaseline, type Comparison } from '../main/engine/sr/evaluate.js';
 import { trainedTile } from '../main/engine/pipelines/upscale.js';
 import type { MetricName } from '../main/engine/sr/metrics.js';
+import { meanStd } from '../main/engine/sr/stats.js';
 import { appRoot } from '../main/app-root.js';
 import { heldOutPairs } from '../test/fixtures/sr-sets.js';
 
@@ -61,8 +62,7 @@ for (const N of list(values.steps!)) {
     console.log(`| ${N} | | | mean of ${RM} random x_T, ${m * N} steps | ${cells(compare(searched, more.mean))} |`);
   }
   const spread = base.perNoise[metric];
-  const mean = spread.reduce((a, b) => a + b, 0) / spread.length;
-  const sd = Math.sqrt(spread.reduce((a, b) => a + (b - mean) ** 2, 0) / (spread.length - 1));
+  const { mean, std: sd } = meanStd(spread);
   console.log(`|  | | | (random x_T, ${metric} over held-out per noise: mean ${fmt(metric, mean)}, sd ${fmt(metric, sd)}, min ${fmt(metric, Math.min(...spread))}, max ${fmt(metric, Math.max(...spread))}) | | | |`);
 }
 await pack.release();

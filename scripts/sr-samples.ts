@@ -11,7 +11,7 @@ import sharp from 'sharp';
 import { openPack } from '../main/engine/packs/pack.js';
 import { planFor } from '../main/engine/pipelines/plan.js';
 import { generate } from '../main/engine/pipelines/generate.js';
-import { stateShape, trainedTile } from '../main/engine/pipelines/upscale.js';
+import { tileShape, trainedTile } from '../main/engine/pipelines/upscale.js';
 import { loadCalibration } from '../main/engine/sr/calibration.js';
 import { candidateNoise, searchBoundary, stackRows } from '../main/engine/sr/search.js';
 import { tensorToRgb } from '../main/engine/image/io.js';
@@ -31,7 +31,7 @@ const pairs = (await heldOutPairs(f)).filter((_, i) => i % 12 === 0).slice(0, Nu
 const low = stackRows(pairs.map((p) => p.low));
 const run = async (noise: Float32Array) => (await generate(pack, { prompt: '', width: tile.width, height: tile.height, steps, cfgScale: 0, seed: 0, batch: pairs.length, init: { image: low, strength: 1 }, noise }, plan)).images;
 const searched = await run(found.boundary.data);
-const random = await run(candidateNoise(stateShape(pack.info, tile.width, tile.height), 1, 0));
+const random = await run(candidateNoise(tileShape(pack.info), 1, 0));
 
 const S = tile.width;
 const png = (t: Tensor, b: number) => sharp(Buffer.from(tensorToRgb(t, b)), { raw: { width: t.shape[3], height: t.shape[2], channels: 3 } });

@@ -4,10 +4,12 @@
  * (Ma et al. 2024) that later upscales with the same pack, sampler and step count start from.
  */
 import { parseArgs } from 'node:util';
-import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { BC_METRICS, BC_MODES, type BcMode, type BcMetric, type BoundaryRecord } from '../api/contract.js';
 import type { EngineClient } from '../host/client.js';
+import { meanStd } from '../engine/sr/stats.js';
+import { listImageFiles } from '../engine/image/files.js';
 import { num, UsageError, withJob, writeAtomic } from './args.js';
 
 export const UPSCALE_USAGE = `  driftline upscale --model NAME|PATH --image IN [--steps N] [--sampler NAME|pack] [--bc auto|random]
@@ -19,8 +21,6 @@ export const UPSCALE_USAGE = `  driftline upscale --model NAME|PATH --image IN [
                       [--metric ssim|psnr|gmsd] [--sampler NAME|pack] [--seed S] [--limit N]
      DIR: high-resolution images (their low-resolution inputs are made by the model's own
      degradation); default: the model's own calibration set.`;
-
-const IMAGE_EXT = /\.(png|jpe?g|webp|tiff?|gif|avif)$/i;
 
 export async function upscale(client: EngineClient, argv: string[]): Promise<void> {
   if (argv.includes('--help') || argv.includes('-h')) return void console.log(`usage:\n${UPSCALE_USAGE}`);
@@ -39,7 +39,7 @@ export async function upscale(client: EngineClient, argv: string[]): Promise<voi
   const folder = (await stat(input).catch(() => undefined))?.isDirectory() ?? false;
   let jobs: { src: string; out: string }[];
   if (folder) {
-    const names = (await readdir(input)).filter((n) => IMAGE_EXT.test(n)).sort();
+    const names = await listImageFiles(input);
     if (!names.length) throw new UsageError(`${values.image} holds no images (PNG, JPEG, WebP …)`);
     await mkdir(values.out!, { recursive: true });
     jobs = names.map((n) => ({ src: path.join(input, n), out: path.join(values.out!, n.replace(/\.[^.]+$/, '.png')) }));
@@ -97,8 +97,7 @@ export async function bcSearch(client: EngineClient, argv: string[]): Promise<vo
 /** A search's outcome in a few lines: the chosen candidate against the spread of random noise. */
 export function describeSearch(r: BoundaryRecord): string {
   const scores = r.candidates.map((c) => c.scores[r.metric]);
-  const mean = scores.reduce((a, b) => a + b, 0) / scores.length;
-  const sd = Math.sqrt(scores.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, scores.length - 1));
+  const { mean, std: sd } = meanStd(scores); // a search has at least 2 candidates
   const best = r.candidates[r.best].scores;
   const fmt = (m: BcMetric, v: number) => (m === 'psnr' ? `${v.toFixed(3)} dB` : v.toFixed(5));
   return [

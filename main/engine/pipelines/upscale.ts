@@ -11,6 +11,7 @@
  * An image smaller than the tile uses the top-left part of a searched z.
  */
 import type { Tensor } from '../tensor.js';
+import { numel } from '../tensor.js';
 import { fillGaussian } from '../random.js';
 import type { LoadedPack, PackInfo } from '../packs/types.js';
 import type { Preview } from './preview.js';
@@ -53,6 +54,20 @@ export function stateShape(info: PackInfo, width: number, height: number): numbe
   return [1, info.latentChannels, height / info.vaeScale, width / info.vaeScale];
 }
 
+/** The sampler-space shape of one full tile: the shape a searched boundary condition has. */
+export function tileShape(info: PackInfo): number[] {
+  const tile = trainedTile(info);
+  return stateShape(info, tile.width, tile.height);
+}
+
+/**
+ * Stream k of a seed at a sampler-space shape: random tile k's starting noise, and candidate k of
+ * a boundary search (so a search's candidates are the draws `bc: random` makes).
+ */
+export function noiseStream(shape: readonly number[], seed: number, k: number): Float32Array {
+  return fillGaussian(new Float32Array(numel(shape)), seed, k);
+}
+
 /** Refuse a pack that does not upscale, naming what it is. */
 export function checkUpscalePack(info: PackInfo): void {
   if (!isUpscaler(info)) throw new RangeError(`${info.name} is a ${info.family} model, not an upscaler: choose an upscaling model (pixel SR or an x4 upscaler)`);
@@ -87,7 +102,7 @@ export async function upscale(pack: LoadedPack, req: UpscaleRequest, plan: PlanF
       const { start: x0, size: tw } = tiles.xs[ix], { start: y0, size: th } = tiles.ys[iy];
       const k = iy * tiles.xs.length + ix;
       const low = count === 1 ? req.image : crop(req.image, x0 / f, y0 / f, tw / f, th / f);
-      const noise = z ?? fillGaussian(new Float32Array(shape.reduce((a, b) => a * b, 1)), req.seed, k);
+      const noise = z ?? noiseStream(shape, req.seed, k);
       const res = await generate(pack, {
         prompt: '', width: tw, height: th, steps: req.steps, cfgScale: 0, seed: req.seed,
         init: { image: low, strength: 1 }, noise, noiseLevel: req.noiseLevel, previewEvery: req.previewEvery,

@@ -4,14 +4,13 @@
  * the search calibrates on), and its low-resolution input made by the pack's own degradation.
  */
 import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import type { Tensor } from '../tensor.js';
 import { rgbToTensor, tensorToRgb } from '../image/io.js';
+import { listImageFiles } from '../image/files.js';
 import type { CalibrationPair } from './search.js';
-
-const IMAGE_EXT = /\.(png|jpe?g|webp|tiff?|gif|avif)$/i;
 
 /**
  * The degradation the embedded SR packs are trained with: f × f area averaging of the 8-bit image,
@@ -58,7 +57,7 @@ export function degrade(high: Tensor, factor: number, kind: 'area' | 'bicubic'):
 export async function loadCalibration(dir: string, tile: { width: number; height: number }, factor: number, limit?: number, degradation: 'area' | 'bicubic' = 'area'): Promise<CalibrationSet> {
   let names: string[];
   try {
-    names = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile() && IMAGE_EXT.test(e.name)).map((e) => e.name).sort();
+    names = await listImageFiles(dir);
   } catch (e) {
     throw new RangeError(`cannot read the calibration folder ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }

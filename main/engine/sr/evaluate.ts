@@ -10,7 +10,7 @@ import type { PlanFactory } from '../pipelines/generate.js';
 import { stateShape } from '../pipelines/upscale.js';
 import { METRIC_NAMES, metricByName, type MetricName } from './metrics.js';
 import { candidateNoise, scoreNoise, type CalibrationPair, type PerImage } from './search.js';
-import { bootstrapMeanCI } from './stats.js';
+import { bootstrapMeanCI, meanStd } from './stats.js';
 
 export interface RandomBaseline {
   /** Per image, the mean over the R random z. */
@@ -54,7 +54,6 @@ export function compare(a: PerImage, b: PerImage, opts: { seed?: number } = {}):
     const sign = metricByName(m).higherIsBetter ? 1 : -1;
     const d = a[m].map((v, i) => sign * (v - b[m][i]));
     const ci = bootstrapMeanCI(d, { seed: opts.seed ?? 0 });
-    const avg = (x: Float64Array) => x.reduce((s, v) => s + v, 0) / x.length;
-    return { metric: m, a: avg(a[m]), b: avg(b[m]), gain: ci.mean, lo: ci.lo, hi: ci.hi };
+    return { metric: m, a: meanStd(a[m]).mean, b: meanStd(b[m]).mean, gain: ci.mean, lo: ci.lo, hi: ci.hi };
   });
 }

@@ -12,12 +12,12 @@
  * draws `--bc random` would make: their scores are the random-noise baseline.
  */
 import type { Tensor, Vec } from '../tensor.js';
-import { numel } from '../tensor.js';
-import { fillGaussian, seededNoise } from '../random.js';
+import { seededNoise } from '../random.js';
 import type { LoadedPack } from '../packs/types.js';
 import { generate, type PipelinePlan, type PlanFactory } from '../pipelines/generate.js';
-import { checkUpscalePack, stateShape } from '../pipelines/upscale.js';
+import { checkUpscalePack, noiseStream, stateShape } from '../pipelines/upscale.js';
 import { better, METRIC_NAMES, metricByName, scoreAll, type MetricName } from './metrics.js';
+import { meanStd } from './stats.js';
 
 export interface CalibrationPair {
   name: string;
@@ -62,10 +62,8 @@ export interface SearchProgress {
   scored: CandidateScores[];
 }
 
-/** z of candidate k for a tile of the given sampler-space shape. */
-export function candidateNoise(shape: readonly number[], seed: number, k: number): Float32Array {
-  return fillGaussian(new Float32Array(numel(shape)), seed, k);
-}
+/** z of candidate k for a tile of the given sampler-space shape: stream k of the seed. */
+export const candidateNoise = noiseStream;
 
 /** Stack [1, …] tensors into [n, …]. */
 export function stackRows(ts: Tensor[]): Tensor {
@@ -122,13 +120,12 @@ export async function searchBoundary(pack: LoadedPack, req: SearchRequest, plan:
   const total = req.candidates * req.pairs.length;
   const scored: CandidateScores[] = [];
   const counter = { evaluations: 0 };
-  const mean = (x: Float64Array) => x.reduce((a, b) => a + b, 0) / x.length;
   for (let k = 0; k < req.candidates; k++) {
     const per = await scoreNoise(pack, req.pairs, plan, req.steps, candidateNoise(shape, req.seed, k), {
       seed: req.seed, batch: req.batch, noiseLevel: req.noiseLevel, signal: opts.signal, counter,
       onBatch: (done) => opts.onProgress?.({ done: k * req.pairs.length + done, total, candidate: k, scored }),
     });
-    scored.push({ index: k, scores: Object.fromEntries(METRIC_NAMES.map((m) => [m, mean(per[m])])) as Record<MetricName, number> });
+    scored.push({ index: k, scores: Object.fromEntries(METRIC_NAMES.map((m) => [m, meanStd(per[m]).mean])) as Record<MetricName, number> });
     opts.onProgress?.({ done: (k + 1) * req.pairs.length, total, candidate: k, scored });
   }
   let best = 0;
