@@ -115,6 +115,10 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
   const owners = new Map<string, WebSocket>();
   const ownedBy = (ws: WebSocket) => [...owners].filter(([, o]) => o === ws).map(([jobId]) => jobId);
 
+  /** Sockets that speak binary frames get binary replies and events; text sockets get text. */
+  const binary = new WeakSet<WebSocket>();
+  const encodeFor = (ws: WebSocket, message: unknown) => (binary.has(ws) ? encodeFrame(message) : encodeWire(message));
+
   wss.on('connection', (ws: WebSocket) => {
     sockets.add(ws);
     ws.on('close', () => {
@@ -132,10 +136,6 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     });
   });
 
-  /** Sockets that speak binary frames get binary replies and events; text sockets get text. */
-  const binary = new WeakSet<WebSocket>();
-  const encodeFor = (ws: WebSocket, message: unknown) => (binary.has(ws) ? encodeFrame(message) : encodeWire(message));
-
   async function handle(ws: WebSocket, data: Buffer, isBinary: boolean): Promise<void> {
     let reply: ReplyMessage;
     let id = -1;
@@ -143,14 +143,13 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
       const env = CallMessage.parse(isBinary ? decodeFrame(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)) : decodeWire(data.toString()));
       id = env.id;
       if (!isMethod(env.method)) throw Object.assign(new Error(`unknown method "${env.method}"`), { code: 'UNKNOWN_METHOD' });
-      const params = parseParams(env.method, env.params) as { jobId?: string }; // validated here as well as in the host
-      const jobId = env.method === 'cancel' || typeof params.jobId !== 'string' ? undefined : params.jobId;
+      const { jobId } = parseParams(env.method, env.params) as { jobId?: unknown }; // validated here as well as in the host
       let value: unknown;
       if (env.method === 'cancel') {
-        const owner = owners.get((params as { jobId: string }).jobId);
+        const owner = owners.get(jobId as string);
         // Another socket's job is not this socket's to cancel (nor to learn about).
         value = owner && owner !== ws ? { cancelled: false } : await opts.engine.call('cancel', env.params as never);
-      } else if (jobId !== undefined) {
+      } else if (typeof jobId === 'string') {
         if (owners.has(jobId)) throw Object.assign(new Error(`a job with id "${jobId}" is already running`), { code: 'DUPLICATE_JOB' });
         owners.set(jobId, ws);
         try {
