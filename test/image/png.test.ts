@@ -44,6 +44,12 @@ describe('PNG text chunks', () => {
     const again = withTextChunks(out, { parameters: 'changed\nSteps: 2' });
     expect(readTextChunks(again).parameters).toBe('changed\nSteps: 2');
     expect(again.toString('latin1').split('tEXtparameters').length).toBe(2);
+    // Before the image data, where readers that stop at IDAT (PIL's Image.open().info, A1111's PNG Info) look.
+    for (const file of [out, again]) {
+      const text = file.toString('latin1');
+      expect(text.indexOf('tEXtparameters')).toBeLessThan(text.indexOf('IDAT'));
+      expect(text.indexOf('iTXtdriftline')).toBeLessThan(text.indexOf('IDAT'));
+    }
   });
   it('rejects files that are not PNG or are truncated', async () => {
     expect(() => readTextChunks(Buffer.from('GIF89a'))).toThrow(/not a PNG/);

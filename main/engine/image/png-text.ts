@@ -1,7 +1,7 @@
 /**
  * PNG text chunks (PNG 1.2 spec §4.2.3: tEXt, iTXt): how generation settings travel inside the
- * image. sharp encodes the pixels; these few lines add the chunks it cannot write, just before
- * IEND, each with its CRC-32.
+ * image. sharp encodes the pixels; these few lines add the chunks it cannot write, before the
+ * image data, each with its CRC-32.
  */
 import { crc32 } from 'node:zlib';
 
@@ -47,13 +47,21 @@ function* chunks(png: Buffer): Generator<RawChunk> {
   throw new Error('truncated PNG: no IEND chunk');
 }
 
-/** A copy of `png` with the given text entries added before IEND (existing ones of the same keyword are replaced). */
+/**
+ * A copy of `png` with the given text entries added before the image data (existing ones of the
+ * same keyword are replaced). Before the first IDAT, as AUTOMATIC1111 and PIL write them: readers
+ * that stop at the image data — PIL's `Image.open(…).info`, which A1111's PNG Info uses, and
+ * streaming readers — see only text chunks placed there.
+ */
 export function withTextChunks(png: Buffer, entries: Record<string, string>): Buffer {
   const parts: Buffer[] = [SIGNATURE];
+  let written = false;
   for (const c of chunks(png)) {
-    if (c.type === 'IEND') {
+    if (!written && (c.type === 'IDAT' || c.type === 'IEND')) {
       for (const [k, v] of Object.entries(entries)) parts.push(textChunk(k, v));
-    } else if ((c.type === 'tEXt' || c.type === 'iTXt') && keywordOf(c.data) in entries) {
+      written = true;
+    }
+    if ((c.type === 'tEXt' || c.type === 'iTXt') && keywordOf(c.data) in entries) {
       continue;
     }
     parts.push(png.subarray(c.start, c.end));
