@@ -24,7 +24,10 @@ export const GenerateRequest = z.object({
   model: z.string().min(1).max(4096),
   prompt: z.string().max(20_000),
   negativePrompt: z.string().max(20_000).optional(),
-  /** A catalogue sampler name, or 'pack' for the pack's own scheduler config. */
+  /**
+   * A catalogue sampler name, 'pack' for the pack's own scheduler config, or 'auto': the best
+   * (sampler, grid) the solver lab measured on this pack for the step count, else a robust default.
+   */
   sampler: z.string().min(1).max(64).default('pack'),
   steps: z.number().int().min(1).max(1000),
   cfgScale: z.number().min(0).max(100),
@@ -230,6 +233,76 @@ export interface BcSearchResult {
   providers: ProviderInfo[];
 }
 
+/**
+ * The solver lab (`driftline solvers --measure`): every deterministic sampler × grid family × model
+ * evaluation budget on one pack, measured against a high-accuracy solution of the pack's
+ * probability-flow ODE from the same noise. Its table drives the `auto` sampler.
+ *
+ * Grid families: `pack` — the timesteps the pack's scheduler config lists; `karras` — Karras et al.
+ * 2022 eq. 5 (ρ = 7) over the training table; `logsnr` — uniform in λ = −log σ over it; `time` —
+ * uniform in the training time t (DDIM `linspace`); `tuned` — one first-order step from σ_max down to
+ * σ_hi, then Karras spacing with exponent ρ to σ_min, (σ_hi, ρ) searched per budget on other seeds.
+ */
+export const LAB_GRIDS = ['pack', 'karras', 'logsnr', 'time', 'tuned'] as const;
+export type LabGrid = (typeof LAB_GRIDS)[number];
+
+export const SolverLabRequest = z.object({
+  jobId: z.string().min(1).max(100),
+  model: z.string().min(1).max(4096),
+  /** Model-evaluation budgets (a sampler gets the most steps whose evaluations fit). */
+  nfes: z.array(z.number().int().min(2).max(200)).min(1).max(8).default([5, 10, 20]),
+  /** Prompts measured; left out, a fixed everyday set. */
+  prompts: z.array(z.string().min(1).max(500)).min(1).max(8).optional(),
+  seeds: z.array(seed).min(1).max(8).default([1, 2]),
+  /** Left out, the pack's recommended scale (else 5). */
+  cfgScale: z.number().min(0).max(30).optional(),
+  /** Deterministic catalogue samplers to measure; left out, all of them. */
+  samplers: z.array(z.string().min(1).max(64)).min(1).max(64).optional(),
+  grids: z.array(z.enum(LAB_GRIDS)).min(1).max(LAB_GRIDS.length).optional(),
+});
+export type SolverLabRequest = z.input<typeof SolverLabRequest>;
+
+/** One measurement: a sampler on a grid within an evaluation budget. Sampler `pack` on grid `pack` is the pack's own plan. */
+export interface SolverLabRow {
+  sampler: string;
+  grid: LabGrid;
+  nfe: number;
+  /** Steps taken, and the model evaluations they cost (≤ nfe). */
+  steps: number;
+  evaluations: number;
+  /** RMS error of the final image in [−1, 1] against the ODE solution, over all images; and per image. */
+  rms: number;
+  images: number[];
+}
+
+export interface SolverTable {
+  version: 1;
+  pack: { name: string; digest: string };
+  date: string;
+  seconds: number;
+  evaluations: number;
+  prompts: string[];
+  seeds: number[];
+  cfgScale: number;
+  width: number;
+  height: number;
+  /** How the ODE solution was computed, and how far a second method lands from it (RMS). */
+  reference: { method: string; check: string; steps: number; agreement: number };
+  nfes: number[];
+  rows: SolverLabRow[];
+  /** The searched (σ_hi, ρ) of the `tuned` grid per budget, and the seeds it was searched on. */
+  tuned: { nfe: number; sigmaHi: number; rho: number; seeds: number[] }[];
+  /** Per budget: the best measured (sampler, grid), and the pack's own plan's error for comparison. */
+  best: { nfe: number; sampler: string; grid: LabGrid; rms: number; packRms: number }[];
+}
+
+export interface SolverLabResult {
+  jobId: string;
+  table: SolverTable;
+  path: string;
+  providers: ProviderInfo[];
+}
+
 export interface GeneratedImage {
   /** PNG bytes with the settings in a `parameters` text chunk. */
   png: Uint8Array;
@@ -241,6 +314,8 @@ export interface GeneratedImage {
 export interface GenerateResult {
   jobId: string;
   images: GeneratedImage[];
+  /** What ran: the sampler's label and grid (for `auto`, what it chose and why). */
+  sampler?: { name: string; label: string; grid?: string; reason?: string };
   width: number;
   height: number;
   /** Which execution provider each model component ran on. */
@@ -312,6 +387,8 @@ export const METHODS = {
   upscale: { params: UpscaleRequest, result: null as unknown as UpscaleResult },
   bcSearch: { params: BcSearchRequest, result: null as unknown as BcSearchResult },
   getBoundary: { params: BoundaryRef, result: null as unknown as BoundaryRecord | null },
+  solverLab: { params: SolverLabRequest, result: null as unknown as SolverLabResult },
+  getSolverTable: { params: ModelRef, result: null as unknown as SolverTable | null },
   cancel: { params: CancelRequest, result: null as unknown as { cancelled: boolean } },
 } as const;
 

@@ -9,6 +9,7 @@
  *   driftline bc-search --model NAME|PATH [--calibration DIR] [--candidates K] [--steps N] [--metric M]
  *   driftline models list | import PATH [--name NAME] [--link] | download NAME | remove NAME
  *   driftline samplers
+ *   driftline solvers --model NAME|PATH [--measure] [--nfe 5,10,20] …
  *   driftline serve [--host 127.0.0.1] [--port 7860] [--token TOKEN]
  */
 import { parseArgs } from 'node:util';
@@ -21,11 +22,12 @@ import { ProgressBar } from './progress.js';
 import { num, UsageError, withJob, writeAtomic } from './args.js';
 import { edit, EDIT_USAGE } from './edit.js';
 import { bcSearch, upscale, UPSCALE_USAGE } from './upscale.js';
+import { solvers, SOLVERS_USAGE } from './solvers.js';
 import { startWebServer } from '../web/server.js';
 import { rendererDir } from '../web/static.js';
 
 const USAGE = `usage:
-  driftline generate --model NAME|PATH [--prompt TEXT] [--negative TEXT] [--sampler NAME|pack]
+  driftline generate --model NAME|PATH [--prompt TEXT] [--negative TEXT] [--sampler NAME|pack|auto]
                      [--steps N] [--cfg X] [--seed N] [--size WxH] [--batch N]
                      [--init IMG --strength S] [--mask IMG] --out FILE.png
                      (--steps / --cfg default to the pack's recommended values, else 20 / 7)
@@ -33,6 +35,7 @@ ${EDIT_USAGE}
 ${UPSCALE_USAGE}
   driftline models list | import PATH [--name NAME] [--link] | download NAME | remove NAME
   driftline samplers
+${SOLVERS_USAGE}
   driftline serve [--host 127.0.0.1] [--port 7860] [--token TOKEN]   (browser mode)`;
 
 async function generate(client: EngineClient, argv: string[]): Promise<void> {
@@ -80,6 +83,7 @@ async function generate(client: EngineClient, argv: string[]): Promise<void> {
   }));
   const outs = res.images.map((_, i) => (res.images.length === 1 ? values.out! : values.out!.replace(/\.png$/i, `-${i + 1}.png`)));
   await Promise.all(res.images.map((img, i) => writeAtomic(outs[i], img.png)));
+  if (res.sampler?.reason) console.error(`auto: ${res.sampler.label}${res.sampler.grid ? ` on the ${res.sampler.grid} grid` : ''} — ${res.sampler.reason}`);
   for (const p of res.providers) console.error(`${p.component}: ${p.provider}${p.skipped.length ? ` (skipped ${p.skipped.map((s) => `${s.provider}: ${s.reason}`).join('; ')})` : ''}`);
   console.error(`${res.width}x${res.height}, ${res.timings.evaluations} model evaluations, ${res.timings.perStepMs.toFixed(0)} ms/step, ${(res.timings.totalMs / 1000).toFixed(1)} s`);
   for (const [i, img] of res.images.entries()) console.log(`${path.resolve(outs[i])}  seed ${img.seed}`);
@@ -152,8 +156,9 @@ export async function main(argv: string[]): Promise<number> {
     else if (cmd === 'upscale') await upscale(client, rest);
     else if (cmd === 'bc-search') await bcSearch(client, rest);
     else if (cmd === 'models') await models(client, rest);
+    else if (cmd === 'solvers') await solvers(client, rest);
     else if (cmd === 'serve') await serve(client, rest);
-    else if (cmd === 'samplers') for (const s of await client.call('listSamplers', {})) console.log(`${s.name.padEnd(16)} ${s.label.padEnd(26)} ${s.stochastic ? 'SDE' : `order ${s.order}`}  ${s.paper}`);
+    else if (cmd === 'samplers') for (const s of await client.call('listSamplers', {})) console.log(`${s.name.padEnd(16)} ${s.label.padEnd(26)} ${s.stochastic ? 'SDE' : s.order === undefined ? 'chooses' : `order ${s.order}`}  ${s.paper}`);
     else throw new UsageError(`unknown command "${cmd}"`);
     return 0;
   } catch (e) {

@@ -22,6 +22,8 @@ import { runEditJob } from './edit-job.js';
 import { findBoundary, runSearchJob, runUpscaleJob } from './upscale-job.js';
 import { imageSize } from './image-size.js';
 import { samplerChoice } from './sampler-choice.js';
+import { findSolverTable, resolveAuto, runLabJob } from './lab-job.js';
+import { samplerByName } from '../engine/samplers/index.js';
 
 export interface ServiceOptions {
   /** Models folder (tests use a temporary one); defaults to the user's data folder. */
@@ -105,7 +107,10 @@ export function createEngineService(emit: Emit, opts: ServiceOptions = {}): Hand
   const providersOf = (pack: LoadedPack): ProviderInfo[] => pack.providers.map((p) => ({ component: p.component, provider: p.provider, skipped: p.skipped }));
 
   return {
-    listSamplers: async () => SAMPLERS.map(({ name, label, paper, order, stochastic }) => ({ name, label, paper, order, stochastic })),
+    listSamplers: async () => [
+      { name: 'auto', label: 'Automatic', paper: 'The solver lab\'s best measured sampler and grid for the pack and step count, else DPM++ 2M on the tuned grid', stochastic: false },
+      ...SAMPLERS.map(({ name, label, paper, order, stochastic }) => ({ name, label, paper, order, stochastic })),
+    ],
 
     listModels: async () =>
       Promise.all((await registry.list()).map(async (m) => toEntry(m, await inspectPack(m.path).catch(() => undefined)))),
@@ -152,6 +157,10 @@ export function createEngineService(emit: Emit, opts: ServiceOptions = {}): Hand
       return { jobId: req.jobId, record, path: stored, providers: providersOf(pack) };
     }),
 
+    solverLab: (req) => packJob(req, async (pack, job) => ({ jobId: req.jobId, ...(await runLabJob(pack, req, job)), providers: providersOf(pack) })),
+
+    getSolverTable: async ({ model }) => findSolverTable(await inspectPack(await resolveModel(model)), opts.dataRoot),
+
     getBoundary: async ({ model, sampler, steps }) => findBoundary(await inspectPack(await resolveModel(model)), sampler, steps, opts.dataRoot),
 
     generate: (req) => packJob(req, async (pack, job): Promise<GenerateResult> => {
@@ -168,24 +177,34 @@ export function createEngineService(emit: Emit, opts: ServiceOptions = {}): Hand
         throw new ApiError('BAD_REQUEST', (e as Error).message);
       }
       const initScale = upscaler ? info.upscaleFactor : 1;
-      const sampler = samplerChoice(req.sampler);
+      // `auto`: the lab's measured best (or the default) for this pack and budget; it may take fewer steps (Heun: two evaluations each).
+      const auto = req.sampler === 'auto' ? await resolveAuto(info, req.steps, job.dataRoot) : undefined;
+      const sampler = auto
+        ? { label: `${auto.sampler === 'pack' ? 'pack scheduler' : samplerByName(auto.sampler).label} (auto)`, plan: () => auto.plan }
+        : samplerChoice(req.sampler);
+      const steps = auto?.steps ?? req.steps;
+      const schedule = auto ? (auto.tuned ? `${auto.grid} σ_hi ${+auto.tuned.sigmaHi.toPrecision(4)} ρ ${auto.tuned.rho}` : auto.grid) : undefined;
       const init = req.init ? { image: await loadImage(Buffer.from(req.init.image), width / initScale, height / initScale), strength: req.init.strength } : undefined;
       const mask = req.mask ? await loadMask(Buffer.from(req.mask), width, height) : undefined;
       const t1 = performance.now();
       const res = await generate(pack, {
-        prompt: req.prompt, negativePrompt: req.negativePrompt, width, height, steps: req.steps, cfgScale: req.cfgScale,
+        prompt: req.prompt, negativePrompt: req.negativePrompt, width, height, steps, cfgScale: req.cfgScale,
         seed: req.seed, batch: req.batch, init, mask, previewEvery: req.previewEvery,
       }, sampler.plan(info), { signal: job.signal, onProgress: job.onProgress });
       const t2 = performance.now();
       const images = await Promise.all(res.seeds.map(async (seed, b) => {
         const parameters = formatParameters({
-          prompt: req.prompt, negativePrompt: req.negativePrompt, steps: req.steps, sampler: sampler.label,
+          prompt: req.prompt, negativePrompt: req.negativePrompt, steps, sampler: sampler.label,
           cfgScale: req.cfgScale, seed, width, height, model: info.name, denoisingStrength: upscaler ? undefined : init?.strength,
+          extra: schedule ? { 'Schedule type': schedule } : undefined,
         });
         return { png: new Uint8Array(await encodePng(res.images, { parameters }, b)), seed, parameters };
       }));
-      const steps = Math.max(1, res.evaluations);
-      return { jobId: req.jobId, images, width, height, providers: providersOf(pack), timings: { totalMs: performance.now() - job.startedAt, perStepMs: (t2 - t1) / steps, evaluations: res.evaluations } };
+      const calls = Math.max(1, res.evaluations);
+      const ran = auto
+        ? { name: auto.sampler, label: sampler.label, grid: schedule, reason: auto.reason }
+        : { name: req.sampler, label: sampler.label };
+      return { jobId: req.jobId, images, width, height, sampler: ran, providers: providersOf(pack), timings: { totalMs: performance.now() - job.startedAt, perStepMs: (t2 - t1) / calls, evaluations: res.evaluations } };
     }),
   };
 }

@@ -4,6 +4,7 @@
  * sampler, steps and tile, and the result encoded with its settings.
  */
 import { imageSize } from './image-size.js';
+import { asBadRequest, bad, eta } from './job-util.js';
 import path from 'node:path';
 import type { z } from 'zod';
 import { ApiError, type BcSearchRequest, type BoundaryRecord, type BoundaryUse, type UpscaleRequest, type UpscaleResult } from '../api/contract.js';
@@ -39,24 +40,9 @@ export interface SrJobOptions {
 /** Image-evaluations one search may make (candidates × images × steps). */
 export const MAX_SEARCH_EVALUATIONS = 2_000_000;
 
-const bad = (message: string) => new ApiError('BAD_REQUEST', message);
-
-/** Engine errors about the request (sizes, shapes, folders) reach the user as BAD_REQUEST. */
-async function asBadRequest<T>(fn: () => T | Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    if (e instanceof RangeError) throw bad(e.message);
-    throw e;
-  }
-}
 
 const defaultSteps = (info: PackInfo) => info.recommended?.steps ?? 10;
 
-/** Time left from the pace so far. */
-function eta(t0: number, done: number, total: number): number | undefined {
-  return done > 0 ? ((performance.now() - t0) / done) * (total - done) : undefined;
-}
 
 function checkPack(info: PackInfo): void {
   try {

@@ -44,6 +44,8 @@ import { sampleDpmpp2m, sampleDpmpp3m } from '../../main/engine/samplers/dpmpp.j
 import { SAMPLERS, type SamplerInfo } from '../../main/engine/samplers/index.js';
 import type { Denoiser, Vec } from '../../main/engine/samplers/common.js';
 import type { Network } from '../../main/engine/denoiser.js';
+import { autoChoice } from '../../main/engine/lab/auto.js';
+import type { PipelinePlan } from '../../main/engine/pipelines/generate.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const PROMPTS = ['grinning face', 'red heart'];
@@ -78,7 +80,10 @@ const stats = (v: ArrayLike<number>, k: number) => {
 
 /** One catalogue sampler on the pack's own plan, as `generate` runs it (x = z·√(1 + σ₀²), float32). */
 async function runSampler(info: SamplerInfo, steps: number): Promise<Vec> {
-  const plan = planFor(pack.info, info.name)(steps);
+  return runPlan(planFor(pack.info, info.name)(steps));
+}
+
+async function runPlan(plan: PipelinePlan): Promise<Vec> {
   const denoiser = makeDenoiser(network, { ...plan.denoiser, shape, guidanceScale: CFG });
   const s0 = plan.sigmas[0];
   const x = z.map((v) => v * Math.sqrt(1 + s0 * s0));
@@ -116,6 +121,19 @@ afterAll(async () => {
 describe('emoji-32: every catalogue sampler on the pack\'s own grid stays sane', () => {
   it('the reference is converged: two methods agree', () => {
     expect(Math.max(...referenceAgreement)).toBeLessThan(5e-3);
+  });
+
+  it('auto, before any lab measurement, beats the pack\'s own plan at equal model evaluations', async () => {
+    const cells: string[] = [];
+    for (const [steps, ratio] of [[10, 0.75], [20, 0.5]] as const) {
+      const choice = await autoChoice(pack.info, steps, null);
+      expect(choice.reason).toMatch(/not measured/);
+      const auto = pooled(perImage(await runPlan(choice.plan(choice.steps)), reference));
+      const own = pooled(perImage(await runPlan(planFor(pack.info)(steps)), reference));
+      cells.push(`${steps}: ${auto.toFixed(3)} vs pack ${own.toFixed(3)}`);
+      expect(auto, `auto at ${steps} evaluations against the pack's plan ${own.toFixed(3)}`).toBeLessThan(ratio * own);
+    }
+    rows.push(`auto (default)  ${cells.join('   ')}`);
   });
 
   it.each(SAMPLERS.map((s) => [s.name, s] as const))('%s at 5, 10 and 20 steps', async (_name, info) => {

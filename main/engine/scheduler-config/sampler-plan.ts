@@ -25,6 +25,12 @@ export interface SamplerPlanOptions {
   grid?: PlanGrid;
   /** Round the network time of off-table levels (Karras, exponential) to integers; default false (fractional t, as k-diffusion passes it). */
   roundTimesteps?: boolean;
+  /**
+   * Explicit noise levels, strictly decreasing and positive (the plan appends σ = 0); they replace
+   * `grid` and `steps` must equal their count. Levels outside the training table are clamped to its
+   * ends for the network time, as every off-table grid is.
+   */
+  levels?: readonly number[];
 }
 
 /**
@@ -45,7 +51,16 @@ export function planForSampler(config: SchedulerConfig | unknown, samplerName: s
   let ts: number[];
   let sigmas: number[];
   const toT = (s: number) => (opts.roundTimesteps ? roundHalfEven(sigmaToT(tables, s)) : sigmaToT(tables, s));
-  switch (grid) {
+  if (opts.levels) {
+    if (opts.levels.length !== steps) throw new SchedulerConfigError(`${opts.levels.length} explicit levels given for ${steps} steps`);
+    if (!opts.levels.every((v) => Number.isFinite(v) && v > 0)) throw new SchedulerConfigError('explicit levels must be finite and positive');
+  }
+  const kind: PlanGrid | 'explicit' = opts.levels ? 'explicit' : grid;
+  switch (kind) {
+    case 'explicit':
+      sigmas = [...opts.levels!];
+      ts = sigmas.map(toT);
+      break;
     case 'karras':
       sigmas = karras(steps, table[0], table[N - 1]);
       ts = sigmas.map(toT);
@@ -61,7 +76,7 @@ export function planForSampler(config: SchedulerConfig | unknown, samplerName: s
     case 'linspace':
     case 'leading':
     case 'trailing':
-      ts = ddimTimesteps({ ...cfg, timestep_spacing: grid }, steps);
+      ts = ddimTimesteps({ ...cfg, timestep_spacing: kind }, steps);
       checkTimesteps(cfg, ts);
       sigmas = ts.map((t) => interp(table, t));
       break;

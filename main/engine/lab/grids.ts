@@ -1,0 +1,94 @@
+/**
+ * The grid families the solver lab measures, and the plan a (sampler, grid) pair runs on a pack.
+ *
+ * - `pack`: the timesteps the pack's scheduler config lists (its class's `timestep_spacing` rules);
+ *   with sampler `pack`, the pack's own plan (its scheduler class's solver).
+ * - `karras`: Karras et al. 2022, "Elucidating the Design Space…", eq. 5 with ρ = 7, between the
+ *   ends of the training table.
+ * - `logsnr`: uniform in λ = −log σ (the log-SNR up to a factor 2) between the same ends — the grid
+ *   DPM-Solver's analysis assumes (Lu et al. 2022, §3.3).
+ * - `time`: uniform in the training time t (DDIM's `linspace` spacing, Song et al. 2021, §C.2).
+ * - `tuned`: one step from σ_max down to σ_hi, then eq. 5 with exponent ρ from σ_hi to σ_min. On a
+ *   schedule whose σ_max is huge (a cosine schedule with β capped at 0.999: σ_max ≈ 2·10⁴) the model
+ *   barely changes its prediction above some σ_hi, and a fixed family spends steps there; the one
+ *   step down to σ_hi is first order (the samplers' giant-step rule, `GIANT_STEP_RATIO`), which is
+ *   nearly exact where D is nearly constant. (σ_hi, ρ) are searched per budget (`lab.ts`), as the
+ *   timestep search of Liu et al. 2023 ("A Unified Sampling Framework for Solver Searching of
+ *   Diffusion Probabilistic Models", §4) searches a schedule for a budget, here in two parameters.
+ */
+import type { LabGrid } from '../../api/contract.js';
+import type { PackInfo } from '../packs/types.js';
+import { planForSampler, planFromConfig, trainingTables, validateSchedulerConfig, type PlanGrid, type SchedulerPlan } from '../scheduler-config/index.js';
+import type { Denoiser } from '../samplers/common.js';
+
+export interface TunedGrid {
+  sigmaHi: number;
+  rho: number;
+}
+
+/** The ends of a pack's training σ table: [σ_min, σ_max]. */
+export function sigmaRange(info: PackInfo): [number, number] {
+  const table = trainingTables(validateSchedulerConfig(info.schedulerConfig)).sigmas;
+  return [table[0], table[table.length - 1]];
+}
+
+/**
+ * The tuned grid's levels for `steps` steps (σ = 0 follows): σ_max, then `steps − 1` levels of
+ * Karras spacing with exponent ρ from σ_hi to σ_min. σ_hi at or above σ_max, or a single step, is
+ * plain eq. 5 from σ_max.
+ */
+export function tunedLevels(range: [number, number], steps: number, { sigmaHi, rho }: TunedGrid): number[] {
+  const [lo, max] = range;
+  if (!(rho > 0) || !(sigmaHi > lo)) throw new RangeError(`tuned grid needs ρ > 0 and σ_hi above σ_min ${lo}, got ρ = ${rho}, σ_hi = ${sigmaHi}`);
+  // The ends exactly (the ρ-th power of a ρ-th root is not always the number back).
+  const spaced = (n: number, hi: number) => Array.from({ length: n }, (_, i) => {
+    if (i === 0) return hi;
+    if (i === n - 1) return lo;
+    const r = i / (n - 1);
+    return (hi ** (1 / rho) + r * (lo ** (1 / rho) - hi ** (1 / rho))) ** rho;
+  });
+  if (sigmaHi >= max || steps === 1) return spaced(steps, max);
+  return [max, ...spaced(steps - 1, sigmaHi)];
+}
+
+const PLAN_GRID: Record<Exclude<LabGrid, 'tuned'>, PlanGrid> = { pack: 'default', karras: 'karras', logsnr: 'exponential', time: 'linspace' };
+
+/** The plan of `sampler` (a catalogue name, or `pack` for the pack's own plan on its own grid) on a grid family. */
+export function labPlan(info: PackInfo, sampler: string, grid: LabGrid, steps: number, tuned?: TunedGrid): SchedulerPlan {
+  if (sampler === 'pack') {
+    if (grid !== 'pack') throw new RangeError('the pack\'s own plan runs on its own grid only');
+    return planFromConfig(info.schedulerConfig, steps);
+  }
+  if (grid === 'tuned') {
+    if (!tuned) throw new RangeError('the tuned grid needs its searched (σ_hi, ρ)');
+    return planForSampler(info.schedulerConfig, sampler, steps, { levels: tunedLevels(sigmaRange(info), steps, tuned) });
+  }
+  return planForSampler(info.schedulerConfig, sampler, steps, { grid: PLAN_GRID[grid] });
+}
+
+/** Model evaluations a plan costs (run on a one-value state with a free model). */
+export async function planEvaluations(plan: SchedulerPlan): Promise<number> {
+  let n = 0;
+  const free: Denoiser = async (x) => (n++, new Float64Array(x.length));
+  await plan.run(free, new Float64Array(1).fill(plan.initialScale), { batch: 1 });
+  return n;
+}
+
+/**
+ * The most steps of (sampler, grid) whose evaluations fit `budget`, and what they cost; undefined
+ * when even one step does not fit or no step count gives a valid grid.
+ */
+export async function stepsWithin(info: PackInfo, sampler: string, grid: LabGrid, budget: number, tuned?: TunedGrid): Promise<{ steps: number; evaluations: number } | undefined> {
+  let best: { steps: number; evaluations: number } | undefined;
+  for (let steps = 1; steps <= budget; steps++) {
+    let evaluations: number;
+    try {
+      evaluations = await planEvaluations(labPlan(info, sampler, grid, steps, tuned));
+    } catch {
+      continue; // e.g. a grid that repeats a level at this count
+    }
+    if (evaluations <= budget) best = { steps, evaluations };
+    else break;
+  }
+  return best;
+}

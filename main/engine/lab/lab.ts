@@ -1,0 +1,231 @@
+/**
+ * The solver lab: every deterministic sampler × grid family × model-evaluation budget on one pack,
+ * measured against a high-accuracy solution of the pack's probability-flow ODE (Song et al. 2021,
+ * "Score-Based Generative Modeling through SDEs", eq. 13) from the same starting noise, for a few
+ * prompts and seeds with classifier-free guidance — the error a user sees as "the image differs
+ * from what this noise should give".
+ *
+ * The reference is DPM-Solver++(3M) with the Taylor weight of its third-order term (Lu et al. 2022,
+ * "DPM-Solver++", §3.2, order 3) on a grid uniform in λ = −log σ over the whole training table, in
+ * float64, and it is checked by a second method (DPM-Solver++(2M)) on the same grid: the steps
+ * double (80 → 160 → 320) until the two agree within `AGREEMENT` RMS. The reported `agreement` is
+ * an upper bound on the reference's own error at the order-2 method's rate.
+ *
+ * Errors are the RMS of the final image in [−1, 1] (decoded by the VAE for latent packs) over all
+ * images, and per image. A sampler gets the most steps whose model evaluations fit the budget
+ * (Heun costs two per step; the giant-step rule can make a step cheaper).
+ *
+ * The `tuned` grid's (σ_hi, ρ) are searched per budget on *other* seeds than the table's (the
+ * calibration probe), with DPM-Solver++(2M), so the table measures the tuned grid on noise it was
+ * not chosen on.
+ */
+import type { LabGrid, SolverLabRow } from '../../api/contract.js';
+import { makeDenoiser, usesGuidance } from '../denoiser.js';
+import type { LoadedPack, PackInfo } from '../packs/types.js';
+import { decodeState, packNetwork } from '../pipelines/stages.js';
+import { fillGaussian } from '../random.js';
+import type { SchedulerPlan } from '../scheduler-config/index.js';
+import { SAMPLERS } from '../samplers/index.js';
+import { labPlan, planEvaluations, sigmaRange, stepsWithin, type TunedGrid } from './grids.js';
+
+/** The reference and its check must agree within this RMS (images in [−1, 1]). */
+export const AGREEMENT = 2e-3;
+const REFERENCE_STEPS = [80, 160, 320];
+/** What the `tuned` search tries: σ_hi (VE units; values at or above σ_max mean plain eq. 5) × ρ. */
+const SIGMA_HI = [Infinity, 160, 80, 40, 20, 10, 5, 2.5];
+const RHO = [3, 5, 7, 10];
+const SEARCH_SAMPLER = 'dpmpp_2m';
+/** Seeds of the calibration probe: the table's seeds shifted by this. */
+const CALIBRATION_SHIFT = 1000;
+
+export const DEFAULT_LAB_PROMPTS = ['red heart', 'grinning face', 'cat face', 'rocket'];
+
+export interface LabRequest {
+  prompts: string[];
+  seeds: number[];
+  cfgScale: number;
+  nfes: number[];
+  /** Catalogue samplers (deterministic only); the pack's own plan is always measured. */
+  samplers: string[];
+  grids: LabGrid[];
+  width: number;
+  height: number;
+}
+
+export interface LabProgress {
+  done: number;
+  total: number;
+  /** What is running: 'reference', 'tuned' or 'sampler @ grid'. */
+  stage: string;
+}
+
+export interface LabOutcome {
+  reference: { method: string; check: string; steps: number; agreement: number };
+  rows: SolverLabRow[];
+  tuned: { nfe: number; sigmaHi: number; rho: number; seeds: number[] }[];
+  best: { nfe: number; sampler: string; grid: LabGrid; rms: number; packRms: number }[];
+  evaluations: number;
+}
+
+/** Deterministic catalogue samplers (the ones an ODE solution measures). */
+export const labSamplers = (): string[] => SAMPLERS.filter((s) => !s.stochastic).map((s) => s.name);
+
+/** A set of prompts × seeds on the pack: its starting noise, network and ODE solution. */
+interface Probe {
+  seeds: number[];
+  rows: number;
+  z: Float32Array;
+  run(plan: SchedulerPlan, state?: 'f32' | 'f64', onStep?: () => void): Promise<Float32Array>;
+  reference: Float32Array;
+}
+
+export function checkLabRequest(info: PackInfo, req: LabRequest): void {
+  if (!info.hasTextEncoder) throw new RangeError('the solver lab measures text-to-image packs; this pack has no text encoder');
+  if (info.family === 'inpaint' || info.family === 'lcm' || info.upscaleFactor > 1) throw new RangeError(`the solver lab measures text-to-image packs, not ${info.family} packs`);
+  for (const name of req.samplers) {
+    const s = SAMPLERS.find((x) => x.name === name);
+    if (!s) throw new RangeError(`unknown sampler "${name}"`);
+    if (s.stochastic) throw new RangeError(`"${name}" injects noise: it has no ODE solution to be measured against`);
+  }
+}
+
+/** The RMS difference of each image (rows of `size` values), and over all of them. */
+export function imageErrors(a: ArrayLike<number>, b: ArrayLike<number>, rows: number): { rms: number; images: number[] } {
+  const size = a.length / rows;
+  const images = Array.from({ length: rows }, (_, k) => {
+    let e = 0;
+    for (let j = k * size; j < (k + 1) * size; j++) e += (a[j] - b[j]) ** 2;
+    return Math.sqrt(e / size);
+  });
+  const rms = Math.sqrt(images.reduce((s, v) => s + v * v, 0) / rows);
+  return { rms: Number.isFinite(rms) ? rms : Infinity, images: images.map((v) => (Number.isFinite(v) ? v : Infinity)) };
+}
+
+async function makeProbe(pack: LoadedPack, req: LabRequest, seeds: number[], counter: { evaluations: number }, signal?: AbortSignal): Promise<Omit<Probe, 'reference'>> {
+  const { info } = pack;
+  const rowsPrompts = req.prompts.flatMap((p) => seeds.map(() => p));
+  const rowsSeeds = req.prompts.flatMap(() => seeds);
+  const rows = rowsPrompts.length;
+  const guided = usesGuidance(req.cfgScale);
+  const C = info.latentChannels, h = req.height / info.vaeScale, w = req.width / info.vaeScale;
+  const shape = [rows, C, h, w];
+  const size = C * h * w;
+  // One text-encoder call for all rows: [negatives; prompts], the layout classifier-free guidance expects.
+  const context = await pack.encodePrompt(guided ? [...rowsPrompts.map(() => ''), ...rowsPrompts] : rowsPrompts);
+  const network = packNetwork(pack, { context, counter });
+  const z = new Float32Array(rows * size);
+  rowsSeeds.forEach((seed, k) => fillGaussian(z.subarray(k * size, (k + 1) * size), seed, 0));
+  return {
+    seeds, rows, z,
+    async run(plan, state = 'f32', onStep) {
+      const denoiser = makeDenoiser(network, { ...plan.denoiser, shape, guidanceScale: guided ? req.cfgScale : undefined });
+      const s0 = plan.sigmas[0];
+      const scale = Math.sqrt(1 + s0 * s0);
+      const x0 = state === 'f64' ? Float64Array.from(z, (v) => v * scale) : z.map((v) => v * scale);
+      const out = plan.toVp(await plan.run(denoiser, x0, { batch: rows, signal, callback: () => { onStep?.(); } }));
+      const latent = out instanceof Float32Array ? out : Float32Array.from(out);
+      return (await decodeState(pack, { data: latent, shape })).data;
+    },
+  };
+}
+
+/**
+ * Run the lab. `onProgress` reports model evaluations done of the total sized before anything runs.
+ * Throws the signal's reason when cancelled.
+ */
+export async function runLab(pack: LoadedPack, req: LabRequest, opts: { signal?: AbortSignal; onProgress?: (p: LabProgress) => void } = {}): Promise<LabOutcome> {
+  const { info } = pack;
+  checkLabRequest(info, req);
+  const counter = { evaluations: 0 };
+  const range = sigmaRange(info);
+  const tunedCandidates: TunedGrid[] = SIGMA_HI.filter((s) => s > range[0] * 10).flatMap((s) => RHO.map((rho) => ({ sigmaHi: Math.min(s, range[1]), rho })))
+    .filter((c, i, all) => all.findIndex((d) => d.sigmaHi === c.sigmaHi && d.rho === c.rho) === i);
+  const withTuned = req.grids.includes('tuned');
+
+  // Size the job: every run's evaluations, counted on a free model before the pack runs.
+  type Cell = { sampler: string; grid: LabGrid; nfe: number; steps: number; evaluations: number };
+  const cells: Cell[] = [];
+  const fixedGrids = req.grids.filter((g) => g !== 'tuned');
+  for (const nfe of req.nfes) {
+    const fit = await stepsWithin(info, 'pack', 'pack', nfe);
+    if (fit) cells.push({ sampler: 'pack', grid: 'pack', nfe, ...fit });
+    for (const sampler of req.samplers) {
+      for (const grid of fixedGrids) {
+        const f = await stepsWithin(info, sampler, grid, nfe);
+        if (f) cells.push({ sampler, grid, nfe, ...f });
+      }
+    }
+  }
+  const refCost = async (steps: number) => (await planEvaluations(labPlan(info, 'dpmpp_3m_exact', 'logsnr', steps))) + (await planEvaluations(labPlan(info, 'dpmpp_2m', 'logsnr', steps)));
+  const firstRef = await refCost(REFERENCE_STEPS[0]);
+  let tunedCost = 0;
+  if (withTuned) {
+    for (const nfe of req.nfes) {
+      for (const c of tunedCandidates) tunedCost += (await stepsWithin(info, SEARCH_SAMPLER, 'tuned', nfe, c))?.evaluations ?? 0;
+      // The tuned grid for every sampler, measured once its parameters are known: sized as the logsnr cells.
+      for (const sampler of req.samplers) tunedCost += (await stepsWithin(info, sampler, 'logsnr', nfe))?.evaluations ?? nfe;
+    }
+  }
+  let total = cells.reduce((s, c) => s + c.evaluations, 0) + firstRef * (withTuned ? 2 : 1) + tunedCost;
+  let stage = 'reference';
+  const report = () => opts.onProgress?.({ done: counter.evaluations, total: Math.max(total, counter.evaluations), stage });
+
+  // The reference of a probe, refined until two methods agree.
+  const solve = async (probe: Omit<Probe, 'reference'>): Promise<{ reference: Float32Array; steps: number; agreement: number }> => {
+    let last: { reference: Float32Array; steps: number; agreement: number } | undefined;
+    for (const steps of REFERENCE_STEPS) {
+      if (last) total += await refCost(steps);
+      const reference = await probe.run(labPlan(info, 'dpmpp_3m_exact', 'logsnr', steps), 'f64', report);
+      const check = await probe.run(labPlan(info, 'dpmpp_2m', 'logsnr', steps), 'f64', report);
+      last = { reference, steps, agreement: imageErrors(reference, check, probe.rows).rms };
+      if (last.agreement <= AGREEMENT) break;
+    }
+    return last!;
+  };
+
+  const probe = await makeProbe(pack, req, req.seeds, counter, opts.signal);
+  const solved = await solve(probe);
+  const measured: Probe = { ...probe, reference: solved.reference };
+  const reference = { method: 'DPM-Solver++(3M), Taylor weight, λ-uniform, float64', check: 'DPM-Solver++(2M), same grid', steps: solved.steps, agreement: solved.agreement };
+
+  const rows: SolverLabRow[] = [];
+  const measure = async (cell: Cell, plan: SchedulerPlan) => {
+    stage = `${cell.sampler} @ ${cell.grid}`;
+    const out = await measured.run(plan, 'f32', report);
+    rows.push({ ...cell, ...imageErrors(out, measured.reference, measured.rows) });
+  };
+  for (const cell of cells) await measure(cell, labPlan(info, cell.sampler, cell.grid, cell.steps));
+
+  const tuned: LabOutcome['tuned'] = [];
+  if (withTuned) {
+    stage = 'tuned';
+    const calibration = await makeProbe(pack, req, req.seeds.map((s) => s + CALIBRATION_SHIFT), counter, opts.signal);
+    const calib: Probe = { ...calibration, reference: (await solve(calibration)).reference };
+    for (const nfe of req.nfes) {
+      let best: { c: TunedGrid; rms: number } | undefined;
+      for (const c of tunedCandidates) {
+        const fit = await stepsWithin(info, SEARCH_SAMPLER, 'tuned', nfe, c);
+        if (!fit) continue;
+        const out = await calib.run(labPlan(info, SEARCH_SAMPLER, 'tuned', fit.steps, c), 'f32', report);
+        const { rms } = imageErrors(out, calib.reference, calib.rows);
+        if (!best || rms < best.rms) best = { c, rms };
+      }
+      if (!best) continue;
+      tuned.push({ nfe, ...best.c, seeds: calibration.seeds });
+      for (const sampler of req.samplers) {
+        const fit = await stepsWithin(info, sampler, 'tuned', nfe, best.c);
+        if (fit) await measure({ sampler, grid: 'tuned', nfe, ...fit }, labPlan(info, sampler, 'tuned', fit.steps, best.c));
+      }
+    }
+  }
+
+  const best = req.nfes.flatMap((nfe) => {
+    const at = rows.filter((r) => r.nfe === nfe && Number.isFinite(r.rms));
+    const pick = at.reduce<SolverLabRow | undefined>((b, r) => (!b || r.rms < b.rms ? r : b), undefined);
+    const packRow = at.find((r) => r.sampler === 'pack');
+    return pick ? [{ nfe, sampler: pick.sampler, grid: pick.grid, rms: pick.rms, packRms: packRow?.rms ?? NaN }] : [];
+  });
+  stage = 'done';
+  report();
+  return { reference, rows, tuned, best, evaluations: counter.evaluations };
+}

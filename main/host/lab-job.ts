@@ -1,0 +1,65 @@
+/**
+ * The solver lab and the `auto` sampler as the engine host runs them: the request completed with
+ * the pack's defaults and sized before anything runs, progress in model evaluations with a time
+ * left, the table stored under the pack's digest, and `auto` resolved from it.
+ */
+import { performance } from 'node:perf_hooks';
+import type { z } from 'zod';
+import { LAB_GRIDS, type SolverLabRequest, type SolverTable } from '../api/contract.js';
+import type { LoadedPack, PackInfo } from '../engine/packs/types.js';
+import { DEFAULT_LAB_PROMPTS, labSamplers, runLab } from '../engine/lab/lab.js';
+import { loadSolverTable, saveSolverTable } from '../engine/lab/store.js';
+import { autoChoice, type AutoChoice } from '../engine/lab/auto.js';
+import { packDigest } from '../engine/sr/store.js';
+import { asBadRequest, eta } from './job-util.js';
+import type { JobProgress } from './upscale-job.js';
+
+type Lab = z.output<typeof SolverLabRequest>;
+
+export interface LabJobOptions {
+  signal: AbortSignal;
+  onProgress: (p: JobProgress) => void;
+  dataRoot?: string;
+}
+
+export async function runLabJob(pack: LoadedPack, req: Lab, opts: LabJobOptions): Promise<{ table: SolverTable; path: string }> {
+  const { info } = pack;
+  const t0 = performance.now();
+  const labReq = {
+    prompts: req.prompts ?? DEFAULT_LAB_PROMPTS,
+    seeds: req.seeds,
+    cfgScale: req.cfgScale ?? info.recommended?.cfgScale ?? 5,
+    nfes: [...new Set(req.nfes)].sort((a, b) => a - b),
+    samplers: req.samplers ?? labSamplers(),
+    grids: req.grids ?? [...LAB_GRIDS],
+    width: info.defaultSize,
+    height: info.defaultSize,
+  };
+  const digest = await packDigest(info.dir, opts.dataRoot);
+  const outcome = await asBadRequest(() => runLab(pack, labReq, {
+    signal: opts.signal,
+    onProgress: (p) => opts.onProgress({ phase: 'search', step: p.done, total: p.total, etaMs: eta(t0, p.done, p.total) }),
+  }));
+  const { samplers: _s, grids: _g, ...settings } = labReq;
+  const table: SolverTable = {
+    version: 1,
+    pack: { name: info.name, digest },
+    date: new Date().toISOString(),
+    seconds: (performance.now() - t0) / 1000,
+    ...settings,
+    ...outcome,
+  };
+  const path = await saveSolverTable(table, opts.dataRoot);
+  return { table, path };
+}
+
+/** The stored table of a pack (metadata only: the model is not loaded). */
+export async function findSolverTable(info: PackInfo, dataRoot?: string): Promise<SolverTable | null> {
+  const found = await asBadRequest(async () => loadSolverTable(await packDigest(info.dir, dataRoot), dataRoot));
+  return found?.table ?? null;
+}
+
+/** `auto` for a pack and a step count: the lab's measured best, else the robust default. */
+export async function resolveAuto(info: PackInfo, steps: number, dataRoot?: string): Promise<AutoChoice> {
+  return asBadRequest(async () => autoChoice(info, steps, await findSolverTable(info, dataRoot)));
+}
