@@ -1,4 +1,4 @@
-/** The studio's layout: Generate on the left, the canvas in the centre, Layers / Edit / Upscale / Gallery on the right. */
+/** The studio's layout: Generate on the left, the canvas in the centre, Layers / Edit / Upscale / Solver lab / Gallery on the right. */
 import { useEffect } from 'react';
 import { CanvasPane } from './CanvasPane.js';
 import { EditPanel } from './EditPanel.js';
@@ -6,6 +6,7 @@ import { Gallery } from './Gallery.js';
 import { GeneratePanel } from './GeneratePanel.js';
 import { attachKeyboard } from './keyboard.js';
 import { LayersPanel } from './LayersPanel.js';
+import { SolverLabPanel } from './SolverLabPanel.js';
 import { StatusBar } from './StatusBar.js';
 import { UpscalePanel } from './UpscalePanel.js';
 import { Toolbar } from './Toolbar.js';
@@ -22,6 +23,7 @@ export function App({ studio }: { studio: Studio }) {
         <LayersPanel studio={studio} />
         <EditPanel studio={studio} />
         <UpscalePanel studio={studio} />
+        <SolverLabPanel studio={studio} />
         <Gallery studio={studio} />
       </div>
       <StatusBar studio={studio} />

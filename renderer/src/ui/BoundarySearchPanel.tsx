@@ -7,7 +7,7 @@
 import { useEffect, type FormEvent } from 'react';
 import { useStore } from 'zustand';
 import type { BcMetric } from '../../../main/api/contract.js';
-import { PACK_SAMPLER } from './generate/settings.js';
+import { catalogueSamplers, PACK_SAMPLER } from './generate/settings.js';
 import { ScoreChart } from './ScoreChart.js';
 import { METRIC_LABELS, SEARCH_METRICS, upscalerModels, type SearchForm } from './upscale/form.js';
 import { chartSummary, scoreChart } from './upscale/score-chart.js';
@@ -63,7 +63,7 @@ export function BoundarySearchPanel({ studio }: { studio: Studio }) {
         <label htmlFor="bc-sampler">Sampler (deterministic only)</label>
         <select id="bc-sampler" value={form.sampler} onChange={(e) => set({ sampler: e.target.value })}>
           <option value={PACK_SAMPLER}>Pack scheduler (the model's own)</option>
-          {samplers.filter((x) => !x.stochastic).map((x) => <option key={x.name} value={x.name} title={x.paper}>{x.label}</option>)}
+          {catalogueSamplers(samplers).filter((x) => !x.stochastic).map((x) => <option key={x.name} value={x.name} title={x.paper}>{x.label}</option>)}
         </select>
         <div className="row">
           {text('steps', 'Steps', model?.recommended?.steps ? String(model.recommended.steps) : 'model', "Empty: the model's recommended steps")}

@@ -5,6 +5,7 @@ import { formatFactor } from '../store/actions/upscale.js';
 import { providerSummary, type GalleryItem } from './app-state.js';
 import { GALLERY_MIME } from './CanvasPane.js';
 import { galleryFileName } from './gallery/gallery.js';
+import { PACK_SAMPLER, samplerRanText } from './generate/settings.js';
 import type { Studio } from './studio.js';
 import { boundaryShort } from './upscale/summary.js';
 
@@ -41,7 +42,8 @@ function describe(item: GalleryItem): string {
   if (item.edit) return `${item.model} · edit: ${item.edit.task} · ${item.edit.preset} preset${item.edit.steps ? ` · ${item.edit.steps} steps` : ''} · ${item.edit.evaluations} evaluations · ${size}`;
   const u = item.upscale;
   if (u) return `${item.model} · upscaled ${formatFactor(u.factor)}× from ${u.from.width}×${u.from.height}${u.steps ? ` · ${u.steps} steps` : ''} · ${boundaryShort(u.boundary)}${u.tiles > 1 ? ` · ${u.tiles} tiles` : ''} · ${size}`;
-  return `${item.model} · ${s.sampler === 'pack' ? 'pack scheduler' : s.sampler} · ${s.steps} steps · CFG ${s.cfgScale} · ${size}`;
+  const sampler = samplerRanText(s.sampler, item.ran) ?? (s.sampler === PACK_SAMPLER ? 'pack scheduler' : s.sampler);
+  return `${item.model} · ${sampler} · ${s.steps} steps · CFG ${s.cfgScale} · ${size}`;
 }
 
 export function Gallery({ studio }: { studio: Studio }) {
@@ -63,7 +65,7 @@ export function Gallery({ studio }: { studio: Studio }) {
               <img src={item.url} alt={`Generated: ${s.prompt || '(no prompt)'}, seed ${item.seed}`} width={72} height={72} draggable onDragStart={(e) => onDragStart(e, item, studio)} title="Drag onto the canvas, or out of the window to save the PNG" />
               <div className="gallery-meta">
                 <p className="prompt" title={item.parameters}>{s.prompt || <em>(no prompt)</em>}</p>
-                <p className="hint">
+                <p className="hint gallery-describe" title={item.ran?.reason}>
                   {describe(item)}
                   {providerSummary(item.providers) ? ` · ${providerSummary(item.providers)}` : ''}
                 </p>

@@ -3,7 +3,7 @@ import type { FormEvent } from 'react';
 import { useStore } from 'zustand';
 import { providerSummary } from './app-state.js';
 import { progressCaption } from './generate/progress.js';
-import { MAX_SEED, PACK_SAMPLER, randomSeed, SIZE_PRESETS, withModel } from './generate/settings.js';
+import { AUTO_SAMPLER, generateSamplerOptions, MAX_SEED, randomSeed, SIZE_PRESETS, withModel } from './generate/settings.js';
 import type { Studio } from './studio.js';
 
 /**
@@ -58,13 +58,9 @@ export function GeneratePanel({ studio }: { studio: Studio }) {
 
         <label htmlFor="gen-sampler">Sampler</label>
         <select id="gen-sampler" value={s.sampler} onChange={(e) => set({ sampler: e.target.value })}>
-          <option value={PACK_SAMPLER}>Pack scheduler (the model's own)</option>
-          {samplers.map((x) => (
-            <option key={x.name} value={x.name} title={x.paper}>
-              {x.label}{x.stochastic ? ' (SDE)' : ''}
-            </option>
-          ))}
+          {generateSamplerOptions(samplers).map((x) => <option key={x.name} value={x.name} title={x.title}>{x.label}</option>)}
         </select>
+        {s.sampler === AUTO_SAMPLER && <p className="hint" id="gen-sampler-auto">The solver lab's best sampler and grid for this model and step count (Solver lab panel), else a robust default.</p>}
 
         <div className="row">
           <div>

@@ -8,7 +8,7 @@
 import type { FormEvent } from 'react';
 import { useStore } from 'zustand';
 import { BoundarySearchPanel } from './BoundarySearchPanel.js';
-import { PACK_SAMPLER } from './generate/settings.js';
+import { catalogueSamplers, PACK_SAMPLER } from './generate/settings.js';
 import type { UpscaleForm } from './upscale/form.js';
 import { upscalerModels } from './upscale/form.js';
 import { srProgressCaption } from './upscale/summary.js';
@@ -47,7 +47,7 @@ export function UpscalePanel({ studio }: { studio: Studio }) {
         <label htmlFor="up-sampler">Sampler</label>
         <select id="up-sampler" value={form.sampler} onChange={(e) => set({ sampler: e.target.value })}>
           <option value={PACK_SAMPLER}>Pack scheduler (the model's own)</option>
-          {samplers.map((x) => <option key={x.name} value={x.name} title={x.paper}>{x.label}{x.stochastic ? ' (SDE)' : ''}</option>)}
+          {catalogueSamplers(samplers).map((x) => <option key={x.name} value={x.name} title={x.paper}>{x.label}{x.stochastic ? ' (SDE)' : ''}</option>)}
         </select>
         <div className="row">
           <div>

@@ -3,18 +3,20 @@
  * the running job, the gallery and the status line. Not undoable and not autosaved.
  */
 import { createStore } from 'zustand/vanilla';
-import type { BoundaryUse, ModelEntry, ProviderInfo, SamplerEntry } from '../../../main/api/contract.js';
+import type { BoundaryUse, GenerateResult, ModelEntry, ProviderInfo, SamplerEntry } from '../../../main/api/contract.js';
 import type { ConnectionState } from '../api/index.js';
 import { DEFAULT_SETTINGS, type GenerateSettings } from './generate/settings.js';
 import type { ProgressSnapshot } from './generate/progress.js';
 import { DEFAULT_EDIT_FORM, type EditForm } from './edit/form.js';
 
-export type JobKind = 'generate' | 'edit' | 'upscale' | 'search';
+export type SamplerRan = NonNullable<GenerateResult['sampler']>;
+
+export type JobKind = 'generate' | 'edit' | 'upscale' | 'search' | 'lab';
 
 export interface JobState {
   id: string;
   kind: JobKind;
-  /** Edits invert the image first, then sample; generation and upscaling only sample; a boundary search reports `search`. */
+  /** Edits invert the image first, then sample; generation and upscaling only sample; a boundary search and the solver lab report `search`. */
   phase?: 'invert' | 'sample' | 'search';
   seed: number;
   progress: ProgressSnapshot;
@@ -39,6 +41,8 @@ export interface GalleryItem {
   edit?: { task: string; preset: string; steps: number | null; evaluations: number };
   /** Set for an upscale's result: the factor, the source's size, the steps and which starting noise it used. */
   upscale?: { factor: number; from: { width: number; height: number }; steps: number | null; boundary: BoundaryUse; tiles: number };
+  /** What a generation ran, as the engine reports it (for sampler `auto`: what it chose and why). */
+  ran?: SamplerRan;
 }
 
 export interface StatusMessage {

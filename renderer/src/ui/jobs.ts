@@ -1,7 +1,8 @@
 /**
- * The one engine job the studio runs at a time (a generation, an edit, an upscale or a boundary
- * search): its state in the app store, its progress clock and phase, and cancelling it. Shared by
- * every panel so all show progress, previews and Cancel the same way. No DOM.
+ * The one engine job the studio runs at a time (a generation, an edit, an upscale, a boundary
+ * search or a solver lab measurement): its state in the app store, its progress clock and phase,
+ * and cancelling it. Shared by every panel so all show progress, previews and Cancel the same way.
+ * No DOM.
  */
 import type { ProgressEvent } from '../../../main/api/contract.js';
 import type { StudioClient } from '../api/types.js';
@@ -81,4 +82,5 @@ export const JOB_NOUNS: Record<JobKind, string> = {
   edit: 'An edit',
   upscale: 'An upscale',
   search: 'A boundary search',
+  lab: 'A solver lab measurement',
 };

@@ -1,7 +1,8 @@
 /**
  * The studio's controller: one Editor (document, tools, history), the PixelBank, the Studio API
  * client, the session state, generation with live previews and cancellation, image import (drop,
- * paste, open), export and autosave; editing, upscaling and the gallery are modules it composes.
+ * paste, open), export and autosave; editing, upscaling, the boundary search, the solver lab and
+ * the gallery are modules it composes.
  * React components call its methods and read its stores; the canvas view draws the editor's store.
  */
 import type { EditResult, GenerateResult, ProgressEvent } from '../../../main/api/contract.js';
@@ -17,7 +18,8 @@ import { EditController } from './edit/controller.js';
 import { pagePixels } from './edit/pixels.js';
 import { GalleryModule, galleryFileName, upscaleEntry } from './gallery/gallery.js';
 import { Jobs } from './jobs.js';
-import { newJobId, sanitizeSettings, seedForRun, settingsForRerun, toGenerateRequest, validateSettings, withModel, PACK_SAMPLER, type GenerateSettings } from './generate/settings.js';
+import { newJobId, sanitizeSettings, samplerRanText, seedForRun, settingsForRerun, toGenerateRequest, validateSettings, withModel, PACK_SAMPLER, type GenerateSettings } from './generate/settings.js';
+import { LabController } from './lab/lab-controller.js';
 import type { StudioModule } from './module.js';
 import { PixelBank, pngBlob } from './pixel-bank.js';
 import { UpscaleController } from './upscale/controller.js';
@@ -47,6 +49,7 @@ export class Studio {
   readonly edits: EditController;
   readonly upscales: UpscaleController;
   readonly searches: BoundarySearchController;
+  readonly labs: LabController;
   private readonly modules: StudioModule[];
   private pendingSize: { width: number; height: number } | null = null;
   private readonly disposers: (() => void)[] = [];
@@ -68,7 +71,8 @@ export class Studio {
       addToGallery: (result, origin) => void this.gallery.add([upscaleEntry(result, origin, this.gallery.item(origin.galleryId ?? '')?.settings ?? this.app.getState().settings)]),
     });
     this.searches = new BoundarySearchController(common);
-    this.modules = [this.upscales, this.searches];
+    this.labs = new LabController(common);
+    this.modules = [this.upscales, this.searches, this.labs];
   }
 
   // Start-up
@@ -202,10 +206,12 @@ export class Studio {
   private async accept(result: GenerateResult, used: GenerateSettings): Promise<void> {
     const items = this.gallery.add(result.images.map((image) => ({
       image, width: result.width, height: result.height, settings: settingsForRerun(used, image.seed), model: used.model, providers: result.providers,
+      ...(result.sampler ? { ran: result.sampler } : {}),
     })));
     if (items[0]) await this.addGalleryItemToCanvas(items[0].id);
     const per = result.timings.perStepMs;
-    this.say(`Generated ${items.length} image${items.length === 1 ? '' : 's'} ${result.width}×${result.height} in ${(result.timings.totalMs / 1000).toFixed(1)} s (${per.toFixed(0)} ms per evaluation).`);
+    const ran = samplerRanText(used.sampler, result.sampler);
+    this.say(`Generated ${items.length} image${items.length === 1 ? '' : 's'} ${result.width}×${result.height}${ran ? ` with ${ran}` : ''} in ${(result.timings.totalMs / 1000).toFixed(1)} s (${per.toFixed(0)} ms per evaluation).`);
   }
 
   /** An edit's result in the gallery (it is on the canvas already), with its `parameters` text. */

@@ -2,10 +2,16 @@
  * The Generate panel's settings and the request they become. Pure: no DOM, no client, so the
  * rules (seed handling, sizes, previews) are tested without a browser.
  */
-import type { GenerateRequest, ModelEntry } from '../../../../main/api/contract.js';
+import type { GenerateRequest, GenerateResult, ModelEntry, SamplerEntry } from '../../../../main/api/contract.js';
+import { gridLabel } from '../lab/solver-table.js';
 
 /** The engine's own scheduler config ("pack scheduler") instead of a catalogue sampler. */
 export const PACK_SAMPLER = 'pack';
+/**
+ * The best (sampler, grid) the solver lab measured on the pack for the step count, else a robust
+ * default. The engine lists it first in `listSamplers`; only generation takes it.
+ */
+export const AUTO_SAMPLER = 'auto';
 /** Seeds stay within 32 bits, as other image tools write them. */
 export const MAX_SEED = 0xffff_ffff;
 export const MAX_SIDE = 4096;
@@ -112,6 +118,42 @@ export function toGenerateRequest(s: GenerateSettings, jobId: string, seed: numb
     req.height = s.height;
   }
   return req;
+}
+
+/** One choice of a sampler field: PACK_SAMPLER's, or a catalogue entry. */
+export interface SamplerOption {
+  name: string;
+  label: string;
+  title?: string;
+}
+
+export const PACK_OPTION: SamplerOption = { name: PACK_SAMPLER, label: "Pack scheduler (the model's own)" };
+
+/**
+ * The Generate panel's sampler choices: what `listSamplers` returns, in its order, with the pack
+ * scheduler after the engine's leading "Automatic" (first when there is none).
+ */
+export function generateSamplerOptions(samplers: readonly SamplerEntry[]): SamplerOption[] {
+  const options = samplers.map((x): SamplerOption => ({ name: x.name, label: `${x.label}${x.stochastic ? ' (SDE)' : ''}`, title: x.paper }));
+  const at = samplers[0]?.name === AUTO_SAMPLER ? 1 : 0;
+  return [...options.slice(0, at), PACK_OPTION, ...options.slice(at)];
+}
+
+/** Samplers for upscaling and the boundary search: the catalogue without "Automatic" (it only drives generation). */
+export function catalogueSamplers(samplers: readonly SamplerEntry[]): SamplerEntry[] {
+  return samplers.filter((x) => x.name !== AUTO_SAMPLER);
+}
+
+/**
+ * What a generation ran, in a few words: "auto → DPM++ 2M · tuned grid" when the engine chose,
+ * "DPM++ 2M · Karras grid" otherwise; null when the result does not say.
+ */
+export function samplerRanText(asked: string, ran: GenerateResult['sampler']): string | null {
+  if (!ran) return null;
+  // The arrow already says the engine chose: a label's own "(auto)" is not repeated.
+  const label = (ran.label || ran.name).replace(/\s*\(auto\)$/, '');
+  const what = `${label}${ran.grid ? ` · ${gridLabel(ran.grid)}` : ''}`;
+  return asked === AUTO_SAMPLER || asked !== ran.name ? `${asked} → ${what}` : what;
 }
 
 /** "Use these settings again" for one image of a run: its own seed, locked, one image. */

@@ -45,10 +45,12 @@ export function isCancelled(e: unknown): boolean {
   return errorCode(e) === 'CANCELLED';
 }
 
-/** The status line's words for a failed upscale or search; `what` is "upscale" or "search". */
-export function srFailure(e: unknown, what: 'upscale' | 'search', unchanged: string): string {
+const FAILED_JOBS = { upscale: 'upscale', search: 'boundary search', lab: 'solver lab measurement' } as const;
+
+/** The status line's words for a failed upscale, boundary search or solver lab measurement. */
+export function srFailure(e: unknown, what: keyof typeof FAILED_JOBS, unchanged: string): string {
   const msg = e instanceof Error ? e.message : String(e);
-  const job = what === 'upscale' ? 'upscale' : 'boundary search';
+  const job = FAILED_JOBS[what];
   switch (errorCode(e)) {
     case 'BAD_REQUEST':
       return `The engine could not run this ${job}: ${msg}. ${unchanged}`;
