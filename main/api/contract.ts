@@ -246,17 +246,26 @@ export interface BcSearchResult {
 export const LAB_GRIDS = ['pack', 'karras', 'logsnr', 'time', 'tuned'] as const;
 export type LabGrid = (typeof LAB_GRIDS)[number];
 
+/**
+ * How much the lab measures when the request does not list it: `full` — every deterministic
+ * sampler, four prompts × two seeds; `quick` — five samplers (one per family: DDIM, Heun, DPM++ 2M,
+ * DPM++ 3M with the Taylor weight, UniPC bh2), two prompts × one seed: minutes instead of tens of minutes.
+ */
+export const LAB_SCOPES = ['full', 'quick'] as const;
+
 export const SolverLabRequest = z.object({
   jobId: z.string().min(1).max(100),
   model: z.string().min(1).max(4096),
+  scope: z.enum(LAB_SCOPES).default('full'),
   /** Model-evaluation budgets (a sampler gets the most steps whose evaluations fit). */
   nfes: z.array(z.number().int().min(2).max(200)).min(1).max(8).default([5, 10, 20]),
-  /** Prompts measured; left out, a fixed everyday set. */
+  /** Prompts measured; left out, the scope's share of a fixed everyday set. */
   prompts: z.array(z.string().min(1).max(500)).min(1).max(8).optional(),
-  seeds: z.array(seed).min(1).max(8).default([1, 2]),
+  /** Left out, the scope's. */
+  seeds: z.array(seed).min(1).max(8).optional(),
   /** Left out, the pack's recommended scale (else 5). */
   cfgScale: z.number().min(0).max(30).optional(),
-  /** Deterministic catalogue samplers to measure; left out, all of them. */
+  /** Deterministic catalogue samplers to measure; left out, the scope's. */
   samplers: z.array(z.string().min(1).max(64)).min(1).max(64).optional(),
   grids: z.array(z.enum(LAB_GRIDS)).min(1).max(LAB_GRIDS.length).optional(),
 });

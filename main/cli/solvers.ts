@@ -8,9 +8,9 @@ import { LAB_GRIDS, type LabGrid, type SolverTable } from '../api/contract.js';
 import type { EngineClient } from '../host/client.js';
 import { num, UsageError, withJob } from './args.js';
 
-export const SOLVERS_USAGE = `  driftline solvers --model NAME|PATH [--measure] [--nfe 5,10,20] [--prompts "a|b"] [--seeds 1,2]
+export const SOLVERS_USAGE = `  driftline solvers --model NAME|PATH [--measure [--quick]] [--nfe 5,10,20] [--prompts "a|b"] [--seeds 1,2]
                     [--cfg X] [--samplers a,b] [--grids ${LAB_GRIDS.join(',')}]
-                    (without --measure: the stored table; the studio's Solver lab panel shows it as a plot)`;
+                    (--quick: 5 samplers, 2 prompts × 1 seed; without --measure: the stored table; the studio's Solver lab panel shows it as a plot)`;
 
 const list = (v: string | undefined, sep = ',') => (v === undefined ? undefined : v.split(sep).map((s) => s.trim()).filter(Boolean));
 const ints = (v: string | undefined, name: string) => list(v)?.map((s) => {
@@ -24,14 +24,14 @@ export async function solvers(client: EngineClient, argv: string[]): Promise<voi
   const { values } = parseArgs({
     args: argv,
     options: {
-      model: { type: 'string' }, measure: { type: 'boolean' }, nfe: { type: 'string' }, prompts: { type: 'string' },
+      model: { type: 'string' }, measure: { type: 'boolean' }, quick: { type: 'boolean' }, nfe: { type: 'string' }, prompts: { type: 'string' },
       seeds: { type: 'string' }, cfg: { type: 'string' }, samplers: { type: 'string' }, grids: { type: 'string' },
     },
     strict: true,
   });
   if (!values.model) throw new UsageError('--model is required');
   if (!values.measure) {
-    for (const k of ['nfe', 'prompts', 'seeds', 'cfg', 'samplers', 'grids'] as const) if (values[k] !== undefined) throw new UsageError(`--${k} needs --measure`);
+    for (const k of ['quick', 'nfe', 'prompts', 'seeds', 'cfg', 'samplers', 'grids'] as const) if (values[k] !== undefined) throw new UsageError(`--${k} needs --measure`);
     const table = await client.call('getSolverTable', { model: values.model });
     if (!table) return void console.log(`no solver table stored for ${values.model}; run driftline solvers --model ${values.model} --measure`);
     console.log(formatTable(table));
@@ -41,7 +41,7 @@ export async function solvers(client: EngineClient, argv: string[]): Promise<voi
   for (const g of grids ?? []) if (!(LAB_GRIDS as readonly string[]).includes(g)) throw new UsageError(`--grids takes ${LAB_GRIDS.join(', ')}; got "${g}"`);
   const jobId = `cli-lab-${process.pid}-${Date.now()}`;
   const res = await withJob(client, jobId, async () => client.call('solverLab', {
-    jobId, model: values.model!, nfes: ints(values.nfe, 'nfe'), prompts: list(values.prompts, '|'), seeds: ints(values.seeds, 'seeds'),
+    jobId, model: values.model!, scope: values.quick ? 'quick' : 'full', nfes: ints(values.nfe, 'nfe'), prompts: list(values.prompts, '|'), seeds: ints(values.seeds, 'seeds'),
     cfgScale: num(values.cfg, 'cfg'), samplers: list(values.samplers), grids: grids as LabGrid[] | undefined,
   }));
   console.log(formatTable(res.table));

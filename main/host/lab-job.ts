@@ -16,6 +16,9 @@ import type { JobProgress } from './upscale-job.js';
 
 type Lab = z.output<typeof SolverLabRequest>;
 
+/** The quick scope's samplers: one per family of the catalogue. */
+const QUICK_SAMPLERS = ['ddim', 'heun', 'dpmpp_2m', 'dpmpp_3m_exact', 'unipc_bh2'];
+
 export interface LabJobOptions {
   signal: AbortSignal;
   onProgress: (p: JobProgress) => void;
@@ -25,12 +28,13 @@ export interface LabJobOptions {
 export async function runLabJob(pack: LoadedPack, req: Lab, opts: LabJobOptions): Promise<{ table: SolverTable; path: string }> {
   const { info } = pack;
   const t0 = performance.now();
+  const quick = req.scope === 'quick';
   const labReq = {
-    prompts: req.prompts ?? DEFAULT_LAB_PROMPTS,
-    seeds: req.seeds,
+    prompts: req.prompts ?? (quick ? DEFAULT_LAB_PROMPTS.slice(0, 2) : DEFAULT_LAB_PROMPTS),
+    seeds: req.seeds ?? (quick ? [1] : [1, 2]),
     cfgScale: req.cfgScale ?? info.recommended?.cfgScale ?? 5,
     nfes: [...new Set(req.nfes)].sort((a, b) => a - b),
-    samplers: req.samplers ?? labSamplers(),
+    samplers: req.samplers ?? (quick ? QUICK_SAMPLERS : labSamplers()),
     grids: req.grids ?? [...LAB_GRIDS],
     width: info.defaultSize,
     height: info.defaultSize,

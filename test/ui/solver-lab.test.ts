@@ -314,7 +314,7 @@ describe('the solver lab controller: Measure', () => {
     t.ctl.updateForm({ budgets: '20 5, 10;10' });
     const running = t.ctl.run();
     await vi.waitFor(() => expect(t.runs).toHaveLength(1));
-    expect(t.runs[0]).toEqual({ jobId: expect.stringMatching(/^job-/), model: 'sd-turbo', nfes: [5, 10, 20] });
+    expect(t.runs[0]).toEqual({ jobId: expect.stringMatching(/^job-/), model: 'sd-turbo', nfes: [5, 10, 20], scope: 'full' });
     const job = t.app.getState().job!;
     expect(job).toMatchObject({ kind: 'lab', id: t.runs[0].jobId });
     expect(t.said.at(-1)?.text).toBe('Measuring the samplers and grids on sd-turbo at 5, 10, 20 model evaluations…');

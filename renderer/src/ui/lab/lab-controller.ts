@@ -29,9 +29,11 @@ export interface LabForm {
   model: string;
   /** Model-evaluation budgets, "5, 10, 20". */
   budgets: string;
+  /** The engine's quick scope (five samplers, two prompts × one seed) instead of the full one. */
+  quick: boolean;
 }
 
-export const DEFAULT_LAB_FORM: LabForm = { model: '', budgets: '5, 10, 20' };
+export const DEFAULT_LAB_FORM: LabForm = { model: '', budgets: '5, 10, 20', quick: false };
 /** The contract's limits on `nfes`. */
 export const BUDGET_RANGE = { min: 2, max: 200, most: 8 } as const;
 
@@ -192,9 +194,9 @@ export class LabController implements StudioModule {
     const nfes = budgets.value;
     const jobId = newJobId();
     jobs.begin('lab', jobId, 0);
-    say(`Measuring the samplers and grids on ${model} at ${nfes.join(', ')} model evaluations…`);
+    say(`Measuring ${this.form.quick ? 'five samplers' : 'the samplers'} and grids on ${model} at ${nfes.join(', ')} model evaluations…`);
     try {
-      const result = await client.solverLab({ jobId, model, nfes });
+      const result = await client.solverLab({ jobId, model, nfes, scope: this.form.quick ? 'quick' : 'full' });
       if (jobs.isCancelled(jobId)) return say(`Cancelled. ${UNCHANGED}`);
       const r = readSolverTable(result.table);
       if (!r.ok) return say(`The measurement finished and was stored in ${result.path}, but ${r.error}.`, 'error');
