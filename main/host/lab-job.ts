@@ -9,7 +9,9 @@ import { LAB_GRIDS, type SolverLabRequest, type SolverTable } from '../api/contr
 import type { LoadedPack, PackInfo } from '../engine/packs/types.js';
 import { DEFAULT_LAB_PROMPTS, labSamplers, runLab } from '../engine/lab/lab.js';
 import { loadSolverTable, saveSolverTable } from '../engine/lab/store.js';
-import { autoChoice, type AutoChoice } from '../engine/lab/auto.js';
+import { autoChoice, type AutoChoice, type AutoRequest } from '../engine/lab/auto.js';
+import { loadStatistics, saveStatistics } from '../engine/lab/statistics.js';
+import { V3 } from '../engine/lab/grids.js';
 import { packDigest } from '../engine/sr/store.js';
 import { asBadRequest, eta } from './job-util.js';
 import type { JobProgress } from './upscale-job.js';
@@ -45,14 +47,19 @@ export async function runLabJob(pack: LoadedPack, req: Lab, opts: LabJobOptions)
     onProgress: (p) => opts.onProgress({ phase: 'search', step: p.done, total: p.total, etaMs: eta(t0, p.done, p.total) }),
   }));
   const { samplers: _s, grids: _g, ...settings } = labReq;
+  const { statistics: _stats, ...measured } = outcome;
   const table: SolverTable = {
     version: 1,
     pack: { name: info.name, digest },
     date: new Date().toISOString(),
     seconds: (performance.now() - t0) / 1000,
     ...settings,
-    ...outcome,
+    ...measured,
   };
+  if (outcome.statistics) {
+    await saveStatistics(outcome.statistics.stats, { digest, cfgScale: labReq.cfgScale, width: labReq.width, height: labReq.height, prompts: labReq.prompts, seeds: outcome.statistics.seeds, images: outcome.statistics.images }, opts.dataRoot);
+  }
+  // The statistics first: a table that names DPM-Solver-v3 always finds them.
   const path = await saveSolverTable(table, opts.dataRoot);
   return { table, path };
 }
@@ -63,7 +70,16 @@ export async function findSolverTable(info: PackInfo, dataRoot?: string): Promis
   return found?.table ?? null;
 }
 
-/** `auto` for a pack and a step count: the lab's measured best, else the robust default. */
-export async function resolveAuto(info: PackInfo, steps: number, dataRoot?: string): Promise<AutoChoice> {
-  return asBadRequest(async () => autoChoice(info, steps, await findSolverTable(info, dataRoot)));
+/**
+ * `auto` for a pack, a step count and the request's guidance scale and state size per image: the
+ * lab's measured best, else the robust default.
+ */
+export async function resolveAuto(info: PackInfo, steps: number, request: AutoRequest, dataRoot?: string): Promise<AutoChoice> {
+  return asBadRequest(async () => {
+    const digest = await packDigest(info.dir, dataRoot);
+    const table = (await loadSolverTable(digest, dataRoot))?.table ?? null;
+    const needsV3 = table?.best.some((b) => b.sampler === V3);
+    const stored = needsV3 ? await loadStatistics(digest, dataRoot) : null;
+    return autoChoice(info, steps, table, request, stored ? { stats: stored.stats, cfgScale: stored.meta.cfgScale, dim: stored.meta.dim } : null);
+  });
 }

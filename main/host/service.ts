@@ -23,7 +23,7 @@ import { findBoundary, runSearchJob, runUpscaleJob } from './upscale-job.js';
 import { imageSize } from './image-size.js';
 import { samplerChoice } from './sampler-choice.js';
 import { findSolverTable, resolveAuto, runLabJob } from './lab-job.js';
-import { samplerByName } from '../engine/samplers/index.js';
+import { autoLabel } from '../engine/lab/auto.js';
 
 export interface ServiceOptions {
   /** Models folder (tests use a temporary one); defaults to the user's data folder. */
@@ -178,9 +178,10 @@ export function createEngineService(emit: Emit, opts: ServiceOptions = {}): Hand
       }
       const initScale = upscaler ? info.upscaleFactor : 1;
       // `auto`: the lab's measured best (or the default) for this pack and budget; it may take fewer steps (Heun: two evaluations each).
-      const auto = req.sampler === 'auto' ? await resolveAuto(info, req.steps, job.dataRoot) : undefined;
+      const stateDim = info.latentChannels * (width / info.vaeScale) * (height / info.vaeScale);
+      const auto = req.sampler === 'auto' ? await resolveAuto(info, req.steps, { cfgScale: req.cfgScale, dim: stateDim }, job.dataRoot) : undefined;
       const sampler = auto
-        ? { label: `${auto.sampler === 'pack' ? 'pack scheduler' : samplerByName(auto.sampler).label} (auto)`, plan: () => auto.plan }
+        ? { label: `${autoLabel(auto.sampler)} (auto)`, plan: () => auto.plan }
         : samplerChoice(req.sampler);
       const steps = auto?.steps ?? req.steps;
       const schedule = auto ? (auto.tuned ? `${auto.grid} σ_hi ${+auto.tuned.sigmaHi.toPrecision(4)} ρ ${auto.tuned.rho}` : auto.grid) : undefined;

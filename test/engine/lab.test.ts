@@ -15,6 +15,9 @@ import { labPlan, planEvaluations, sigmaRange, stepsWithin, tunedLevels } from '
 import { loadSolverTable, saveSolverTable, solverTablePath } from '../../main/engine/lab/store.js';
 import { autoChoice, DEFAULT_AUTO, measuredChoice } from '../../main/engine/lab/auto.js';
 import { imageErrors } from '../../main/engine/lab/lab.js';
+import { loadStatistics, saveStatistics, statisticsGrid, statisticsPath } from '../../main/engine/lab/statistics.js';
+import { statisticsRange, V3 } from '../../main/engine/lab/grids.js';
+import type { ModelStatistics } from '../../main/engine/samplers/ems.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 let info: PackInfo;
@@ -117,5 +120,65 @@ describe('auto', () => {
     const heunOnly = table({ best: [{ nfe: 5, sampler: 'heun', grid: 'karras', rms: 0.3, packRms: 0.5 }] });
     const one = await autoChoice(info, 1, heunOnly);
     expect(one).toMatchObject({ sampler: 'heun', steps: 1 });
+  });
+});
+
+/** Degenerate statistics (l = 1, s = b = 0: DPM-Solver-v3 is DPM-Solver++ then) over the pack's range. */
+function flatStatistics(dim: number): ModelStatistics {
+  const lambdas = statisticsGrid(statisticsRange(info));
+  const K = lambdas.length;
+  return { lambdas, dim, l: new Float64Array(K * dim).fill(1), s: new Float64Array(K * dim), b: new Float64Array(K * dim) };
+}
+
+describe('DPM-Solver-v3 in the lab', () => {
+  const v3Best = () => table({
+    rows: [...table().rows, { sampler: V3, grid: 'logsnr', nfe: 10, steps: 10, evaluations: 10, rms: 0.1, images: [0.1] }],
+    best: [table().best[0], { nfe: 10, sampler: V3, grid: 'logsnr', rms: 0.1, packRms: 0.45 }],
+  });
+  const dim = 3 * 32 * 32;
+
+  it('statistics round-trip through the store; damage and another pack are refused', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'driftline-ems-'));
+    const stats = flatStatistics(4);
+    stats.b[7] = 0.25;
+    const meta = { digest, cfgScale: 5, width: 32, height: 32, prompts: ['x'], seeds: [2001], images: 4 };
+    const file = await saveStatistics(stats, meta, dir);
+    expect(file).toBe(statisticsPath(digest, dir));
+    const back = await loadStatistics(digest, dir);
+    expect(back!.meta).toMatchObject({ ...meta, nodes: stats.lambdas.length, dim: 4 });
+    expect(Array.from(back!.stats.b)).toEqual(Array.from(stats.b));
+    expect(Array.from(back!.stats.lambdas)).toEqual(Array.from(stats.lambdas));
+    const bytes = await readFile(file);
+    bytes[bytes.length - 3] ^= 0xff;
+    await writeFile(file, bytes);
+    await expect(loadStatistics(digest, dir)).rejects.toThrow(/statistics .* are damaged/);
+    expect(await loadStatistics('cd'.repeat(32), dir)).toBeNull();
+  });
+
+  it('the v3 plan needs statistics; with degenerate ones it runs as DPM-Solver++(2M)', async () => {
+    expect(() => labPlan(info, V3, 'logsnr', 5)).toThrow(/needs the pack's statistics/);
+    expect(await stepsWithin(info, V3, 'karras', 10)).toEqual({ steps: 10, evaluations: 10 });
+    const d = async (x: ArrayLike<number>, sigma: number) => Float64Array.from(x, (v, j) => Math.tanh(v / (1 + sigma)) * 0.5 + 0.01 * (j % 3));
+    const x = Float64Array.from({ length: dim }, (_, j) => Math.sin(j) * 100);
+    const a = await labPlan(info, V3, 'logsnr', 8, undefined, flatStatistics(dim)).run(d, x.slice(), { batch: 1 });
+    const b = await labPlan(info, 'dpmpp_2m', 'logsnr', 8).run(d, x.slice(), { batch: 1 });
+    let worst = 0;
+    for (let j = 0; j < dim; j++) worst = Math.max(worst, Math.abs(a[j] - b[j]));
+    // The v3 corrector (UniC-like) is on by default, so the runs differ — but not by much on a smooth model.
+    expect(worst).toBeLessThan(0.05);
+  });
+
+  it('auto runs v3 only with statistics for the request\'s guidance scale and size; else the next best, saying why', async () => {
+    const stats = { stats: flatStatistics(dim), cfgScale: 5, dim };
+    const fits = await autoChoice(info, 10, v3Best(), { cfgScale: 5.2, dim }, stats);
+    expect(fits).toMatchObject({ sampler: V3, grid: 'logsnr', steps: 10 });
+    expect(fits.plan(10).samplerName).toBe(V3);
+    const otherCfg = await autoChoice(info, 10, v3Best(), { cfgScale: 8, dim }, stats);
+    expect(otherCfg, 'the best other row at 10').toMatchObject({ sampler: 'unipc_bh2', grid: 'logsnr' });
+    expect(otherCfg.reason).toMatch(/DPM-Solver-v3 was best but its statistics are for CFG 5/);
+    const otherSize = await autoChoice(info, 10, v3Best(), { cfgScale: 5, dim: 4 * dim }, stats);
+    expect(otherSize.sampler).not.toBe(V3);
+    const none = await autoChoice(info, 10, v3Best(), { cfgScale: 5, dim }, null);
+    expect(none.sampler).not.toBe(V3);
   });
 });

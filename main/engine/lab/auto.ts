@@ -18,7 +18,8 @@ import type { LabGrid, SolverTable } from '../../api/contract.js';
 import type { PackInfo } from '../packs/types.js';
 import type { SchedulerPlan } from '../scheduler-config/index.js';
 import { samplerByName } from '../samplers/index.js';
-import { labPlan, stepsWithin, type TunedGrid } from './grids.js';
+import { labPlan, stepsWithin, V3, V3_LABEL, type TunedGrid } from './grids.js';
+import type { ModelStatistics } from '../samplers/ems.js';
 
 export interface AutoChoice {
   sampler: string;
@@ -33,25 +34,56 @@ export interface AutoChoice {
 
 export const DEFAULT_AUTO: { sampler: string; grid: LabGrid; tuned: TunedGrid } = { sampler: 'dpmpp_2m', grid: 'tuned', tuned: { sigmaHi: 80, rho: 7 } };
 
-/** The (sampler, grid) the table recommends for `budget` evaluations, or undefined without a usable entry. */
-export function measuredChoice(table: SolverTable, budget: number): { sampler: string; grid: LabGrid; tuned?: TunedGrid; nfe: number; rms: number; packRms: number } | undefined {
-  const usable = table.best.filter((b) => Number.isFinite(b.rms)).sort((a, b) => a.nfe - b.nfe);
-  if (!usable.length) return undefined;
-  const at = [...usable].reverse().find((b) => b.nfe <= budget) ?? usable[0];
-  const t = at.grid === 'tuned' ? table.tuned.find((x) => x.nfe === at.nfe) : undefined;
-  if (at.grid === 'tuned' && !t) return undefined;
-  return { sampler: at.sampler, grid: at.grid, tuned: t ? { sigmaHi: t.sigmaHi, rho: t.rho } : undefined, nfe: at.nfe, rms: at.rms, packRms: at.packRms };
+/**
+ * The (sampler, grid) the table recommends for `budget` evaluations — its `best` entry, or the best
+ * row that `usable` accepts when it refuses that one — or undefined without a usable entry.
+ */
+export function measuredChoice(table: SolverTable, budget: number, usable: (sampler: string) => boolean = () => true): { sampler: string; grid: LabGrid; tuned?: TunedGrid; nfe: number; rms: number; packRms: number } | undefined {
+  const budgets = table.best.filter((b) => Number.isFinite(b.rms)).map((b) => b.nfe).sort((a, b) => a - b);
+  if (!budgets.length) return undefined;
+  const nfe = [...budgets].reverse().find((n) => n <= budget) ?? budgets[0];
+  const entry = table.best.find((b) => b.nfe === nfe)!;
+  const pick = usable(entry.sampler)
+    ? entry
+    : table.rows.filter((r) => r.nfe === nfe && Number.isFinite(r.rms) && usable(r.sampler)).reduce<SolverTable['rows'][number] | undefined>((b, r) => (!b || r.rms < b.rms ? r : b), undefined);
+  if (!pick) return undefined;
+  const t = pick.grid === 'tuned' ? table.tuned.find((x) => x.nfe === nfe) : undefined;
+  if (pick.grid === 'tuned' && !t) return undefined;
+  return { sampler: pick.sampler, grid: pick.grid, tuned: t ? { sigmaHi: t.sigmaHi, rho: t.rho } : undefined, nfe, rms: pick.rms, packRms: entry.packRms };
 }
 
-export async function autoChoice(info: PackInfo, budget: number, table: SolverTable | null): Promise<AutoChoice> {
-  const measured = table ? measuredChoice(table, budget) : undefined;
+/** DPM-Solver-v3's statistics and what they were estimated for. */
+export interface StoredStatistics {
+  stats: ModelStatistics;
+  cfgScale: number;
+  dim: number;
+}
+
+/** What `auto` needs to know of the request to use DPM-Solver-v3: its guidance scale and the size of its state per image. */
+export interface AutoRequest {
+  cfgScale: number;
+  dim: number;
+}
+
+/** Guidance scales this close to the statistics' count as theirs. */
+const CFG_TOLERANCE = 0.5;
+
+export async function autoChoice(info: PackInfo, budget: number, table: SolverTable | null, request?: AutoRequest, statistics?: StoredStatistics | null): Promise<AutoChoice> {
+  // DPM-Solver-v3 runs only with statistics estimated for this guidance scale and image size.
+  const v3Fits = Boolean(statistics && request && Math.abs(statistics.cfgScale - request.cfgScale) <= CFG_TOLERANCE && statistics.dim === request.dim);
+  const first = table ? measuredChoice(table, budget) : undefined;
+  const measured = first?.sampler === V3 && !v3Fits && table ? measuredChoice(table, budget, (s) => s !== V3) : first;
   const pick = measured ?? DEFAULT_AUTO;
-  if (pick.sampler !== 'pack') samplerByName(pick.sampler); // a table naming a sampler this build lacks is refused below
+  if (pick.sampler !== 'pack' && pick.sampler !== V3) samplerByName(pick.sampler); // a table naming a sampler this build lacks is refused here
+  const stats = pick.sampler === V3 ? statistics!.stats : undefined;
   let fit = await stepsWithin(info, pick.sampler, pick.grid, budget, pick.tuned);
   let chosen: { sampler: string; grid: LabGrid; tuned?: TunedGrid } = pick;
   let reason = measured
     ? `solver lab: best at ${measured.nfe} evaluations (RMS ${measured.rms.toFixed(3)} vs pack plan ${Number.isFinite(measured.packRms) ? measured.packRms.toFixed(3) : '—'})`
     : 'not measured: default DPM++ 2M on the tuned grid';
+  if (first?.sampler === V3 && measured !== first) {
+    reason += `; ${V3_LABEL} was best but its statistics are for CFG ${statistics?.cfgScale ?? '—'} at the lab's image size, so the next best`;
+  }
   if (!fit) {
     // A budget too small for the pick (e.g. Heun at 1 evaluation): the pack's own plan.
     chosen = { sampler: 'pack', grid: 'pack' };
@@ -60,5 +92,10 @@ export async function autoChoice(info: PackInfo, budget: number, table: SolverTa
   }
   if (!fit) throw new RangeError(`no plan of this pack fits ${budget} model evaluations`);
   const { sampler, grid, tuned } = chosen;
-  return { sampler, grid, tuned, steps: fit.steps, reason, plan: (steps) => labPlan(info, sampler, grid, steps, tuned) };
+  return { sampler, grid, tuned, steps: fit.steps, reason, plan: (steps) => labPlan(info, sampler, grid, steps, tuned, sampler === V3 ? stats : undefined) };
+}
+
+/** A sampler's display name, DPM-Solver-v3 and the pack's own plan included. */
+export function autoLabel(sampler: string): string {
+  return sampler === 'pack' ? 'pack scheduler' : sampler === V3 ? V3_LABEL : samplerByName(sampler).label;
 }

@@ -20,6 +20,17 @@ import type { LabGrid } from '../../api/contract.js';
 import type { PackInfo } from '../packs/types.js';
 import { planForSampler, planFromConfig, trainingTables, validateSchedulerConfig, type PlanGrid, type SchedulerPlan } from '../scheduler-config/index.js';
 import type { Denoiser } from '../samplers/common.js';
+import { dpmSolverV3 } from '../samplers/dpm-solver-v3.js';
+import type { ModelStatistics } from '../samplers/ems.js';
+
+/**
+ * DPM-Solver-v3 (Zheng et al. 2023): not a catalogue sampler — it needs the pack's empirical model
+ * statistics, which the lab estimates (`statistics.ts`) and stores beside its table. Run at order 2
+ * with its corrector, the paper's setting for guided sampling (§5).
+ */
+export const V3 = 'dpm_solver_v3';
+export const V3_LABEL = 'DPM-Solver-v3';
+const V3_ORDER = 2;
 
 export interface TunedGrid {
   sigmaHi: number;
@@ -54,16 +65,39 @@ export function tunedLevels(range: [number, number], steps: number, { sigmaHi, r
 const PLAN_GRID: Record<Exclude<LabGrid, 'tuned'>, PlanGrid> = { pack: 'default', karras: 'karras', logsnr: 'exponential', time: 'linspace' };
 
 /** The plan of `sampler` (a catalogue name, or `pack` for the pack's own plan on its own grid) on a grid family. */
-export function labPlan(info: PackInfo, sampler: string, grid: LabGrid, steps: number, tuned?: TunedGrid): SchedulerPlan {
+export function labPlan(info: PackInfo, sampler: string, grid: LabGrid, steps: number, tuned?: TunedGrid, stats?: ModelStatistics): SchedulerPlan {
+  if (sampler === V3) {
+    if (!stats) throw new RangeError(`${V3_LABEL} needs the pack's statistics (measure them with the solver lab)`);
+    const run = dpmSolverV3(stats, { order: V3_ORDER });
+    const levels = grid === 'tuned' ? tunedOrThrow(info, steps, tuned) : undefined;
+    return planForSampler(info.schedulerConfig, V3, steps, levels ? { levels, run } : { grid: PLAN_GRID[grid as Exclude<LabGrid, 'tuned'>], run });
+  }
   if (sampler === 'pack') {
     if (grid !== 'pack') throw new RangeError('the pack\'s own plan runs on its own grid only');
     return planFromConfig(info.schedulerConfig, steps);
   }
-  if (grid === 'tuned') {
-    if (!tuned) throw new RangeError('the tuned grid needs its searched (σ_hi, ρ)');
-    return planForSampler(info.schedulerConfig, sampler, steps, { levels: tunedLevels(sigmaRange(info), steps, tuned) });
-  }
+  if (grid === 'tuned') return planForSampler(info.schedulerConfig, sampler, steps, { levels: tunedOrThrow(info, steps, tuned) });
   return planForSampler(info.schedulerConfig, sampler, steps, { grid: PLAN_GRID[grid] });
+}
+
+/**
+ * The λ = −log σ range a pack's statistics cover: the training table's, widened by 10⁻⁶ so that
+ * grids computed through powers and roots (Karras) stay inside it.
+ */
+export function statisticsRange(info: PackInfo): [number, number] {
+  const [lo, hi] = sigmaRange(info);
+  return [-Math.log(hi) - 1e-6, -Math.log(lo) + 1e-6];
+}
+
+function tunedOrThrow(info: PackInfo, steps: number, tuned: TunedGrid | undefined): number[] {
+  if (!tuned) throw new RangeError('the tuned grid needs its searched (σ_hi, ρ)');
+  return tunedLevels(sigmaRange(info), steps, tuned);
+}
+
+/** Statistics of one dimension over the pack's λ range (degenerate: l = 1, s = b = 0), for counting a v3 plan's evaluations. */
+function countingStatistics(info: PackInfo): ModelStatistics {
+  const [a, b] = statisticsRange(info);
+  return { lambdas: Float64Array.of(a, b), dim: 1, l: Float64Array.of(1, 1), s: new Float64Array(2), b: new Float64Array(2) };
 }
 
 /** Model evaluations a plan costs (run on a one-value state with a free model). */
@@ -83,7 +117,7 @@ export async function stepsWithin(info: PackInfo, sampler: string, grid: LabGrid
   for (let steps = 1; steps <= budget; steps++) {
     let evaluations: number;
     try {
-      evaluations = await planEvaluations(labPlan(info, sampler, grid, steps, tuned));
+      evaluations = await planEvaluations(labPlan(info, sampler, grid, steps, tuned, sampler === V3 ? countingStatistics(info) : undefined));
     } catch {
       continue; // e.g. a grid that repeats a level at this count
     }

@@ -25,8 +25,11 @@ import type { LoadedPack, PackInfo } from '../packs/types.js';
 import { decodeState, packNetwork } from '../pipelines/stages.js';
 import { fillGaussian } from '../random.js';
 import type { SchedulerPlan } from '../scheduler-config/index.js';
+import type { Denoiser } from '../samplers/common.js';
 import { SAMPLERS } from '../samplers/index.js';
-import { labPlan, planEvaluations, sigmaRange, stepsWithin, type TunedGrid } from './grids.js';
+import { labPlan, planEvaluations, sigmaRange, statisticsRange, stepsWithin, V3, type TunedGrid } from './grids.js';
+import type { ModelStatistics } from '../samplers/ems.js';
+import { packStatistics, statisticsGrid } from './statistics.js';
 
 /** The reference and its check must agree within this RMS (images in [−1, 1]). */
 export const AGREEMENT = 2e-3;
@@ -37,6 +40,12 @@ const RHO = [3, 5, 7, 10];
 const SEARCH_SAMPLER = 'dpmpp_2m';
 /** Seeds of the calibration probe: the table's seeds shifted by this. */
 const CALIBRATION_SHIFT = 1000;
+/** Seeds of DPM-Solver-v3's statistics samples: batch k uses the table's seeds shifted by 2000 + 100·k. */
+const STATISTICS_SHIFT = 2000;
+/** Batches of samples (each all prompts × seeds) the statistics are estimated from. */
+const STATISTICS_BATCHES = 4;
+/** The plan that makes the statistics' clean samples: DPM++ 2M, 30 steps on the tuned family (σ_hi 80, ρ 7). */
+const SAMPLE_PLAN = { sampler: 'dpmpp_2m', steps: 30, tuned: { sigmaHi: 80, rho: 7 } };
 
 export const DEFAULT_LAB_PROMPTS = ['red heart', 'grinning face', 'cat face', 'rocket'];
 
@@ -65,17 +74,26 @@ export interface LabOutcome {
   tuned: { nfe: number; sigmaHi: number; rho: number; seeds: number[] }[];
   best: { nfe: number; sampler: string; grid: LabGrid; rms: number; packRms: number }[];
   evaluations: number;
+  /** DPM-Solver-v3's statistics, when it was measured, with the seeds of the images they come from. */
+  statistics?: { stats: ModelStatistics; seeds: number[]; images: number };
 }
 
-/** Deterministic catalogue samplers (the ones an ODE solution measures). */
-export const labSamplers = (): string[] => SAMPLERS.filter((s) => !s.stochastic).map((s) => s.name);
+/** Deterministic catalogue samplers (the ones an ODE solution measures), and DPM-Solver-v3. */
+export const labSamplers = (): string[] => [...SAMPLERS.filter((s) => !s.stochastic).map((s) => s.name), V3];
 
 /** A set of prompts × seeds on the pack: its starting noise, network and ODE solution. */
 interface Probe {
   seeds: number[];
   rows: number;
   z: Float32Array;
+  /** Values per image in sampler space. */
+  dim: number;
+  /** The plan's final state in sampler space (a VP sample). */
+  sample(plan: SchedulerPlan, state?: 'f32' | 'f64', onStep?: () => void): Promise<Float32Array>;
+  /** The plan's final image in [−1, 1]. */
   run(plan: SchedulerPlan, state?: 'f32' | 'f64', onStep?: () => void): Promise<Float32Array>;
+  /** The guided denoiser over the probe's rows, with the network time of `plan`'s schedule. */
+  denoiser(plan: SchedulerPlan): Denoiser;
   reference: Float32Array;
 }
 
@@ -83,6 +101,7 @@ export function checkLabRequest(info: PackInfo, req: LabRequest): void {
   if (!info.hasTextEncoder) throw new RangeError('the solver lab measures text-to-image packs; this pack has no text encoder');
   if (info.family === 'inpaint' || info.family === 'lcm' || info.upscaleFactor > 1) throw new RangeError(`the solver lab measures text-to-image packs, not ${info.family} packs`);
   for (const name of req.samplers) {
+    if (name === V3) continue;
     const s = SAMPLERS.find((x) => x.name === name);
     if (!s) throw new RangeError(`unknown sampler "${name}"`);
     if (s.stochastic) throw new RangeError(`"${name}" injects noise: it has no ODE solution to be measured against`);
@@ -115,16 +134,18 @@ async function makeProbe(pack: LoadedPack, req: LabRequest, seeds: number[], cou
   const network = packNetwork(pack, { context, counter });
   const z = new Float32Array(rows * size);
   rowsSeeds.forEach((seed, k) => fillGaussian(z.subarray(k * size, (k + 1) * size), seed, 0));
+  const denoiser = (plan: SchedulerPlan) => makeDenoiser(network, { ...plan.denoiser, shape, guidanceScale: guided ? req.cfgScale : undefined });
+  const sample = async (plan: SchedulerPlan, state: 'f32' | 'f64' = 'f32', onStep?: () => void) => {
+    const s0 = plan.sigmas[0];
+    const scale = Math.sqrt(1 + s0 * s0);
+    const x0 = state === 'f64' ? Float64Array.from(z, (v) => v * scale) : z.map((v) => v * scale);
+    const out = plan.toVp(await plan.run(denoiser(plan), x0, { batch: rows, signal, callback: () => { onStep?.(); } }));
+    return out instanceof Float32Array ? out : Float32Array.from(out);
+  };
   return {
-    seeds, rows, z,
+    seeds, rows, z, dim: size, sample, denoiser,
     async run(plan, state = 'f32', onStep) {
-      const denoiser = makeDenoiser(network, { ...plan.denoiser, shape, guidanceScale: guided ? req.cfgScale : undefined });
-      const s0 = plan.sigmas[0];
-      const scale = Math.sqrt(1 + s0 * s0);
-      const x0 = state === 'f64' ? Float64Array.from(z, (v) => v * scale) : z.map((v) => v * scale);
-      const out = plan.toVp(await plan.run(denoiser, x0, { batch: rows, signal, callback: () => { onStep?.(); } }));
-      const latent = out instanceof Float32Array ? out : Float32Array.from(out);
-      return (await decodeState(pack, { data: latent, shape })).data;
+      return (await decodeState(pack, { data: await sample(plan, state, onStep), shape })).data;
     },
   };
 }
@@ -166,7 +187,9 @@ export async function runLab(pack: LoadedPack, req: LabRequest, opts: { signal?:
       for (const sampler of req.samplers) tunedCost += (await stepsWithin(info, sampler, 'logsnr', nfe))?.evaluations ?? nfe;
     }
   }
-  let total = cells.reduce((s, c) => s + c.evaluations, 0) + firstRef * (withTuned ? 2 : 1) + tunedCost;
+  const withV3 = req.samplers.includes(V3);
+  const statisticsCost = withV3 ? STATISTICS_BATCHES * (SAMPLE_PLAN.steps + 5 * statisticsGrid(statisticsRange(info)).length) : 0;
+  let total = cells.reduce((s, c) => s + c.evaluations, 0) + firstRef * (withTuned ? 2 : 1) + tunedCost + statisticsCost;
   let stage = 'reference';
   const report = () => opts.onProgress?.({ done: counter.evaluations, total: Math.max(total, counter.evaluations), stage });
 
@@ -188,13 +211,31 @@ export async function runLab(pack: LoadedPack, req: LabRequest, opts: { signal?:
   const measured: Probe = { ...probe, reference: solved.reference };
   const reference = { method: 'DPM-Solver++(3M), Taylor weight, λ-uniform, float64', check: 'DPM-Solver++(2M), same grid', steps: solved.steps, agreement: solved.agreement };
 
+  // DPM-Solver-v3's statistics, from the pack's own images on seeds apart from the table's and the tuned search's.
+  let statistics: LabOutcome['statistics'];
+  if (withV3) {
+    stage = 'statistics';
+    const batches: Float32Array[] = [];
+    let first: Omit<Probe, 'reference'> | undefined;
+    const seeds: number[] = [];
+    for (let k = 0; k < STATISTICS_BATCHES; k++) {
+      const p = await makeProbe(pack, req, req.seeds.map((s) => s + STATISTICS_SHIFT + 100 * k), counter, opts.signal);
+      first ??= p;
+      seeds.push(...p.seeds);
+      batches.push(await p.sample(labPlan(info, SAMPLE_PLAN.sampler, 'tuned', SAMPLE_PLAN.steps, SAMPLE_PLAN.tuned), 'f32', report));
+    }
+    const stats = await packStatistics(first!.denoiser(labPlan(info, 'dpmpp_2m', 'logsnr', 8)), batches, first!.dim, statisticsRange(info), { signal: opts.signal, onCall: report });
+    statistics = { stats, seeds, images: batches.length * first!.rows };
+  }
+  const plan = (sampler: string, grid: LabGrid, steps: number, tunedGrid?: TunedGrid) => labPlan(info, sampler, grid, steps, tunedGrid, statistics?.stats);
+
   const rows: SolverLabRow[] = [];
   const measure = async (cell: Cell, plan: SchedulerPlan) => {
     stage = `${cell.sampler} @ ${cell.grid}`;
     const out = await measured.run(plan, 'f32', report);
     rows.push({ ...cell, ...imageErrors(out, measured.reference, measured.rows) });
   };
-  for (const cell of cells) await measure(cell, labPlan(info, cell.sampler, cell.grid, cell.steps));
+  for (const cell of cells) await measure(cell, plan(cell.sampler, cell.grid, cell.steps));
 
   const tuned: LabOutcome['tuned'] = [];
   if (withTuned) {
@@ -214,7 +255,7 @@ export async function runLab(pack: LoadedPack, req: LabRequest, opts: { signal?:
       tuned.push({ nfe, ...best.c, seeds: calibration.seeds });
       for (const sampler of req.samplers) {
         const fit = await stepsWithin(info, sampler, 'tuned', nfe, best.c);
-        if (fit) await measure({ sampler, grid: 'tuned', nfe, ...fit }, labPlan(info, sampler, 'tuned', fit.steps, best.c));
+        if (fit) await measure({ sampler, grid: 'tuned', nfe, ...fit }, plan(sampler, 'tuned', fit.steps, best.c));
       }
     }
   }
@@ -227,5 +268,5 @@ export async function runLab(pack: LoadedPack, req: LabRequest, opts: { signal?:
   });
   stage = 'done';
   report();
-  return { reference, rows, tuned, best, evaluations: counter.evaluations };
+  return { reference, rows, tuned, best, evaluations: counter.evaluations, statistics };
 }

@@ -1,5 +1,6 @@
 /** `planForSampler`: any engine sampler on the config's own training schedule. See `index.ts`. */
 import { roundHalfEven } from '../schedules.js';
+import type { Sampler } from '../samplers/common.js';
 import { samplerByName } from '../samplers/index.js';
 import { dpmLevels } from './classes-sigma.js';
 import { buildLcm } from './classes-vp.js';
@@ -31,6 +32,11 @@ export interface SamplerPlanOptions {
    * ends for the network time, as every off-table grid is.
    */
   levels?: readonly number[];
+  /**
+   * A sampler outside the catalogue (one built with data of its own, such as DPM-Solver-v3 with a
+   * pack's statistics), run under `samplerName`; the catalogue is not consulted.
+   */
+  run?: Sampler;
 }
 
 /**
@@ -41,7 +47,7 @@ export interface SamplerPlanOptions {
  */
 export function planForSampler(config: SchedulerConfig | unknown, samplerName: string, steps: number, opts: SamplerPlanOptions = {}): SchedulerPlan {
   const cfg = isValidated(config) ? config : validateSchedulerConfig(config);
-  const info = samplerByName(samplerName);
+  const info = opts.run ? { name: samplerName, run: opts.run } : samplerByName(samplerName);
   if (!Number.isInteger(steps) || steps < 1) throw new SchedulerConfigError(`number of inference steps must be a positive integer, got ${steps}`);
   if (steps > cfg.num_train_timesteps) throw new SchedulerConfigError(`cannot take ${steps} inference steps from a model trained on ${cfg.num_train_timesteps} timesteps`);
   const tables = trainingTables(cfg);
