@@ -27,6 +27,7 @@ import {
 import { sampleEuler, sampleEulerAncestral, sampleHeun } from './euler.js';
 import { sampleLcm } from './lcm.js';
 import { sampleLms } from './lms.js';
+import { sampleDpmpp2mMomentum } from './momentum.js';
 import { samplePc } from './pc.js';
 import { samplePndm } from './pndm.js';
 import { sampleUniPc } from './unipc.js';
@@ -74,6 +75,7 @@ export const SAMPLERS: readonly SamplerInfo[] = [
   ode('dpmpp_2m', 'DPM++ 2M', `${LU22B}, Alg. 2`, 2, sampleDpmpp2m),
   // The third-order multistep weight shared by the reference implementations is half the Taylor
   // weight: second order in practice (test/samplers/dpmpp.test.ts). Kept for parity with other tools.
+  ode('dpmpp_2m_hb', 'DPM++ 2M HB', 'Wizadwongsa et al. 2023, "Diffusion Sampling with Momentum for Mitigating Divergence Artifacts" (ICCV), heavy-ball momentum β = 0.8 on DPM++ 2M (Alg. 2); trades order for stability at few steps', 1, bind(sampleDpmpp2mMomentum, { beta: 0.8 })),
   ode('dpmpp_3m', 'DPM++ 3M', `${LU22B}, multistep third order (reference weight)`, 2, sampleDpmpp3m),
   ode('dpmpp_3m_exact', 'DPM++ 3M (Taylor weight)', `${LU22B}, multistep third order with the Taylor weight of D₂; first-order warm-up (measured 2.9 at 16–64 steps)`, 2, bind(sampleDpmpp3m, { thirdOrderWeight: 'taylor' })),
   ode('deis_2', 'DEIS 2', 'Zhang & Chen 2023, "DEIS" (ICLR), tAB-DEIS eq. 14, order 2', 2, bind(sampleDeis, { order: 2 })),
