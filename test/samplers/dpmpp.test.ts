@@ -172,3 +172,22 @@ describe('DPM-Solver++ plumbing', () => {
     }
   });
 });
+
+describe('per-step orders (a searched solver, Liu et al. 2023)', () => {
+  const sigmas = karrasSigmas(12, 0.002, 80);
+  const run = async (opts: Parameters<typeof sampleDpmppMultistep>[3]) => {
+    const o = gaussianOracle(8);
+    return sampleDpmppMultistep(o.denoiser, o.marginal(80, 2, 7), sigmas, { lowerOrderFinal: false, ...opts });
+  };
+
+  it('a constant list is the fixed-order solver; mixing orders changes the result', async () => {
+    expect(maxAbsDiff(await run({ order: 3, orders: Array(12).fill(2) }), await run({ order: 2 }))).toBe(0);
+    expect(maxAbsDiff(await run({ order: 3, orders: Array(12).fill(1) }), await run({ order: 1 }))).toBe(0);
+    expect(maxAbsDiff(await run({ order: 3, orders: [1, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3], thirdOrderWeight: 'taylor' }), await run({ order: 3, thirdOrderWeight: 'taylor' }))).toBe(0);
+    expect(maxAbsDiff(await run({ order: 3, orders: [2, 2, 3, 1, 2, 3, 1, 2, 3, 1, 2, 3] }), await run({ order: 2 }))).toBeGreaterThan(1e-6);
+  });
+
+  it('refuses an order outside 1–3', async () => {
+    await expect(run({ orders: [2, 4] })).rejects.toThrow(/orders\[1\] must be 1, 2 or 3, got 4/);
+  });
+});

@@ -200,6 +200,13 @@ export interface MultistepOptions extends ExpIntegratorOptions {
   lowerOrderFinal?: boolean;
   /** diffusers `euler_at_final`: the last step is first order; default false. */
   eulerAtFinal?: boolean;
+  /**
+   * The order of each step (1–3), as a per-step solver search chooses it (Liu et al. 2023, "A
+   * Unified Sampling Framework for Solver Searching of Diffusion Probabilistic Models", §3: the
+   * order is a per-step decision); steps beyond the list, and the cap from the history available,
+   * the giant-step rule and `lowerOrderFinal`, apply as usual. Replaces `order` where given.
+   */
+  orders?: readonly number[];
 }
 
 /** Internal knobs the two families pass to the loops. */
@@ -281,6 +288,9 @@ export async function runMultistep(model: Denoiser, x: Vec, sigmas: ArrayLike<nu
   const steps = sigmas.length - 1;
   const { order = 2, solverType = 'midpoint', sNoise = 1, lowerOrderFinal = true, eulerAtFinal = false } = opts;
   if (order !== 1 && order !== 2 && order !== 3) throw new RangeError(`order must be 1, 2 or 3, got ${order as number}`);
+  opts.orders?.forEach((o, i) => {
+    if (o !== 1 && o !== 2 && o !== 3) throw new RangeError(`orders[${i}] must be 1, 2 or 3, got ${o}`);
+  });
   const short = lowerOrderFinal && steps < 15;
   const noise = noiseOf(opts);
   const outs: Vec[] = [], lams: number[] = [];
@@ -292,7 +302,7 @@ export async function runMultistep(model: Denoiser, x: Vec, sigmas: ArrayLike<nu
     lams.unshift(-Math.log(sigma));
     outs.length = lams.length = Math.min(outs.length, 3);
     const giant = isGiantStep(sigma, next);
-    let k = giant ? 1 : Math.min(order, outs.length);
+    let k = giant ? 1 : Math.min(opts.orders?.[i] ?? order, outs.length);
     if (i === steps - 1 && (eulerAtFinal || short)) k = 1;
     if (i === steps - 2 && short) k = Math.min(k, 2);
     const update = (eta: number): Vec => {
