@@ -248,8 +248,10 @@ export type LabGrid = (typeof LAB_GRIDS)[number];
 
 /**
  * How much the lab measures when the request does not list it: `full` — every deterministic
- * sampler, four prompts × two seeds; `quick` — five samplers (one per family: DDIM, Heun, DPM++ 2M,
- * DPM++ 3M with the Taylor weight, UniPC bh2), two prompts × one seed: minutes instead of tens of minutes.
+ * catalogue sampler, DPM-Solver-v3 on the pack's statistics and DPM++ with searched per-step orders,
+ * four prompts × two seeds; `quick` — one sampler per family (DDIM, Heun, DPM++ 2M, DPM++ 2M HB,
+ * DPM++ 3M with the Taylor weight, UniPC bh2) plus v3 and the order search, two prompts × one seed:
+ * minutes instead of tens of minutes.
  */
 export const LAB_SCOPES = ['full', 'quick'] as const;
 
@@ -299,8 +301,8 @@ export interface SolverTable {
   reference: { method: string; check: string; steps: number; agreement: number };
   nfes: number[];
   rows: SolverLabRow[];
-  /** The searched (σ_hi, ρ) of the `tuned` grid per budget, and the seeds it was searched on. */
-  tuned: { nfe: number; sigmaHi: number; rho: number; seeds: number[] }[];
+  /** The searched (σ_hi, ρ) of the `tuned` grid per budget, the seeds it was searched on, and the per-step orders searched on it. */
+  tuned: { nfe: number; sigmaHi: number; rho: number; seeds: number[]; orders?: number[] }[];
   /** Per budget: the best measured (sampler, grid), and the pack's own plan's error for comparison. */
   best: { nfe: number; sampler: string; grid: LabGrid; rms: number; packRms: number }[];
 }

@@ -10,7 +10,7 @@ import { num, UsageError, withJob } from './args.js';
 
 export const SOLVERS_USAGE = `  driftline solvers --model NAME|PATH [--measure [--quick]] [--nfe 5,10,20] [--prompts "a|b"] [--seeds 1,2]
                     [--cfg X] [--samplers a,b] [--grids ${LAB_GRIDS.join(',')}]
-                    (--quick: 5 samplers, 2 prompts × 1 seed; without --measure: the stored table; the studio's Solver lab panel shows it as a plot)`;
+                    (--quick: one sampler per family, 2 prompts × 1 seed; without --measure: the stored table; the studio's Solver lab panel shows it as a plot)`;
 
 const list = (v: string | undefined, sep = ',') => (v === undefined ? undefined : v.split(sep).map((s) => s.trim()).filter(Boolean));
 const ints = (v: string | undefined, name: string) => list(v)?.map((s) => {

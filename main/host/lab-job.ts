@@ -11,15 +11,15 @@ import { DEFAULT_LAB_PROMPTS, labSamplers, runLab } from '../engine/lab/lab.js';
 import { loadSolverTable, saveSolverTable } from '../engine/lab/store.js';
 import { autoChoice, type AutoChoice, type AutoRequest } from '../engine/lab/auto.js';
 import { loadStatistics, saveStatistics } from '../engine/lab/statistics.js';
-import { V3 } from '../engine/lab/grids.js';
+import { USF, V3 } from '../engine/lab/grids.js';
 import { packDigest } from '../engine/sr/store.js';
 import { asBadRequest, eta } from './job-util.js';
 import type { JobProgress } from './upscale-job.js';
 
 type Lab = z.output<typeof SolverLabRequest>;
 
-/** The quick scope's samplers: one per family of the catalogue. */
-const QUICK_SAMPLERS = ['ddim', 'heun', 'dpmpp_2m', 'dpmpp_3m_exact', 'unipc_bh2'];
+/** The quick scope's samplers: one per family of the catalogue, momentum, DPM-Solver-v3 and the per-step order search. */
+const QUICK_SAMPLERS = ['ddim', 'heun', 'dpmpp_2m', 'dpmpp_2m_hb', 'dpmpp_3m_exact', 'unipc_bh2', V3, USF];
 
 export interface LabJobOptions {
   signal: AbortSignal;

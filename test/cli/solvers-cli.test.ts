@@ -1,7 +1,7 @@
 /**
  * `driftline solvers` and `--sampler auto` end to end: the compiled CLI and engine host on the
  * embedded emoji-32 pack. A small lab (one prompt and seed, budget 10, DDIM and DPM++ 2M on the
- * pack's grid, the log-SNR grid and the tuned grid) is measured and stored in the user's data
+ * pack's grid, the log-SNR grid and the tuned grid, and DPM++ with per-step orders searched on the tuned grid) is measured and stored in the user's data
  * folder; the stored table is shown without measuring again; `generate --sampler auto` then runs the
  * measured best and the PNG says what ran; before any measurement `auto` runs the default and says
  * so; bad requests get errors naming what is wrong (`npm test` builds first).
@@ -19,7 +19,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readTextChunks } from '../../main/engine/image/png-text.js';
 import { parseParameters } from '../../main/engine/image/parameters.js';
-import { samplerByName } from '../../main/engine/samplers/index.js';
+import { autoLabel } from '../../main/engine/lab/auto.js';
 import type { SolverTable } from '../../main/api/contract.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -47,15 +47,18 @@ afterAll(() => undefined);
 describe('driftline solvers / --sampler auto', () => {
   it('measures a small lab, stores the table and prints it', async () => {
     const r = await run(['solvers', '--model', 'emoji-32', '--measure', '--nfe', '10', '--prompts', 'red heart', '--seeds', '2',
-      '--samplers', 'ddim,dpmpp_2m', '--grids', 'pack,logsnr,tuned']);
+      '--samplers', 'ddim,dpmpp_2m,dpmpp_usf', '--grids', 'pack,logsnr,tuned']);
     expect(r.code, r.stderr).toBe(0);
     const files = (await readdir(path.join(home, 'solvers'))).filter((f) => f.endsWith('.json'));
     expect(files).toHaveLength(1);
     table = JSON.parse(await readFile(path.join(home, 'solvers', files[0]), 'utf8')) as SolverTable;
     expect(table.pack.name).toBe('emoji-32');
     expect(table.reference.agreement).toBeLessThanOrEqual(2e-3);
-    // pack plan, ddim and dpmpp_2m on pack and logsnr, then both on the tuned grid.
-    expect(table.rows.map((x) => `${x.sampler}@${x.grid}`).sort()).toEqual(['ddim@logsnr', 'ddim@pack', 'ddim@tuned', 'dpmpp_2m@logsnr', 'dpmpp_2m@pack', 'dpmpp_2m@tuned', 'pack@pack']);
+    // pack plan, ddim and dpmpp_2m on pack and logsnr, then both and the searched orders on the tuned grid.
+    expect(table.rows.map((x) => `${x.sampler}@${x.grid}`).sort()).toEqual(['ddim@logsnr', 'ddim@pack', 'ddim@tuned', 'dpmpp_2m@logsnr', 'dpmpp_2m@pack', 'dpmpp_2m@tuned', 'dpmpp_usf@tuned', 'pack@pack']);
+    const orders = table.tuned[0].orders!;
+    expect(orders).toHaveLength(10);
+    expect(orders.every((o) => o >= 1 && o <= 3)).toBe(true);
     for (const row of table.rows) {
       expect(row.evaluations, `${row.sampler}@${row.grid}`).toBeLessThanOrEqual(10);
       expect(Number.isFinite(row.rms), `${row.sampler}@${row.grid}`).toBe(true);
@@ -85,7 +88,7 @@ describe('driftline solvers / --sampler auto', () => {
     expect(r.stderr).toMatch(/auto: .*solver lab: best at 10 evaluations/);
     const p = await paramsOf(out);
     const best = table.best[0];
-    expect(p.sampler).toBe(`${best.sampler === 'pack' ? 'pack scheduler' : samplerByName(best.sampler).label} (auto)`);
+    expect(p.sampler).toBe(`${autoLabel(best.sampler)} (auto)`);
     expect(String(p.extra?.['Schedule type'] ?? '')).toMatch(new RegExp(`^${best.grid}`));
   });
 

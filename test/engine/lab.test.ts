@@ -160,7 +160,7 @@ describe('DPM-Solver-v3 in the lab', () => {
     expect(await stepsWithin(info, V3, 'karras', 10)).toEqual({ steps: 10, evaluations: 10 });
     const d = async (x: ArrayLike<number>, sigma: number) => Float64Array.from(x, (v, j) => Math.tanh(v / (1 + sigma)) * 0.5 + 0.01 * (j % 3));
     const x = Float64Array.from({ length: dim }, (_, j) => Math.sin(j) * 100);
-    const a = await labPlan(info, V3, 'logsnr', 8, undefined, flatStatistics(dim)).run(d, x.slice(), { batch: 1 });
+    const a = await labPlan(info, V3, 'logsnr', 8, { stats: flatStatistics(dim) }).run(d, x.slice(), { batch: 1 });
     const b = await labPlan(info, 'dpmpp_2m', 'logsnr', 8).run(d, x.slice(), { batch: 1 });
     let worst = 0;
     for (let j = 0; j < dim; j++) worst = Math.max(worst, Math.abs(a[j] - b[j]));

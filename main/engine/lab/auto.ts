@@ -18,7 +18,7 @@ import type { LabGrid, SolverTable } from '../../api/contract.js';
 import type { PackInfo } from '../packs/types.js';
 import type { SchedulerPlan } from '../scheduler-config/index.js';
 import { samplerByName } from '../samplers/index.js';
-import { labPlan, stepsWithin, V3, V3_LABEL, type TunedGrid } from './grids.js';
+import { labPlan, stepsWithin, USF, USF_LABEL, V3, V3_LABEL, type TunedGrid } from './grids.js';
 import type { ModelStatistics } from '../samplers/ems.js';
 
 export interface AutoChoice {
@@ -38,7 +38,7 @@ export const DEFAULT_AUTO: { sampler: string; grid: LabGrid; tuned: TunedGrid } 
  * The (sampler, grid) the table recommends for `budget` evaluations — its `best` entry, or the best
  * row that `usable` accepts when it refuses that one — or undefined without a usable entry.
  */
-export function measuredChoice(table: SolverTable, budget: number, usable: (sampler: string) => boolean = () => true): { sampler: string; grid: LabGrid; tuned?: TunedGrid; nfe: number; rms: number; packRms: number } | undefined {
+export function measuredChoice(table: SolverTable, budget: number, usable: (sampler: string) => boolean = () => true): { sampler: string; grid: LabGrid; tuned?: TunedGrid; orders?: number[]; nfe: number; rms: number; packRms: number } | undefined {
   const budgets = table.best.filter((b) => Number.isFinite(b.rms)).map((b) => b.nfe).sort((a, b) => a - b);
   if (!budgets.length) return undefined;
   const nfe = [...budgets].reverse().find((n) => n <= budget) ?? budgets[0];
@@ -49,7 +49,8 @@ export function measuredChoice(table: SolverTable, budget: number, usable: (samp
   if (!pick) return undefined;
   const t = pick.grid === 'tuned' ? table.tuned.find((x) => x.nfe === nfe) : undefined;
   if (pick.grid === 'tuned' && !t) return undefined;
-  return { sampler: pick.sampler, grid: pick.grid, tuned: t ? { sigmaHi: t.sigmaHi, rho: t.rho } : undefined, nfe, rms: pick.rms, packRms: entry.packRms };
+  if (pick.sampler === USF && !t?.orders?.length) return undefined;
+  return { sampler: pick.sampler, grid: pick.grid, tuned: t ? { sigmaHi: t.sigmaHi, rho: t.rho } : undefined, orders: pick.sampler === USF ? t!.orders : undefined, nfe, rms: pick.rms, packRms: entry.packRms };
 }
 
 /** DPM-Solver-v3's statistics and what they were estimated for. */
@@ -74,9 +75,10 @@ export async function autoChoice(info: PackInfo, budget: number, table: SolverTa
   const first = table ? measuredChoice(table, budget) : undefined;
   const measured = first?.sampler === V3 && !v3Fits && table ? measuredChoice(table, budget, (s) => s !== V3) : first;
   const pick = measured ?? DEFAULT_AUTO;
-  if (pick.sampler !== 'pack' && pick.sampler !== V3) samplerByName(pick.sampler); // a table naming a sampler this build lacks is refused here
+  if (pick.sampler !== 'pack' && pick.sampler !== V3 && pick.sampler !== USF) samplerByName(pick.sampler); // a table naming a sampler this build lacks is refused here
   const stats = pick.sampler === V3 ? statistics!.stats : undefined;
-  let fit = await stepsWithin(info, pick.sampler, pick.grid, budget, pick.tuned);
+  const orders = measured?.orders;
+  let fit = await stepsWithin(info, pick.sampler, pick.grid, budget, { tuned: pick.tuned, orders });
   let chosen: { sampler: string; grid: LabGrid; tuned?: TunedGrid } = pick;
   let reason = measured
     ? `solver lab: best at ${measured.nfe} evaluations (RMS ${measured.rms.toFixed(3)} vs pack plan ${Number.isFinite(measured.packRms) ? measured.packRms.toFixed(3) : '—'})`
@@ -92,10 +94,10 @@ export async function autoChoice(info: PackInfo, budget: number, table: SolverTa
   }
   if (!fit) throw new RangeError(`no plan of this pack fits ${budget} model evaluations`);
   const { sampler, grid, tuned } = chosen;
-  return { sampler, grid, tuned, steps: fit.steps, reason, plan: (steps) => labPlan(info, sampler, grid, steps, tuned, sampler === V3 ? stats : undefined) };
+  return { sampler, grid, tuned, steps: fit.steps, reason, plan: (steps) => labPlan(info, sampler, grid, steps, { tuned, stats: sampler === V3 ? stats : undefined, orders }) };
 }
 
 /** A sampler's display name, DPM-Solver-v3 and the pack's own plan included. */
 export function autoLabel(sampler: string): string {
-  return sampler === 'pack' ? 'pack scheduler' : sampler === V3 ? V3_LABEL : samplerByName(sampler).label;
+  return sampler === 'pack' ? 'pack scheduler' : sampler === V3 ? V3_LABEL : sampler === USF ? USF_LABEL : samplerByName(sampler).label;
 }

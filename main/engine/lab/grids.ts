@@ -19,7 +19,8 @@
 import type { LabGrid } from '../../api/contract.js';
 import type { PackInfo } from '../packs/types.js';
 import { planForSampler, planFromConfig, trainingTables, validateSchedulerConfig, type PlanGrid, type SchedulerPlan } from '../scheduler-config/index.js';
-import type { Denoiser } from '../samplers/common.js';
+import type { Denoiser, Sampler } from '../samplers/common.js';
+import { sampleDpmppMultistep } from '../samplers/dpmpp.js';
 import { dpmSolverV3 } from '../samplers/dpm-solver-v3.js';
 import type { ModelStatistics } from '../samplers/ems.js';
 
@@ -36,6 +37,22 @@ export interface TunedGrid {
   sigmaHi: number;
   rho: number;
 }
+
+/** What some lab samplers and grids need beyond their name: the tuned grid's parameters, v3's statistics, searched per-step orders. */
+export interface LabExtras {
+  tuned?: TunedGrid;
+  stats?: ModelStatistics;
+  orders?: readonly number[];
+}
+
+/**
+ * DPM-Solver++ multistep (data prediction, the Taylor weight at third order) with the order of each
+ * step searched per budget (Liu et al. 2023, "A Unified Sampling Framework for Solver Searching of
+ * Diffusion Probabilistic Models", §3–4: the order is a per-step choice; here searched by one sweep
+ * of coordinate descent on the tuned grid, `lab.ts`).
+ */
+export const USF = 'dpmpp_usf';
+export const USF_LABEL = 'DPM++ searched orders';
 
 /** The ends of a pack's training σ table: [σ_min, σ_max]. */
 export function sigmaRange(info: PackInfo): [number, number] {
@@ -65,12 +82,21 @@ export function tunedLevels(range: [number, number], steps: number, { sigmaHi, r
 const PLAN_GRID: Record<Exclude<LabGrid, 'tuned'>, PlanGrid> = { pack: 'default', karras: 'karras', logsnr: 'exponential', time: 'linspace' };
 
 /** The plan of `sampler` (a catalogue name, or `pack` for the pack's own plan on its own grid) on a grid family. */
-export function labPlan(info: PackInfo, sampler: string, grid: LabGrid, steps: number, tuned?: TunedGrid, stats?: ModelStatistics): SchedulerPlan {
+export function labPlan(info: PackInfo, sampler: string, grid: LabGrid, steps: number, extras: LabExtras = {}): SchedulerPlan {
+  const { tuned, stats, orders } = extras;
+  const on = (run: Sampler) => {
+    const levels = grid === 'tuned' ? tunedOrThrow(info, steps, tuned) : undefined;
+    return planForSampler(info.schedulerConfig, sampler, steps, levels ? { levels, run } : { grid: PLAN_GRID[grid as Exclude<LabGrid, 'tuned'>], run });
+  };
   if (sampler === V3) {
     if (!stats) throw new RangeError(`${V3_LABEL} needs the pack's statistics (measure them with the solver lab)`);
-    const run = dpmSolverV3(stats, { order: V3_ORDER });
-    const levels = grid === 'tuned' ? tunedOrThrow(info, steps, tuned) : undefined;
-    return planForSampler(info.schedulerConfig, V3, steps, levels ? { levels, run } : { grid: PLAN_GRID[grid as Exclude<LabGrid, 'tuned'>], run });
+    return on(dpmSolverV3(stats, { order: V3_ORDER }));
+  }
+  if (sampler === USF) {
+    if (!orders?.length) throw new RangeError(`${USF_LABEL} needs its searched orders (measure them with the solver lab)`);
+    // Orders searched for another step count are stretched over this one.
+    const per = Array.from({ length: steps }, (_, i) => orders[Math.min(orders.length - 1, Math.floor((i * orders.length) / steps))]);
+    return on((model, x, sigmas, o) => sampleDpmppMultistep(model, x, sigmas, { ...o, order: 3, orders: per, thirdOrderWeight: 'taylor', lowerOrderFinal: false }));
   }
   if (sampler === 'pack') {
     if (grid !== 'pack') throw new RangeError('the pack\'s own plan runs on its own grid only');
@@ -112,12 +138,12 @@ export async function planEvaluations(plan: SchedulerPlan): Promise<number> {
  * The most steps of (sampler, grid) whose evaluations fit `budget`, and what they cost; undefined
  * when even one step does not fit or no step count gives a valid grid.
  */
-export async function stepsWithin(info: PackInfo, sampler: string, grid: LabGrid, budget: number, tuned?: TunedGrid): Promise<{ steps: number; evaluations: number } | undefined> {
+export async function stepsWithin(info: PackInfo, sampler: string, grid: LabGrid, budget: number, extras: LabExtras = {}): Promise<{ steps: number; evaluations: number } | undefined> {
   let best: { steps: number; evaluations: number } | undefined;
   for (let steps = 1; steps <= budget; steps++) {
     let evaluations: number;
     try {
-      evaluations = await planEvaluations(labPlan(info, sampler, grid, steps, tuned, sampler === V3 ? countingStatistics(info) : undefined));
+      evaluations = await planEvaluations(labPlan(info, sampler, grid, steps, { ...extras, stats: sampler === V3 ? countingStatistics(info) : extras.stats, orders: sampler === USF ? [1] : extras.orders }));
     } catch {
       continue; // e.g. a grid that repeats a level at this count
     }

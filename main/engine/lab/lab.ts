@@ -27,7 +27,7 @@ import { fillGaussian } from '../random.js';
 import type { SchedulerPlan } from '../scheduler-config/index.js';
 import type { Denoiser } from '../samplers/common.js';
 import { SAMPLERS } from '../samplers/index.js';
-import { labPlan, planEvaluations, sigmaRange, statisticsRange, stepsWithin, V3, type TunedGrid } from './grids.js';
+import { labPlan, planEvaluations, sigmaRange, statisticsRange, stepsWithin, USF, V3, type LabExtras, type TunedGrid } from './grids.js';
 import type { ModelStatistics } from '../samplers/ems.js';
 import { packStatistics, statisticsGrid } from './statistics.js';
 
@@ -71,15 +71,15 @@ export interface LabProgress {
 export interface LabOutcome {
   reference: { method: string; check: string; steps: number; agreement: number };
   rows: SolverLabRow[];
-  tuned: { nfe: number; sigmaHi: number; rho: number; seeds: number[] }[];
+  tuned: { nfe: number; sigmaHi: number; rho: number; seeds: number[]; orders?: number[] }[];
   best: { nfe: number; sampler: string; grid: LabGrid; rms: number; packRms: number }[];
   evaluations: number;
   /** DPM-Solver-v3's statistics, when it was measured, with the seeds of the images they come from. */
   statistics?: { stats: ModelStatistics; seeds: number[]; images: number };
 }
 
-/** Deterministic catalogue samplers (the ones an ODE solution measures), and DPM-Solver-v3. */
-export const labSamplers = (): string[] => [...SAMPLERS.filter((s) => !s.stochastic).map((s) => s.name), V3];
+/** Deterministic catalogue samplers (the ones an ODE solution measures), DPM-Solver-v3 and the per-step order search. */
+export const labSamplers = (): string[] => [...SAMPLERS.filter((s) => !s.stochastic).map((s) => s.name), V3, USF];
 
 /** A set of prompts × seeds on the pack: its starting noise, network and ODE solution. */
 interface Probe {
@@ -101,7 +101,7 @@ export function checkLabRequest(info: PackInfo, req: LabRequest): void {
   if (!info.hasTextEncoder) throw new RangeError('the solver lab measures text-to-image packs; this pack has no text encoder');
   if (info.family === 'inpaint' || info.family === 'lcm' || info.upscaleFactor > 1) throw new RangeError(`the solver lab measures text-to-image packs, not ${info.family} packs`);
   for (const name of req.samplers) {
-    if (name === V3) continue;
+    if (name === V3 || name === USF) continue;
     const s = SAMPLERS.find((x) => x.name === name);
     if (!s) throw new RangeError(`unknown sampler "${name}"`);
     if (s.stochastic) throw new RangeError(`"${name}" injects noise: it has no ODE solution to be measured against`);
@@ -170,7 +170,7 @@ export async function runLab(pack: LoadedPack, req: LabRequest, opts: { signal?:
   for (const nfe of req.nfes) {
     const fit = await stepsWithin(info, 'pack', 'pack', nfe);
     if (fit) cells.push({ sampler: 'pack', grid: 'pack', nfe, ...fit });
-    for (const sampler of req.samplers) {
+    for (const sampler of req.samplers.filter((x) => x !== USF)) { // searched orders belong to the tuned grid
       for (const grid of fixedGrids) {
         const f = await stepsWithin(info, sampler, grid, nfe);
         if (f) cells.push({ sampler, grid, nfe, ...f });
@@ -182,7 +182,9 @@ export async function runLab(pack: LoadedPack, req: LabRequest, opts: { signal?:
   let tunedCost = 0;
   if (withTuned) {
     for (const nfe of req.nfes) {
-      for (const c of tunedCandidates) tunedCost += (await stepsWithin(info, SEARCH_SAMPLER, 'tuned', nfe, c))?.evaluations ?? 0;
+      for (const c of tunedCandidates) tunedCost += (await stepsWithin(info, SEARCH_SAMPLER, 'tuned', nfe, { tuned: c }))?.evaluations ?? 0;
+      // The per-step order search: one sweep, two alternatives per step after the first, each a run of nfe steps.
+      if (req.samplers.includes(USF)) tunedCost += 2 * (nfe - 1) * nfe + nfe;
       // The tuned grid for every sampler, measured once its parameters are known: sized as the logsnr cells.
       for (const sampler of req.samplers) tunedCost += (await stepsWithin(info, sampler, 'logsnr', nfe))?.evaluations ?? nfe;
     }
@@ -222,12 +224,12 @@ export async function runLab(pack: LoadedPack, req: LabRequest, opts: { signal?:
       const p = await makeProbe(pack, req, req.seeds.map((s) => s + STATISTICS_SHIFT + 100 * k), counter, opts.signal);
       first ??= p;
       seeds.push(...p.seeds);
-      batches.push(await p.sample(labPlan(info, SAMPLE_PLAN.sampler, 'tuned', SAMPLE_PLAN.steps, SAMPLE_PLAN.tuned), 'f32', report));
+      batches.push(await p.sample(labPlan(info, SAMPLE_PLAN.sampler, 'tuned', SAMPLE_PLAN.steps, { tuned: SAMPLE_PLAN.tuned }), 'f32', report));
     }
-    const stats = await packStatistics(first!.denoiser(labPlan(info, 'dpmpp_2m', 'logsnr', 8)), batches, first!.dim, statisticsRange(info), { signal: opts.signal, onCall: report });
+    const stats = await packStatistics(first!.denoiser(labPlan(info, 'dpmpp_2m', 'logsnr', 8)), batches, first!.dim, statisticsRange(info), { groups: info.latentChannels, signal: opts.signal, onCall: report });
     statistics = { stats, seeds, images: batches.length * first!.rows };
   }
-  const plan = (sampler: string, grid: LabGrid, steps: number, tunedGrid?: TunedGrid) => labPlan(info, sampler, grid, steps, tunedGrid, statistics?.stats);
+  const plan = (sampler: string, grid: LabGrid, steps: number, extras: LabExtras = {}) => labPlan(info, sampler, grid, steps, { ...extras, stats: statistics?.stats });
 
   const rows: SolverLabRow[] = [];
   const measure = async (cell: Cell, plan: SchedulerPlan) => {
@@ -242,20 +244,40 @@ export async function runLab(pack: LoadedPack, req: LabRequest, opts: { signal?:
     stage = 'tuned';
     const calibration = await makeProbe(pack, req, req.seeds.map((s) => s + CALIBRATION_SHIFT), counter, opts.signal);
     const calib: Probe = { ...calibration, reference: (await solve(calibration)).reference };
+    const score = async (sampler: string, steps: number, extras: LabExtras) => {
+      const out = await calib.run(labPlan(info, sampler, 'tuned', steps, extras), 'f32', report);
+      return imageErrors(out, calib.reference, calib.rows).rms;
+    };
     for (const nfe of req.nfes) {
       let best: { c: TunedGrid; rms: number } | undefined;
       for (const c of tunedCandidates) {
-        const fit = await stepsWithin(info, SEARCH_SAMPLER, 'tuned', nfe, c);
+        const fit = await stepsWithin(info, SEARCH_SAMPLER, 'tuned', nfe, { tuned: c });
         if (!fit) continue;
-        const out = await calib.run(labPlan(info, SEARCH_SAMPLER, 'tuned', fit.steps, c), 'f32', report);
-        const { rms } = imageErrors(out, calib.reference, calib.rows);
+        const rms = await score(SEARCH_SAMPLER, fit.steps, { tuned: c });
         if (!best || rms < best.rms) best = { c, rms };
       }
       if (!best) continue;
-      tuned.push({ nfe, ...best.c, seeds: calibration.seeds });
+      // Per-step orders on that grid (Liu et al. 2023): from all second order, one sweep of
+      // coordinate descent over steps 2…n, each trying orders 1–3 and keeping the best on the calibration probe.
+      let orders: number[] | undefined;
+      if (req.samplers.includes(USF)) {
+        stage = 'orders';
+        let found: number[] = Array.from({ length: nfe }, () => 2);
+        let current = await score(USF, nfe, { tuned: best.c, orders: found });
+        for (let i = 1; i < nfe; i++) {
+          for (const o of [1, 2, 3].filter((v) => v !== found[i])) {
+            const trial: number[] = found.map((v, j) => (j === i ? o : v));
+            const rms = await score(USF, nfe, { tuned: best.c, orders: trial });
+            if (rms < current) [current, found] = [rms, trial];
+          }
+        }
+        orders = found;
+      }
+      tuned.push({ nfe, ...best.c, seeds: calibration.seeds, ...(orders ? { orders } : {}) });
       for (const sampler of req.samplers) {
-        const fit = await stepsWithin(info, sampler, 'tuned', nfe, best.c);
-        if (fit) await measure({ sampler, grid: 'tuned', nfe, ...fit }, plan(sampler, 'tuned', fit.steps, best.c));
+        const extras = { tuned: best.c, orders };
+        const fit = sampler === USF ? { steps: nfe, evaluations: nfe } : await stepsWithin(info, sampler, 'tuned', nfe, extras);
+        if (fit) await measure({ sampler, grid: 'tuned', nfe, ...fit }, plan(sampler, 'tuned', fit.steps, extras));
       }
     }
   }

@@ -54,10 +54,11 @@ export function statisticsGrid([a, b]: [number, number]): Float64Array {
 
 /**
  * Estimate the statistics of `model` (a guided denoiser over batches of `dim`-value images) from
- * batches of clean samples. 5 model calls per batch and node.
+ * batches of clean samples, shared per channel when `groups` is the channel count (see
+ * `EstimateOptions.groups`). 5 model calls per batch and node.
  */
-export function packStatistics(model: Denoiser, batches: readonly Vec[], dim: number, range: [number, number], opts: { signal?: AbortSignal; onCall?: () => void } = {}): Promise<ModelStatistics> {
-  return estimateStatistics(model, batches, statisticsGrid(range), { dim, fdStep: 1e-2, signal: opts.signal, onCall: opts.onCall });
+export function packStatistics(model: Denoiser, batches: readonly Vec[], dim: number, range: [number, number], opts: { groups?: number; signal?: AbortSignal; onCall?: () => void } = {}): Promise<ModelStatistics> {
+  return estimateStatistics(model, batches, statisticsGrid(range), { dim, groups: opts.groups, fdStep: 1e-2, signal: opts.signal, onCall: opts.onCall });
 }
 
 const bytesOf = (stats: ModelStatistics): Buffer => Buffer.concat([stats.lambdas, stats.l, stats.s, stats.b].map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength)));

@@ -26,7 +26,7 @@ const Table = z.object({
   reference: z.object({ method: z.string(), check: z.string(), steps: z.number(), agreement: z.number() }),
   nfes: z.array(z.number().int().positive()),
   rows: z.array(Row),
-  tuned: z.array(z.object({ nfe: z.number(), sigmaHi: z.number().positive(), rho: z.number().positive(), seeds: z.array(z.number()) })),
+  tuned: z.array(z.object({ nfe: z.number(), sigmaHi: z.number().positive(), rho: z.number().positive(), seeds: z.array(z.number()), orders: z.array(z.number().int().min(1).max(3)).optional() })),
   best: z.array(z.object({ nfe: z.number(), sampler: z.string(), grid: z.enum(LAB_GRIDS), rms: z.number(), packRms: finiteOrNull })),
 });
 
