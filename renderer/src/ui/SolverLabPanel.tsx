@@ -51,7 +51,7 @@ export function SolverLabPanel({ studio }: { studio: Studio }) {
           </select>
           <label htmlFor="lab-budgets">Budgets (model evaluations)</label>
           <input id="lab-budgets" type="text" value={form.budgets} placeholder="5, 10, 20" title="Whole numbers from 2 to 200, at most 8: a sampler gets the most steps whose evaluations fit" onChange={(e) => labs.updateForm({ budgets: e.target.value })} />
-          <label className="check" htmlFor="lab-quick" title="Five samplers (one per family), two prompts × one seed: minutes instead of tens of minutes">
+          <label className="check" htmlFor="lab-quick" title="One sampler per family, two prompts × one seed: minutes instead of tens of minutes">
             <input id="lab-quick" type="checkbox" checked={form.quick} onChange={(e) => labs.updateForm({ quick: e.target.checked })} /> Quick measurement
           </label>
           <div className="lab-actions">

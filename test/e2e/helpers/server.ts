@@ -16,8 +16,10 @@ export interface Served {
   stop(): Promise<void>;
 }
 
-export async function serve(args: string[], timeoutMs = 30_000): Promise<Served> {
+/** `before` runs with the server's data folder before the server starts (to store something there first). */
+export async function serve(args: string[], timeoutMs = 30_000, opts: { before?: (home: string) => Promise<void> } = {}): Promise<Served> {
   const home = await mkdtemp(path.join(tmpdir(), 'driftline-e2e-serve-'));
+  await opts.before?.(home);
   const child: ChildProcess = spawn('nice', [process.execPath, CLI, 'serve', ...args], {
     env: { ...process.env, DRIFTLINE_HOME: home, DRIFTLINE_EP: 'cpu' },
     stdio: ['ignore', 'pipe', 'pipe'],

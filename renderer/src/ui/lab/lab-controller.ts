@@ -29,7 +29,7 @@ export interface LabForm {
   model: string;
   /** Model-evaluation budgets, "5, 10, 20". */
   budgets: string;
-  /** The engine's quick scope (five samplers, two prompts × one seed) instead of the full one. */
+  /** The engine's quick scope (one sampler per family, two prompts × one seed) instead of the full one. */
   quick: boolean;
 }
 
@@ -57,6 +57,8 @@ export interface LabState {
 type Found = Extract<TableView, { status: 'none' | 'found' }>;
 
 const UNCHANGED = 'The stored solver table is unchanged.';
+/** Samplers only the lab measures (they need what it estimates or searches for the pack). */
+const LAB_ONLY: Record<string, string> = { dpm_solver_v3: 'DPM-Solver-v3', dpmpp_usf: 'DPM++ searched orders' };
 
 /** Models the lab measures: every installed one that is not an upscaler. */
 export function labModels(models: readonly ModelEntry[]): ModelEntry[] {
@@ -149,9 +151,9 @@ export class LabController implements StudioModule {
     this.store.setState({ family });
   }
 
-  /** A sampler's label from the catalogue (its name when unknown). */
+  /** A sampler's label from the catalogue or the lab's own samplers (its name when unknown). */
   labelOf = (sampler: string): string =>
-    sampler === PACK_PLAN.sampler ? 'Pack scheduler' : (this.host.app.getState().samplers.find((s) => s.name === sampler)?.label ?? sampler);
+    sampler === PACK_PLAN.sampler ? 'Pack scheduler' : (this.host.app.getState().samplers.find((s) => s.name === sampler)?.label ?? LAB_ONLY[sampler] ?? sampler);
 
   /** Look up the stored table of the form's model (kept per model once known); a newer lookup wins. */
   async refresh(): Promise<void> {
@@ -194,7 +196,7 @@ export class LabController implements StudioModule {
     const nfes = budgets.value;
     const jobId = newJobId();
     jobs.begin('lab', jobId, 0);
-    say(`Measuring ${this.form.quick ? 'five samplers' : 'the samplers'} and grids on ${model} at ${nfes.join(', ')} model evaluations…`);
+    say(`Measuring ${this.form.quick ? 'one sampler per family' : 'the samplers'} and grids on ${model} at ${nfes.join(', ')} model evaluations…`);
     try {
       const result = await client.solverLab({ jobId, model, nfes, scope: this.form.quick ? 'quick' : 'full' });
       if (jobs.isCancelled(jobId)) return say(`Cancelled. ${UNCHANGED}`);
