@@ -114,6 +114,9 @@ describe('driftline solvers / --sampler auto', () => {
     const sr = await run(['solvers', '--model', 'emoji-sr-64', '--measure'], fresh);
     expect(sr.code).not.toBe(0);
     expect(sr.stderr).toMatch(/text-to-image packs/);
+    const many = await run(['solvers', '--model', 'emoji-32', '--measure', '--prompts', 'a|b|c|d|e', '--seeds', '1,2,3,4'], fresh);
+    expect(many.code).not.toBe(0);
+    expect(many.stderr).toMatch(/5 prompts × 4 seeds = 20 images per model call; the lab takes at most 16/);
     const noFlag = await run(['solvers', '--model', 'emoji-32', '--nfe', '5'], fresh);
     expect(noFlag.stderr).toMatch(/--nfe needs --measure/);
   });

@@ -97,7 +97,12 @@ interface Probe {
   reference: Float32Array;
 }
 
+/** Images one probe may hold (prompts × seeds): each is a row of every network call, doubled by guidance. */
+export const MAX_LAB_IMAGES = 16;
+
 export function checkLabRequest(info: PackInfo, req: LabRequest): void {
+  const images = req.prompts.length * req.seeds.length;
+  if (images > MAX_LAB_IMAGES) throw new RangeError(`${req.prompts.length} prompts × ${req.seeds.length} seeds = ${images} images per model call; the lab takes at most ${MAX_LAB_IMAGES}`);
   if (!info.hasTextEncoder) throw new RangeError('the solver lab measures text-to-image packs; this pack has no text encoder');
   if (info.family === 'inpaint' || info.family === 'lcm' || info.upscaleFactor > 1) throw new RangeError(`the solver lab measures text-to-image packs, not ${info.family} packs`);
   for (const name of req.samplers) {
