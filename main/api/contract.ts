@@ -305,6 +305,8 @@ export interface SolverTable {
   tuned: { nfe: number; sigmaHi: number; rho: number; seeds: number[]; orders?: number[] }[];
   /** Per budget: the best measured (sampler, grid), and the pack's own plan's error for comparison. */
   best: { nfe: number; sampler: string; grid: LabGrid; rms: number; packRms: number }[];
+  /** DPM-Solver-v3's statistics this table was measured with (stored beside it), when it measured v3. */
+  statistics?: { sha256: string; images: number };
 }
 
 export interface SolverLabResult {

@@ -9,7 +9,7 @@ import { LAB_GRIDS, type SolverLabRequest, type SolverTable } from '../api/contr
 import type { LoadedPack, PackInfo } from '../engine/packs/types.js';
 import { DEFAULT_LAB_PROMPTS, labSamplers, runLab } from '../engine/lab/lab.js';
 import { loadSolverTable, saveSolverTable } from '../engine/lab/store.js';
-import { autoChoice, type AutoChoice, type AutoRequest } from '../engine/lab/auto.js';
+import { autoChoice, measuredChoice, type AutoChoice, type AutoRequest } from '../engine/lab/auto.js';
 import { loadStatistics, saveStatistics } from '../engine/lab/statistics.js';
 import { USF, V3 } from '../engine/lab/grids.js';
 import { packDigest } from '../engine/sr/store.js';
@@ -36,8 +36,8 @@ export async function runLabJob(pack: LoadedPack, req: Lab, opts: LabJobOptions)
     seeds: req.seeds ?? (quick ? [1] : [1, 2]),
     cfgScale: req.cfgScale ?? info.recommended?.cfgScale ?? 5,
     nfes: [...new Set(req.nfes)].sort((a, b) => a - b),
-    samplers: req.samplers ?? (quick ? QUICK_SAMPLERS : labSamplers()),
-    grids: req.grids ?? [...LAB_GRIDS],
+    samplers: [...new Set(req.samplers ?? (quick ? QUICK_SAMPLERS : labSamplers()))],
+    grids: [...new Set(req.grids ?? LAB_GRIDS)],
     width: info.defaultSize,
     height: info.defaultSize,
   };
@@ -57,9 +57,11 @@ export async function runLabJob(pack: LoadedPack, req: Lab, opts: LabJobOptions)
     ...measured,
   };
   if (outcome.statistics) {
-    await saveStatistics(outcome.statistics.stats, { digest, cfgScale: labReq.cfgScale, width: labReq.width, height: labReq.height, prompts: labReq.prompts, seeds: outcome.statistics.seeds, images: outcome.statistics.images }, opts.dataRoot);
+    // The statistics first, and the table names them by hash: a table whose save failed leaves the
+    // old table, which then does not match these statistics, and `auto` runs its next best instead.
+    const saved = await saveStatistics(outcome.statistics.stats, { digest, cfgScale: labReq.cfgScale, width: labReq.width, height: labReq.height, prompts: labReq.prompts, seeds: outcome.statistics.seeds, images: outcome.statistics.images }, opts.dataRoot);
+    table.statistics = { sha256: saved.sha256, images: outcome.statistics.images };
   }
-  // The statistics first: a table that names DPM-Solver-v3 always finds them.
   const path = await saveSolverTable(table, opts.dataRoot);
   return { table, path };
 }
@@ -78,8 +80,8 @@ export async function resolveAuto(info: PackInfo, steps: number, request: AutoRe
   return asBadRequest(async () => {
     const digest = await packDigest(info.dir, dataRoot);
     const table = (await loadSolverTable(digest, dataRoot))?.table ?? null;
-    const needsV3 = table?.best.some((b) => b.sampler === V3);
+    const needsV3 = table ? measuredChoice(table, steps)?.sampler === V3 : false; // read the statistics only when this budget's best is v3
     const stored = needsV3 ? await loadStatistics(digest, dataRoot) : null;
-    return autoChoice(info, steps, table, request, stored ? { stats: stored.stats, cfgScale: stored.meta.cfgScale, dim: stored.meta.dim } : null);
+    return autoChoice(info, steps, table, request, stored ? { stats: stored.stats, cfgScale: stored.meta.cfgScale, dim: stored.meta.dim, sha256: stored.meta.sha256 } : null);
   });
 }

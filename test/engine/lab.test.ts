@@ -14,7 +14,7 @@ import type { PackInfo } from '../../main/engine/packs/types.js';
 import { labPlan, planEvaluations, sigmaRange, stepsWithin, tunedLevels } from '../../main/engine/lab/grids.js';
 import { loadSolverTable, saveSolverTable, solverTablePath } from '../../main/engine/lab/store.js';
 import { autoChoice, DEFAULT_AUTO, measuredChoice } from '../../main/engine/lab/auto.js';
-import { imageErrors } from '../../main/engine/lab/lab.js';
+import { checkLabRequest, effectiveOrders, imageErrors, orderTrials } from '../../main/engine/lab/lab.js';
 import { loadStatistics, saveStatistics, statisticsGrid, statisticsPath } from '../../main/engine/lab/statistics.js';
 import { statisticsRange, V3 } from '../../main/engine/lab/grids.js';
 import type { ModelStatistics } from '../../main/engine/samplers/ems.js';
@@ -78,6 +78,25 @@ describe('grids', () => {
   });
 });
 
+describe('the lab request and its searches', () => {
+  const req = { prompts: ['x'], seeds: [1, 2], cfgScale: 5, nfes: [5], samplers: ['ddim'], grids: ['pack' as const], width: 32, height: 32 };
+
+  it('refuses seeds that meet its own calibration or statistics seeds, or overflow them', () => {
+    expect(() => checkLabRequest(info, req)).not.toThrow();
+    expect(() => checkLabRequest(info, { ...req, seeds: [1, 1001] })).toThrow(/meet the lab's own calibration seeds/);
+    expect(() => checkLabRequest(info, { ...req, seeds: [5, 2105] })).toThrow(/statistics seeds/);
+    expect(() => checkLabRequest(info, { ...req, seeds: [Number.MAX_SAFE_INTEGER - 10] })).toThrow(/seeds must be at most/);
+    expect(() => checkLabRequest(info, { ...req, samplers: ['dpmpp_usf'] })).toThrow(/searches its orders on the tuned grid/);
+    expect(() => checkLabRequest(info, { ...req, samplers: ['euler_a'] })).toThrow(/injects noise/);
+  });
+
+  it('searches only the orders a step can run: none at the first and last steps, at most i + 1 at step i', () => {
+    expect(effectiveOrders(5)).toEqual([1, 2, 2, 2, 1]);
+    expect(orderTrials(5)).toEqual([[1, 1], [2, 1], [2, 3], [3, 1], [3, 3]]);
+    expect(orderTrials(2)).toEqual([]);
+  });
+});
+
 describe('store', () => {
   it('round-trips a table, broken runs included', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'driftline-lab-'));
@@ -88,6 +107,14 @@ describe('store', () => {
     expect(back!.table.rows[1].rms).toBe(Infinity);
     expect(back!.table).toEqual(table());
     expect(await loadSolverTable('cd'.repeat(32), dir)).toBeNull();
+  });
+
+  it('refuses a table whose best entry was not measured, or that measures a row twice', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'driftline-lab-'));
+    const file = await saveSolverTable(table({ best: [{ nfe: 5, sampler: 'euler', grid: 'karras', rms: 0.01, packRms: 0.5 }] }), dir);
+    await expect(loadSolverTable(digest, dir)).rejects.toThrow(/damaged/);
+    await writeFile(file, JSON.stringify({ ...table(), rows: [...table().rows, table().rows[0]] }));
+    await expect(loadSolverTable(digest, dir)).rejects.toThrow(/damaged/);
   });
 
   it('refuses a damaged table and one that belongs to another pack', async () => {
@@ -134,6 +161,7 @@ describe('DPM-Solver-v3 in the lab', () => {
   const v3Best = () => table({
     rows: [...table().rows, { sampler: V3, grid: 'logsnr', nfe: 10, steps: 10, evaluations: 10, rms: 0.1, images: [0.1] }],
     best: [table().best[0], { nfe: 10, sampler: V3, grid: 'logsnr', rms: 0.1, packRms: 0.45 }],
+    statistics: { sha256: 'e'.repeat(64), images: 32 },
   });
   const dim = 3 * 32 * 32;
 
@@ -142,10 +170,10 @@ describe('DPM-Solver-v3 in the lab', () => {
     const stats = flatStatistics(4);
     stats.b[7] = 0.25;
     const meta = { digest, cfgScale: 5, width: 32, height: 32, prompts: ['x'], seeds: [2001], images: 4 };
-    const file = await saveStatistics(stats, meta, dir);
+    const { path: file, sha256 } = await saveStatistics(stats, meta, dir);
     expect(file).toBe(statisticsPath(digest, dir));
     const back = await loadStatistics(digest, dir);
-    expect(back!.meta).toMatchObject({ ...meta, nodes: stats.lambdas.length, dim: 4 });
+    expect(back!.meta).toMatchObject({ ...meta, nodes: stats.lambdas.length, dim: 4, sha256 });
     expect(Array.from(back!.stats.b)).toEqual(Array.from(stats.b));
     expect(Array.from(back!.stats.lambdas)).toEqual(Array.from(stats.lambdas));
     const bytes = await readFile(file);
@@ -155,7 +183,7 @@ describe('DPM-Solver-v3 in the lab', () => {
     expect(await loadStatistics('cd'.repeat(32), dir)).toBeNull();
   });
 
-  it('the v3 plan needs statistics; with degenerate ones it runs as DPM-Solver++(2M)', async () => {
+  it('the v3 plan needs statistics; with degenerate ones it lands next to DPM-Solver++(2M) (its corrector on)', async () => {
     expect(() => labPlan(info, V3, 'logsnr', 5)).toThrow(/needs the pack's statistics/);
     expect(await stepsWithin(info, V3, 'karras', 10)).toEqual({ steps: 10, evaluations: 10 });
     const d = async (x: ArrayLike<number>, sigma: number) => Float64Array.from(x, (v, j) => Math.tanh(v / (1 + sigma)) * 0.5 + 0.01 * (j % 3));
@@ -169,7 +197,7 @@ describe('DPM-Solver-v3 in the lab', () => {
   });
 
   it('auto runs v3 only with statistics for the request\'s guidance scale and size; else the next best, saying why', async () => {
-    const stats = { stats: flatStatistics(dim), cfgScale: 5, dim };
+    const stats = { stats: flatStatistics(dim), cfgScale: 5, dim, sha256: 'e'.repeat(64) };
     const fits = await autoChoice(info, 10, v3Best(), { cfgScale: 5.2, dim }, stats);
     expect(fits).toMatchObject({ sampler: V3, grid: 'logsnr', steps: 10 });
     expect(fits.plan(10).samplerName).toBe(V3);
@@ -180,5 +208,15 @@ describe('DPM-Solver-v3 in the lab', () => {
     expect(otherSize.sampler).not.toBe(V3);
     const none = await autoChoice(info, 10, v3Best(), { cfgScale: 5, dim }, null);
     expect(none.sampler).not.toBe(V3);
+    const other = await autoChoice(info, 10, v3Best(), { cfgScale: 5, dim }, { ...stats, sha256: 'f'.repeat(64) });
+    expect(other.sampler, 'statistics other than the ones the table measured').not.toBe(V3);
+    expect(other.reason).toMatch(/statistics are missing or not the ones measured/);
+  });
+
+  it('packs the lab does not measure run their own plan under auto', async () => {
+    const lcm = { ...info, family: 'lcm' } as PackInfo;
+    const choice = await autoChoice(lcm, 4, table());
+    expect(choice).toMatchObject({ sampler: 'pack', grid: 'pack', steps: 4 });
+    expect(choice.reason).toMatch(/not lcm packs: the pack's own plan/);
   });
 });

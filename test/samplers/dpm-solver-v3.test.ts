@@ -63,6 +63,24 @@ describe('EMS estimator on the Gaussian model (finite-difference JVPs, denoiser 
     expect(maxAbsDiff(est.b, exact.b)).toBeLessThan(1e-5);
   });
 
+  it('statistics shared per group of dimensions (per channel) pool the group\'s samples and keep the closed form where the group is alike', async () => {
+    // Four groups of four dimensions, each group one Gaussian: the pooled estimate is that group's closed form.
+    const o = gaussianOracle(DIM);
+    for (let m = 0; m < DIM; m++) {
+      o.mu[m] = o.mu[4 * Math.floor(m / 4)];
+      o.s[m] = o.s[4 * Math.floor(m / 4)];
+    }
+    const samples = Array.from({ length: 8 }, (_, n) => Float64Array.from(o.marginal(0, 1, 40 + n)));
+    const est = await estimateStatistics(o.denoiser, samples, lambdas, { groups: 4 });
+    const want = gaussianStatistics(o.mu, o.s, lambdas);
+    expect(maxAbsDiff(est.l, want.l)).toBeLessThan(1e-10);
+    expect(maxAbsDiff(est.b, want.b)).toBeLessThan(1e-5);
+    for (let k = 0; k < lambdas.length; k++) {
+      for (let m = 0; m < DIM; m++) expect(est.s[k * DIM + m]).toBe(est.s[k * DIM + 4 * Math.floor(m / 4)]);
+    }
+    await expect(estimateStatistics(o.denoiser, samples, lambdas, { groups: 3 })).rejects.toThrow(/groups must divide the 16 values/);
+  });
+
   it('with Gaussian probes l carries the Hutchinson Monte-Carlo error, (1 − l)·|mean v² − 1| ~ (1 − l)·√(2/N)', async () => {
     const o = gaussianOracle(DIM);
     const N = 64;

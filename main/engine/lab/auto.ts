@@ -4,15 +4,17 @@
  * has not been measured.
  *
  * A measured table is used at the largest measured budget not above the request (the smallest one
- * for fewer steps); the chosen pair then runs with the most steps that fit the request's budget,
- * and a tuned grid keeps the (σ_hi, ρ) searched for that budget.
+ * for fewer steps); the chosen pair then runs with the most steps that fit the request's budget —
+ * measured exactly when the step count is one of the table's budgets — a tuned grid with the
+ * (σ_hi, ρ) searched for that budget, searched orders stretched over the step count. Packs the lab
+ * does not measure (LCM, inpainting, upscalers) run their own plan.
  *
  * The default, `DEFAULT_AUTO`, is DPM-Solver++(2M) (Lu et al. 2022, Alg. 2) on the tuned family
  * with σ_hi = 80, ρ = 7: Karras et al.'s grid (their σ_max = 80) below one first-order step from
  * the pack's σ_max. On packs whose σ_max is at most 80 (Stable Diffusion: 14.6) it is exactly
- * "DPM++ 2M Karras". Measured on emoji-32 (README, "Solver lab") it beats the pack's own plan at
- * every budget from 5 to 30 evaluations, and it has no step whose σ ratio is giant except the
- * deliberate first one.
+ * "DPM++ 2M Karras". On emoji-32 it beats the pack's own plan at 10 and 20 evaluations by 5× and
+ * 40× on the images `test/samplers/robust-emoji32.test.ts` holds it to (0.094 vs 0.581, 0.009 vs
+ * 0.38), and it has no step whose σ ratio is giant except the deliberate first one.
  */
 import type { LabGrid, SolverTable } from '../../api/contract.js';
 import type { PackInfo } from '../packs/types.js';
@@ -20,6 +22,7 @@ import type { SchedulerPlan } from '../scheduler-config/index.js';
 import { samplerByName } from '../samplers/index.js';
 import { labPlan, stepsWithin, USF, USF_LABEL, V3, V3_LABEL, type TunedGrid } from './grids.js';
 import type { ModelStatistics } from '../samplers/ems.js';
+import { labMeasures } from './lab.js';
 
 export interface AutoChoice {
   sampler: string;
@@ -58,6 +61,8 @@ export interface StoredStatistics {
   stats: ModelStatistics;
   cfgScale: number;
   dim: number;
+  /** Of the stored bytes: v3 runs only with the statistics its table was measured with. */
+  sha256: string;
 }
 
 /** What `auto` needs to know of the request to use DPM-Solver-v3: its guidance scale and the size of its state per image. */
@@ -70,8 +75,15 @@ export interface AutoRequest {
 const CFG_TOLERANCE = 0.5;
 
 export async function autoChoice(info: PackInfo, budget: number, table: SolverTable | null, request?: AutoRequest, statistics?: StoredStatistics | null): Promise<AutoChoice> {
-  // DPM-Solver-v3 runs only with statistics estimated for this guidance scale and image size.
-  const v3Fits = Boolean(statistics && request && Math.abs(statistics.cfgScale - request.cfgScale) <= CFG_TOLERANCE && statistics.dim === request.dim);
+  const unmeasurable = labMeasures(info);
+  if (unmeasurable) {
+    const fit = await stepsWithin(info, 'pack', 'pack', budget);
+    if (!fit) throw new RangeError(`no plan of this pack fits ${budget} model evaluations`);
+    return { sampler: 'pack', grid: 'pack', steps: fit.steps, reason: `${unmeasurable}: the pack's own plan`, plan: (steps) => labPlan(info, 'pack', 'pack', steps) };
+  }
+  // DPM-Solver-v3 runs only with the statistics its table was measured with, estimated for this guidance scale and image size.
+  const v3Fits = Boolean(statistics && request && table?.statistics?.sha256 === statistics.sha256
+    && Math.abs(statistics.cfgScale - request.cfgScale) <= CFG_TOLERANCE && statistics.dim === request.dim);
   const first = table ? measuredChoice(table, budget) : undefined;
   const measured = first?.sampler === V3 && !v3Fits && table ? measuredChoice(table, budget, (s) => s !== V3) : first;
   const pick = measured ?? DEFAULT_AUTO;
@@ -84,7 +96,9 @@ export async function autoChoice(info: PackInfo, budget: number, table: SolverTa
     ? `solver lab: best at ${measured.nfe} evaluations (RMS ${measured.rms.toFixed(3)} vs pack plan ${Number.isFinite(measured.packRms) ? measured.packRms.toFixed(3) : '—'})`
     : 'not measured: default DPM++ 2M on the tuned grid';
   if (first?.sampler === V3 && measured !== first) {
-    reason += `; ${V3_LABEL} was best but its statistics are for CFG ${statistics?.cfgScale ?? '—'} at the lab's image size, so the next best`;
+    reason += statistics && table?.statistics?.sha256 === statistics.sha256
+      ? `; ${V3_LABEL} was best but its statistics are for CFG ${statistics.cfgScale} at the lab's image size, so the next best`
+      : `; ${V3_LABEL} was best but its statistics are missing or not the ones measured, so the next best`;
   }
   if (!fit) {
     // A budget too small for the pick (e.g. Heun at 1 evaluation): the pack's own plan.

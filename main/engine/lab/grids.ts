@@ -139,16 +139,17 @@ export async function planEvaluations(plan: SchedulerPlan): Promise<number> {
  * when even one step does not fit or no step count gives a valid grid.
  */
 export async function stepsWithin(info: PackInfo, sampler: string, grid: LabGrid, budget: number, extras: LabExtras = {}): Promise<{ steps: number; evaluations: number } | undefined> {
-  let best: { steps: number; evaluations: number } | undefined;
-  for (let steps = 1; steps <= budget; steps++) {
+  // From the top down: the first count that fits is the most steps (evaluations need not grow
+  // monotonically with steps — the giant-step rule makes some steps cheaper); for one-call-per-step
+  // samplers the first try fits.
+  for (let steps = budget; steps >= 1; steps--) {
     let evaluations: number;
     try {
       evaluations = await planEvaluations(labPlan(info, sampler, grid, steps, { ...extras, stats: sampler === V3 ? countingStatistics(info) : extras.stats, orders: sampler === USF ? [1] : extras.orders }));
     } catch {
       continue; // e.g. a grid that repeats a level at this count
     }
-    if (evaluations <= budget) best = { steps, evaluations };
-    else break;
+    if (evaluations <= budget) return { steps, evaluations };
   }
-  return best;
+  return undefined;
 }

@@ -64,7 +64,7 @@ export interface LabRequest {
 export interface LabProgress {
   done: number;
   total: number;
-  /** What is running: 'reference', 'tuned' or 'sampler @ grid'. */
+  /** What is running: 'reference', 'statistics', 'tuned', 'orders', 'sampler @ grid' or 'done'. */
   stage: string;
 }
 
@@ -76,6 +76,22 @@ export interface LabOutcome {
   evaluations: number;
   /** DPM-Solver-v3's statistics, when it was measured, with the seeds of the images they come from. */
   statistics?: { stats: ModelStatistics; seeds: number[]; images: number };
+}
+
+/**
+ * The orders DPM-Solver++ multistep can run at each of n steps ending at σ = 0: the first step has
+ * no history (order 1), step i at most i + 1, the step to σ = 0 returns D (order 1); second order
+ * elsewhere to start from.
+ */
+export function effectiveOrders(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => (i === 0 || i === n - 1 ? 1 : 2));
+}
+
+/** The (step, order) trials of one sweep: every order but the starting 2 that step i can run (1 … min(3, i + 1)), last step excluded. */
+export function orderTrials(n: number): [number, number][] {
+  const out: [number, number][] = [];
+  for (let i = 1; i < n - 1; i++) for (let o = 1; o <= Math.min(3, i + 1); o++) if (o !== 2) out.push([i, o]);
+  return out;
 }
 
 /** Deterministic catalogue samplers (the ones an ODE solution measures), DPM-Solver-v3 and the per-step order search. */
@@ -100,12 +116,38 @@ interface Probe {
 /** Images one probe may hold (prompts × seeds): each is a row of every network call, doubled by guidance. */
 export const MAX_LAB_IMAGES = 16;
 
+/** Image-evaluations (model calls × images per call) one lab may make. */
+export const MAX_LAB_EVALUATIONS = 2_000_000;
+
+/** Whether the lab (and so `auto`'s measured choice) applies to a pack: text-to-image with guidance, not LCM, inpainting or upscalers. */
+export function labMeasures(info: PackInfo): string | undefined {
+  if (!info.hasTextEncoder) return 'the solver lab measures text-to-image packs; this pack has no text encoder';
+  if (info.family === 'inpaint' || info.family === 'lcm' || info.upscaleFactor > 1) return `the solver lab measures text-to-image packs, not ${info.family} packs`;
+  return undefined;
+}
+
+/** The seeds of the table, the tuned search and the statistics: they must not meet, and all must be valid seeds. */
+function seedSets(seeds: readonly number[]): { table: number[]; calibration: number[]; statistics: number[][] } {
+  return {
+    table: [...seeds],
+    calibration: seeds.map((s) => s + CALIBRATION_SHIFT),
+    statistics: Array.from({ length: STATISTICS_BATCHES }, (_, k) => seeds.map((s) => s + STATISTICS_SHIFT + 100 * k)),
+  };
+}
+
 export function checkLabRequest(info: PackInfo, req: LabRequest): void {
   const images = req.prompts.length * req.seeds.length;
   if (images > MAX_LAB_IMAGES) throw new RangeError(`${req.prompts.length} prompts × ${req.seeds.length} seeds = ${images} images per model call; the lab takes at most ${MAX_LAB_IMAGES}`);
-  if (!info.hasTextEncoder) throw new RangeError('the solver lab measures text-to-image packs; this pack has no text encoder');
-  if (info.family === 'inpaint' || info.family === 'lcm' || info.upscaleFactor > 1) throw new RangeError(`the solver lab measures text-to-image packs, not ${info.family} packs`);
+  const sets = seedSets(req.seeds);
+  const all = [...sets.table, ...sets.calibration, ...sets.statistics.flat()];
+  if (all.some((s) => !Number.isSafeInteger(s) || s < 0)) throw new RangeError(`seeds must be at most ${Number.MAX_SAFE_INTEGER - STATISTICS_SHIFT - 100 * STATISTICS_BATCHES} (the lab also uses them shifted by up to ${STATISTICS_SHIFT + 100 * (STATISTICS_BATCHES - 1)})`);
+  if (new Set(all).size !== all.length) {
+    throw new RangeError(`seeds ${req.seeds.join(', ')} meet the lab's own calibration seeds (each + ${CALIBRATION_SHIFT}) or statistics seeds (each + ${STATISTICS_SHIFT} + 100·k): give seeds that differ by other amounts`);
+  }
+  const why = labMeasures(info);
+  if (why) throw new RangeError(why);
   for (const name of req.samplers) {
+    if (name === USF && !req.grids.includes('tuned')) throw new RangeError(`${name} searches its orders on the tuned grid: add the tuned grid`);
     if (name === V3 || name === USF) continue;
     const s = SAMPLERS.find((x) => x.name === name);
     if (!s) throw new RangeError(`unknown sampler "${name}"`);
@@ -185,18 +227,27 @@ export async function runLab(pack: LoadedPack, req: LabRequest, opts: { signal?:
   const refCost = async (steps: number) => (await planEvaluations(labPlan(info, 'dpmpp_3m_exact', 'logsnr', steps))) + (await planEvaluations(labPlan(info, 'dpmpp_2m', 'logsnr', steps)));
   const firstRef = await refCost(REFERENCE_STEPS[0]);
   let tunedCost = 0;
+  const tunedEstimate = new Map<string, number>();
   if (withTuned) {
     for (const nfe of req.nfes) {
       for (const c of tunedCandidates) tunedCost += (await stepsWithin(info, SEARCH_SAMPLER, 'tuned', nfe, { tuned: c }))?.evaluations ?? 0;
-      // The per-step order search: one sweep, two alternatives per step after the first, each a run of nfe steps.
-      if (req.samplers.includes(USF)) tunedCost += 2 * (nfe - 1) * nfe + nfe;
-      // The tuned grid for every sampler, measured once its parameters are known: sized as the logsnr cells.
-      for (const sampler of req.samplers) tunedCost += (await stepsWithin(info, sampler, 'logsnr', nfe))?.evaluations ?? nfe;
+      // The per-step order search: one sweep over the steps whose order can matter (see below), each trial a run of nfe steps.
+      if (req.samplers.includes(USF)) tunedCost += (orderTrials(nfe).length + 1) * nfe;
+      // The tuned grid for every sampler, once its parameters are known: sized with the default
+      // parameters and corrected when the searched ones cost otherwise.
+      for (const sampler of req.samplers) {
+        const est = sampler === USF ? nfe : (await stepsWithin(info, sampler, 'tuned', nfe, { tuned: SAMPLE_PLAN.tuned }))?.evaluations ?? 0;
+        tunedEstimate.set(`${sampler}@${nfe}`, est);
+        tunedCost += est;
+      }
     }
   }
   const withV3 = req.samplers.includes(V3);
   const statisticsCost = withV3 ? STATISTICS_BATCHES * (SAMPLE_PLAN.steps + 5 * statisticsGrid(statisticsRange(info)).length) : 0;
   let total = cells.reduce((s, c) => s + c.evaluations, 0) + firstRef * (withTuned ? 2 : 1) + tunedCost + statisticsCost;
+  if (total * req.prompts.length * req.seeds.length > MAX_LAB_EVALUATIONS) {
+    throw new RangeError(`this lab needs about ${total} model calls × ${req.prompts.length * req.seeds.length} images; the most one lab may make is ${MAX_LAB_EVALUATIONS} image-evaluations: fewer budgets, samplers or images`);
+  }
   let stage = 'reference';
   const report = () => opts.onProgress?.({ done: counter.evaluations, total: Math.max(total, counter.evaluations), stage });
 
@@ -209,6 +260,9 @@ export async function runLab(pack: LoadedPack, req: LabRequest, opts: { signal?:
       const check = await probe.run(labPlan(info, 'dpmpp_2m', 'logsnr', steps), 'f64', report);
       last = { reference, steps, agreement: imageErrors(reference, check, probe.rows).rms };
       if (last.agreement <= AGREEMENT) break;
+    }
+    if (!(last!.agreement <= AGREEMENT)) {
+      throw new RangeError(`the reference solution did not converge: two methods are ${last!.agreement} apart after ${last!.steps} steps (at most ${AGREEMENT} needed); the pack's ODE is too stiff to measure against`);
     }
     return last!;
   };
@@ -226,7 +280,7 @@ export async function runLab(pack: LoadedPack, req: LabRequest, opts: { signal?:
     let first: Omit<Probe, 'reference'> | undefined;
     const seeds: number[] = [];
     for (let k = 0; k < STATISTICS_BATCHES; k++) {
-      const p = await makeProbe(pack, req, req.seeds.map((s) => s + STATISTICS_SHIFT + 100 * k), counter, opts.signal);
+      const p = await makeProbe(pack, req, seedSets(req.seeds).statistics[k], counter, opts.signal);
       first ??= p;
       seeds.push(...p.seeds);
       batches.push(await p.sample(labPlan(info, SAMPLE_PLAN.sampler, 'tuned', SAMPLE_PLAN.steps, { tuned: SAMPLE_PLAN.tuned }), 'f32', report));
@@ -247,7 +301,7 @@ export async function runLab(pack: LoadedPack, req: LabRequest, opts: { signal?:
   const tuned: LabOutcome['tuned'] = [];
   if (withTuned) {
     stage = 'tuned';
-    const calibration = await makeProbe(pack, req, req.seeds.map((s) => s + CALIBRATION_SHIFT), counter, opts.signal);
+    const calibration = await makeProbe(pack, req, seedSets(req.seeds).calibration, counter, opts.signal);
     const calib: Probe = { ...calibration, reference: (await solve(calibration)).reference };
     const score = async (sampler: string, steps: number, extras: LabExtras) => {
       const out = await calib.run(labPlan(info, sampler, 'tuned', steps, extras), 'f32', report);
@@ -261,20 +315,24 @@ export async function runLab(pack: LoadedPack, req: LabRequest, opts: { signal?:
         const rms = await score(SEARCH_SAMPLER, fit.steps, { tuned: c });
         if (!best || rms < best.rms) best = { c, rms };
       }
-      if (!best) continue;
-      // Per-step orders on that grid (Liu et al. 2023): from all second order, one sweep of
-      // coordinate descent over steps 2…n, each trying orders 1–3 and keeping the best on the calibration probe.
+      if (!best) {
+        // Nothing to measure on the tuned grid at this budget: drop what was counted for it.
+        for (const sampler of req.samplers) total -= tunedEstimate.get(`${sampler}@${nfe}`) ?? 0;
+        if (req.samplers.includes(USF)) total -= (orderTrials(nfe).length + 1) * nfe;
+        continue;
+      }
+      // Per-step orders on that grid (Liu et al. 2023): from second order wherever it can act, one
+      // sweep of coordinate descent over the steps whose order can matter, each trying every order
+      // the history allows and keeping the best on the calibration probe. Stored as they run.
       let orders: number[] | undefined;
       if (req.samplers.includes(USF)) {
         stage = 'orders';
-        let found: number[] = Array.from({ length: nfe }, () => 2);
+        let found = effectiveOrders(nfe);
         let current = await score(USF, nfe, { tuned: best.c, orders: found });
-        for (let i = 1; i < nfe; i++) {
-          for (const o of [1, 2, 3].filter((v) => v !== found[i])) {
-            const trial: number[] = found.map((v, j) => (j === i ? o : v));
-            const rms = await score(USF, nfe, { tuned: best.c, orders: trial });
-            if (rms < current) [current, found] = [rms, trial];
-          }
+        for (const [i, choices] of orderTrials(nfe)) {
+          const trial = found.map((v, j) => (j === i ? choices : v));
+          const rms = await score(USF, nfe, { tuned: best.c, orders: trial });
+          if (rms < current) [current, found] = [rms, trial];
         }
         orders = found;
       }
@@ -282,6 +340,7 @@ export async function runLab(pack: LoadedPack, req: LabRequest, opts: { signal?:
       for (const sampler of req.samplers) {
         const extras = { tuned: best.c, orders };
         const fit = sampler === USF ? { steps: nfe, evaluations: nfe } : await stepsWithin(info, sampler, 'tuned', nfe, extras);
+        total += (fit?.evaluations ?? 0) - (tunedEstimate.get(`${sampler}@${nfe}`) ?? 0);
         if (fit) await measure({ sampler, grid: 'tuned', nfe, ...fit }, plan(sampler, 'tuned', fit.steps, extras));
       }
     }

@@ -63,13 +63,13 @@ export function packStatistics(model: Denoiser, batches: readonly Vec[], dim: nu
 
 const bytesOf = (stats: ModelStatistics): Buffer => Buffer.concat([stats.lambdas, stats.l, stats.s, stats.b].map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength)));
 
-export async function saveStatistics(stats: ModelStatistics, meta: Omit<StatisticsMeta, 'version' | 'sha256' | 'nodes' | 'dim'>, root?: string): Promise<string> {
+export async function saveStatistics(stats: ModelStatistics, meta: Omit<StatisticsMeta, 'version' | 'sha256' | 'nodes' | 'dim'>, root?: string): Promise<{ path: string; sha256: string }> {
   const file = statisticsPath(meta.digest, root);
   const body = bytesOf(stats);
   const header: StatisticsMeta = { version: 1, ...meta, nodes: stats.lambdas.length, dim: stats.dim, sha256: createHash('sha256').update(body).digest('hex') };
   await mkdir(path.dirname(file), { recursive: true });
   await writeFileAtomic(file, Buffer.concat([Buffer.from(JSON.stringify(header) + '\n'), body]));
-  return file;
+  return { path: file, sha256: header.sha256 };
 }
 
 /** The stored statistics of a pack, or null when none were estimated. A damaged file is an error naming it. */

@@ -13,10 +13,11 @@ import { LAB_GRIDS, type SolverTable } from '../../api/contract.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { dataDir } from '../models/paths.js';
 
-const finiteOrNull = z.number().nullable();
+/** A number, or null where JSON could not hold it (∞ or NaN: a broken run). */
+const numberOrNull = z.number().nullable();
 const Row = z.object({
   sampler: z.string(), grid: z.enum(LAB_GRIDS), nfe: z.number().int().positive(), steps: z.number().int().positive(),
-  evaluations: z.number().int().nonnegative(), rms: finiteOrNull, images: z.array(finiteOrNull),
+  evaluations: z.number().int().nonnegative(), rms: numberOrNull, images: z.array(numberOrNull),
 });
 const Table = z.object({
   version: z.literal(1),
@@ -27,7 +28,15 @@ const Table = z.object({
   nfes: z.array(z.number().int().positive()),
   rows: z.array(Row),
   tuned: z.array(z.object({ nfe: z.number(), sigmaHi: z.number().positive(), rho: z.number().positive(), seeds: z.array(z.number()), orders: z.array(z.number().int().min(1).max(3)).optional() })),
-  best: z.array(z.object({ nfe: z.number(), sampler: z.string(), grid: z.enum(LAB_GRIDS), rms: z.number(), packRms: finiteOrNull })),
+  best: z.array(z.object({ nfe: z.number(), sampler: z.string(), grid: z.enum(LAB_GRIDS), rms: z.number(), packRms: numberOrNull })),
+  statistics: z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), images: z.number().int() }).optional(),
+}).superRefine((t, ctx) => {
+  // `auto` runs a best entry: it must be a measured row, and no row may be measured twice.
+  const keys = t.rows.map((r) => `${r.sampler}@${r.grid}@${r.nfe}`);
+  if (new Set(keys).size !== keys.length) ctx.addIssue({ code: 'custom', message: 'a row is measured twice' });
+  for (const b of t.best) {
+    if (!t.rows.some((r) => r.sampler === b.sampler && r.grid === b.grid && r.nfe === b.nfe && r.rms === b.rms)) ctx.addIssue({ code: 'custom', message: `best ${b.sampler} @ ${b.grid} at ${b.nfe} is not a measured row` });
+  }
 });
 
 export function solversDir(root?: string): string {
