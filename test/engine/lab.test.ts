@@ -86,7 +86,7 @@ describe('the lab request and its searches', () => {
     expect(() => checkLabRequest(info, { ...req, seeds: [1, 1001] })).toThrow(/meet the lab's own calibration seeds/);
     expect(() => checkLabRequest(info, { ...req, seeds: [5, 2105] })).toThrow(/statistics seeds/);
     expect(() => checkLabRequest(info, { ...req, seeds: [Number.MAX_SAFE_INTEGER - 10] })).toThrow(/seeds must be at most/);
-    expect(() => checkLabRequest(info, { ...req, samplers: ['dpmpp_usf'] })).toThrow(/searches its orders on the tuned grid/);
+    expect(() => checkLabRequest(info, { ...req, samplers: ['dpmpp_usf'] })).toThrow(/dpmpp_usf is measured on the tuned grid only: add the tuned grid/);
     expect(() => checkLabRequest(info, { ...req, samplers: ['euler_a'] })).toThrow(/injects noise/);
   });
 

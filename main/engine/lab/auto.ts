@@ -20,7 +20,7 @@ import type { LabGrid, SolverTable } from '../../api/contract.js';
 import type { PackInfo } from '../packs/types.js';
 import type { SchedulerPlan } from '../scheduler-config/index.js';
 import { samplerByName } from '../samplers/index.js';
-import { labPlan, stepsWithin, USF, USF_LABEL, V3, V3_LABEL, type TunedGrid } from './grids.js';
+import { isLabOnly, labOnlyLabel, labPlan, stepsWithin, USF, V3, V3_LABEL, type TunedGrid } from './grids.js';
 import type { ModelStatistics } from '../samplers/ems.js';
 import { labMeasures } from './lab.js';
 
@@ -87,7 +87,7 @@ export async function autoChoice(info: PackInfo, budget: number, table: SolverTa
   const first = table ? measuredChoice(table, budget) : undefined;
   const measured = first?.sampler === V3 && !v3Fits && table ? measuredChoice(table, budget, (s) => s !== V3) : first;
   const pick = measured ?? DEFAULT_AUTO;
-  if (pick.sampler !== 'pack' && pick.sampler !== V3 && pick.sampler !== USF) samplerByName(pick.sampler); // a table naming a sampler this build lacks is refused here
+  if (pick.sampler !== 'pack' && !isLabOnly(pick.sampler)) samplerByName(pick.sampler); // a table naming a sampler this build lacks is refused here
   const stats = pick.sampler === V3 ? statistics!.stats : undefined;
   const orders = measured?.orders;
   let fit = await stepsWithin(info, pick.sampler, pick.grid, budget, { tuned: pick.tuned, orders });
@@ -113,5 +113,5 @@ export async function autoChoice(info: PackInfo, budget: number, table: SolverTa
 
 /** A sampler's display name, DPM-Solver-v3 and the pack's own plan included. */
 export function autoLabel(sampler: string): string {
-  return sampler === 'pack' ? 'pack scheduler' : sampler === V3 ? V3_LABEL : sampler === USF ? USF_LABEL : samplerByName(sampler).label;
+  return sampler === 'pack' ? 'pack scheduler' : labOnlyLabel(sampler) ?? samplerByName(sampler).label;
 }

@@ -81,29 +81,59 @@ export function tunedLevels(range: [number, number], steps: number, { sigmaHi, r
 
 const PLAN_GRID: Record<Exclude<LabGrid, 'tuned'>, PlanGrid> = { pack: 'default', karras: 'karras', logsnr: 'exponential', time: 'linspace' };
 
-/** The plan of `sampler` (a catalogue name, or `pack` for the pack's own plan on its own grid) on a grid family. */
+/**
+ * The samplers only the lab runs, because each needs something it measures for the pack: how they
+ * are built from that, their display name, and what stands in for it when the lab only counts a
+ * plan's evaluations (a free model, one value of state).
+ */
+interface LabOnlySampler {
+  label: string;
+  /** The engine sampler, given the lab's extras; a RangeError names what is missing. */
+  build(extras: LabExtras, steps: number): Sampler;
+  /** Extras that let a plan run on a one-value state for counting. */
+  counting(info: PackInfo): LabExtras;
+  /** The one grid family it is measured on, when it has one. */
+  grid?: LabGrid;
+}
+
+const LAB_ONLY: Record<string, LabOnlySampler> = {
+  [V3]: {
+    label: V3_LABEL,
+    build: ({ stats }) => {
+      if (!stats) throw new RangeError(`${V3_LABEL} needs the pack's statistics (measure them with the solver lab)`);
+      return dpmSolverV3(stats, { order: V3_ORDER });
+    },
+    counting: (info) => ({ stats: countingStatistics(info) }),
+  },
+  [USF]: {
+    label: USF_LABEL,
+    build: ({ orders }, steps) => {
+      if (!orders?.length) throw new RangeError(`${USF_LABEL} needs its searched orders (measure them with the solver lab)`);
+      // Orders searched for another step count are stretched over this one.
+      const per = Array.from({ length: steps }, (_, i) => orders[Math.min(orders.length - 1, Math.floor((i * orders.length) / steps))]);
+      return (model, x, sigmas, o) => sampleDpmppMultistep(model, x, sigmas, { ...o, order: 3, orders: per, thirdOrderWeight: 'taylor', lowerOrderFinal: false });
+    },
+    counting: () => ({ orders: [1] }),
+    grid: 'tuned',
+  },
+};
+
+/** Whether `name` is one of the lab-only samplers (DPM-Solver-v3, searched orders). */
+export const isLabOnly = (name: string): boolean => Object.prototype.hasOwnProperty.call(LAB_ONLY, name);
+/** A lab-only sampler's display name, else undefined. */
+export const labOnlyLabel = (name: string): string | undefined => (isLabOnly(name) ? LAB_ONLY[name].label : undefined);
+/** The grid family a lab-only sampler is confined to, if any. */
+export const labOnlyGrid = (name: string): LabGrid | undefined => (isLabOnly(name) ? LAB_ONLY[name].grid : undefined);
+
+/** The plan of `sampler` (a catalogue name, a lab-only sampler, or `pack` for the pack's own plan on its own grid) on a grid family. */
 export function labPlan(info: PackInfo, sampler: string, grid: LabGrid, steps: number, extras: LabExtras = {}): SchedulerPlan {
-  const { tuned, stats, orders } = extras;
-  const on = (run: Sampler) => {
-    const levels = grid === 'tuned' ? tunedOrThrow(info, steps, tuned) : undefined;
-    return planForSampler(info.schedulerConfig, sampler, steps, levels ? { levels, run } : { grid: PLAN_GRID[grid as Exclude<LabGrid, 'tuned'>], run });
-  };
-  if (sampler === V3) {
-    if (!stats) throw new RangeError(`${V3_LABEL} needs the pack's statistics (measure them with the solver lab)`);
-    return on(dpmSolverV3(stats, { order: V3_ORDER }));
-  }
-  if (sampler === USF) {
-    if (!orders?.length) throw new RangeError(`${USF_LABEL} needs its searched orders (measure them with the solver lab)`);
-    // Orders searched for another step count are stretched over this one.
-    const per = Array.from({ length: steps }, (_, i) => orders[Math.min(orders.length - 1, Math.floor((i * orders.length) / steps))]);
-    return on((model, x, sigmas, o) => sampleDpmppMultistep(model, x, sigmas, { ...o, order: 3, orders: per, thirdOrderWeight: 'taylor', lowerOrderFinal: false }));
-  }
   if (sampler === 'pack') {
     if (grid !== 'pack') throw new RangeError('the pack\'s own plan runs on its own grid only');
     return planFromConfig(info.schedulerConfig, steps);
   }
-  if (grid === 'tuned') return planForSampler(info.schedulerConfig, sampler, steps, { levels: tunedOrThrow(info, steps, tuned) });
-  return planForSampler(info.schedulerConfig, sampler, steps, { grid: PLAN_GRID[grid] });
+  const run = isLabOnly(sampler) ? LAB_ONLY[sampler].build(extras, steps) : undefined;
+  const levels = grid === 'tuned' ? tunedOrThrow(info, steps, extras.tuned) : undefined;
+  return planForSampler(info.schedulerConfig, sampler, steps, { ...(levels ? { levels } : { grid: PLAN_GRID[grid as Exclude<LabGrid, 'tuned'>] }), run });
 }
 
 /**
@@ -145,7 +175,7 @@ export async function stepsWithin(info: PackInfo, sampler: string, grid: LabGrid
   for (let steps = budget; steps >= 1; steps--) {
     let evaluations: number;
     try {
-      evaluations = await planEvaluations(labPlan(info, sampler, grid, steps, { ...extras, stats: sampler === V3 ? countingStatistics(info) : extras.stats, orders: sampler === USF ? [1] : extras.orders }));
+      evaluations = await planEvaluations(labPlan(info, sampler, grid, steps, isLabOnly(sampler) ? { ...extras, ...LAB_ONLY[sampler].counting(info) } : extras));
     } catch {
       continue; // e.g. a grid that repeats a level at this count
     }

@@ -27,7 +27,7 @@ import { fillGaussian } from '../random.js';
 import type { SchedulerPlan } from '../scheduler-config/index.js';
 import type { Denoiser } from '../samplers/common.js';
 import { SAMPLERS } from '../samplers/index.js';
-import { labPlan, planEvaluations, sigmaRange, statisticsRange, stepsWithin, USF, V3, type LabExtras, type TunedGrid } from './grids.js';
+import { isLabOnly, labOnlyGrid, labPlan, planEvaluations, sigmaRange, statisticsRange, stepsWithin, USF, V3, type LabExtras, type TunedGrid } from './grids.js';
 import type { ModelStatistics } from '../samplers/ems.js';
 import { packStatistics, statisticsGrid } from './statistics.js';
 
@@ -147,8 +147,9 @@ export function checkLabRequest(info: PackInfo, req: LabRequest): void {
   const why = labMeasures(info);
   if (why) throw new RangeError(why);
   for (const name of req.samplers) {
-    if (name === USF && !req.grids.includes('tuned')) throw new RangeError(`${name} searches its orders on the tuned grid: add the tuned grid`);
-    if (name === V3 || name === USF) continue;
+    const only = labOnlyGrid(name);
+    if (only && !req.grids.includes(only)) throw new RangeError(`${name} is measured on the ${only} grid only: add the ${only} grid`);
+    if (isLabOnly(name)) continue;
     const s = SAMPLERS.find((x) => x.name === name);
     if (!s) throw new RangeError(`unknown sampler "${name}"`);
     if (s.stochastic) throw new RangeError(`"${name}" injects noise: it has no ODE solution to be measured against`);
@@ -217,8 +218,8 @@ export async function runLab(pack: LoadedPack, req: LabRequest, opts: { signal?:
   for (const nfe of req.nfes) {
     const fit = await stepsWithin(info, 'pack', 'pack', nfe);
     if (fit) cells.push({ sampler: 'pack', grid: 'pack', nfe, ...fit });
-    for (const sampler of req.samplers.filter((x) => x !== USF)) { // searched orders belong to the tuned grid
-      for (const grid of fixedGrids) {
+    for (const sampler of req.samplers) {
+      for (const grid of fixedGrids.filter((g) => (labOnlyGrid(sampler) ?? g) === g)) {
         const f = await stepsWithin(info, sampler, grid, nfe);
         if (f) cells.push({ sampler, grid, nfe, ...f });
       }
