@@ -24,7 +24,11 @@ afterEach(async () => {
 });
 
 async function start(opts: { host?: string } = {}) {
-  const dir = await mkdtemp(path.join(tmpdir(), 'driftline-web-'));
+  // The studio's files one level down, with a file beside them that must never be served.
+  const parent = await mkdtemp(path.join(tmpdir(), 'driftline-web-'));
+  await writeFile(path.join(parent, 'secret.txt'), 'TOP-SECRET');
+  const dir = path.join(parent, 'static');
+  await mkdir(dir);
   await writeFile(path.join(dir, 'index.html'), '<!doctype html><title>Driftline Studio</title>');
   await mkdir(path.join(dir, 'assets'));
   await writeFile(path.join(dir, 'assets', 'app.js'), 'console.log("studio")');
@@ -59,6 +63,23 @@ const upgrade = (target: string, host: string, extra = '') =>
 async function stillServing(port: number, query = '') {
   expect(status(await raw(port, get(`/${query}`, `127.0.0.1:${port}`)))).toBe(200);
 }
+
+describe('paths outside the studio\'s folder', () => {
+  // Raw request lines: a URL built by the client would normalise `..` away before anything is sent.
+  it('never serves a file outside the static folder, however the path is spelled', async () => {
+    const { port } = await start();
+    const host = `127.0.0.1:${port}`;
+    const targets = ['/../secret.txt', '/..%2fsecret.txt', '/assets/..%2f..%2fsecret.txt', '/%2e%2e%2fsecret.txt', '/assets/%2e%2e/%2e%2e/secret.txt', '/..%5csecret.txt', '//../secret.txt', '/assets/../../secret.txt'];
+    for (const target of targets) {
+      const reply = await raw(port, get(target, host));
+      expect(reply, target).not.toContain('TOP-SECRET');
+      expect([400, 403, 404], `${target}: ${reply.split('\r\n')[0]}`).toContain(status(reply));
+    }
+    // An encoded slash is what would reach the file system as `..`: it is refused, not just missed.
+    expect(status(await raw(port, get('/..%2fsecret.txt', host)))).toBe(403);
+    await stillServing(port);
+  });
+});
 
 describe('requests that used to end the server', () => {
   it('answers bad percent-encoding and unparsable request targets with 400', async () => {
