@@ -40,7 +40,7 @@ export const GenerateRequest = z.object({
   /** Inpainting mask: white repaints, black keeps. */
   mask: imageBytes.optional(),
   previewEvery: z.number().int().min(0).max(1000).default(0),
-});
+}).refine((r) => !r.mask || r.init, { message: 'a mask needs init.image, the image to inpaint', path: ['mask'] });
 export type GenerateRequest = z.input<typeof GenerateRequest>;
 
 /** Editing tasks (Mou et al. 2024, "DiffEditor"): resize is `move` with a scale. */

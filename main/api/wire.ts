@@ -4,6 +4,7 @@
  * text frames carry byte arrays (images, previews) as `{ "$bytes": base64 }` for simple clients.
  * Runs in Node and in the browser (no Buffer).
  */
+import { ApiError } from './contract.js';
 
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 
@@ -17,7 +18,7 @@ export function bytesToBase64(b: Uint8Array): string {
 }
 
 export function base64ToBytes(s: string): Uint8Array {
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(s) || s.length % 4 !== 0) throw new Error('invalid base64 in message');
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(s) || s.length % 4 !== 0) throw new ApiError('BAD_REQUEST', 'invalid base64 in message');
   const pad = s.endsWith('==') ? 2 : s.endsWith('=') ? 1 : 0;
   const out = new Uint8Array((s.length / 4) * 3 - pad);
   for (let i = 0, o = 0; i < s.length; i += 4) {
@@ -75,7 +76,7 @@ export function encodeFrame(message: unknown): Uint8Array {
 
 export function decodeFrame(frame: Uint8Array): unknown {
   const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
-  const bad = () => new Error('malformed binary message');
+  const bad = () => new ApiError('BAD_REQUEST', 'malformed binary message');
   if (frame.length < 4) throw bad();
   const jsonLength = view.getUint32(0, true);
   if (4 + jsonLength > frame.length) throw bad();

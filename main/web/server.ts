@@ -136,6 +136,16 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     });
   });
 
+  /** The `id` of a text message that parses as JSON, else −1. */
+  const callIdOf = (text: string): number => {
+    try {
+      const id = (JSON.parse(text) as { id?: unknown }).id;
+      return typeof id === 'number' && Number.isSafeInteger(id) ? id : -1;
+    } catch {
+      return -1;
+    }
+  };
+
   async function handle(ws: WebSocket, data: Buffer, isBinary: boolean): Promise<void> {
     let reply: ReplyMessage;
     let id = -1;
@@ -162,6 +172,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
       }
       reply = { kind: 'reply', id, ok: true, value };
     } catch (e) {
+      if (id === -1 && !isBinary) id = callIdOf(data.toString()); // a message whose bytes failed to decode still names its call
       reply = { kind: 'reply', id, ok: false, error: e instanceof SyntaxError || (e as { name?: string }).name === 'ZodError' ? { code: 'BAD_REQUEST', message: 'malformed message' } : toErrorShape(e) };
     }
     if (ws.readyState === ws.OPEN) ws.send(encodeFor(ws, reply));

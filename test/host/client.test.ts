@@ -25,6 +25,7 @@ describe('engine host over a child process', () => {
     await expect(client.call('generate', { ...base, jobId: 'j', steps: 0 })).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringMatching(/steps/) });
     await expect(client.call('generate', { ...base, jobId: 'j', seed: -1 })).rejects.toThrow(/seed/);
     await expect(client.call('listModels', { extra: 1 } as never)).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    await expect(client.call('generate', { ...base, jobId: 'j', mask: new Uint8Array([1]) })).rejects.toMatchObject({ code: 'BAD_REQUEST', message: 'invalid generate request — mask: a mask needs init.image, the image to inpaint' });
   });
 
   it('cancels a running job', async () => {

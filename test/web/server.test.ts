@@ -142,6 +142,25 @@ describe('browser mode server', () => {
   });
 });
 
+describe('malformed messages over the socket', () => {
+  it('answer BAD_REQUEST naming what is wrong, not an engine error', async () => {
+    const s = await start();
+    const ws = await connect(apiUrl(s));
+    const reply = await new Promise<any>((resolve) => {
+      ws.on('message', (d) => resolve(decodeWire(d.toString())));
+      ws.send(JSON.stringify({ kind: 'call', id: 7, method: 'generate', params: { jobId: 'b', model: 'm', prompt: '', steps: 1, cfgScale: 1, seed: 1, init: { image: { $bytes: '@@@@' }, strength: 0.5 } } }));
+    });
+    expect(reply).toMatchObject({ id: 7, ok: false, error: { code: 'BAD_REQUEST', message: 'invalid base64 in message' } });
+    const binary = await new Promise<any>((resolve) => {
+      ws.removeAllListeners('message');
+      ws.on('message', (d, isBinary) => resolve(isBinary ? decodeFrame(new Uint8Array(d as Buffer)) : decodeWire(d.toString())));
+      ws.send(new Uint8Array([200, 0, 0, 0, 1, 2]));
+    });
+    expect(binary).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST', message: 'malformed binary message' } });
+    ws.close();
+  });
+});
+
 describe('wire format', () => {
   it('round-trips byte arrays through base64 JSON', () => {
     for (let n = 0; n < 8; n++) {
