@@ -2,14 +2,35 @@
  * The front gate of browser mode: what every HTTP request and every socket upgrade passes before
  * anything else looks at it. In order — the Host name (loopback mode only: a DNS-rebound page
  * names a foreign host), the request target (parsed once, here, and never again), the access
- * token (when one is set). Each refusal is a status and a sentence; nothing here throws.
+ * token (when one is set: in the address, or in the cookie a page opened with it was given). Each
+ * refusal is a status and a sentence; nothing here throws.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 
 export type Verdict =
-  | { ok: true; url: URL }
+  | { ok: true; url: URL; /** The token came in the address (so the page may be given the cookie). */ tokenInAddress?: boolean }
   | { ok: false; status: number; body: string };
+
+/**
+ * The cookie that carries the access token after the first page load, so the page can drop the
+ * token from its address bar (where it is shown, bookmarked and copied) and still reload and
+ * connect: HttpOnly (no script reads it), SameSite=Strict (no other site's request carries it).
+ */
+export const TOKEN_COOKIE = 'driftline-token';
+
+export function tokenCookie(token: string): string {
+  return `${TOKEN_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`;
+}
+
+/** The access token a request's Cookie header carries, if any. */
+function cookieToken(header: string | undefined): string | null {
+  for (const part of (header ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === TOKEN_COOKIE) return part.slice(eq + 1).trim();
+  }
+  return null;
+}
 
 export interface GateOptions {
   /** Bound to loopback: only loopback Host names on `port` are served. */
@@ -71,8 +92,12 @@ export function admit(req: IncomingMessage, opts: GateOptions): Verdict {
   }
   const url = parseTarget(req.url);
   if (!url) return { ok: false, status: 400, body: 'malformed request target' };
-  if (opts.token && !opts.isPublic?.(url.pathname) && !sameToken(url.searchParams.get('token'), opts.token)) {
-    return { ok: false, status: 401, body: 'this studio needs its access token: open the address printed by `driftline serve`' };
+  if (opts.token && !opts.isPublic?.(url.pathname)) {
+    const inAddress = sameToken(url.searchParams.get('token'), opts.token);
+    if (!inAddress && !sameToken(cookieToken(req.headers.cookie), opts.token)) {
+      return { ok: false, status: 401, body: 'this studio needs its access token: open the address printed by `driftline serve`' };
+    }
+    return { ok: true, url, tokenInAddress: inAddress };
   }
   return { ok: true, url };
 }

@@ -19,7 +19,7 @@ import { CONTENT_SECURITY_POLICY } from '../csp.js';
 import { decodeFrame, decodeWire, encodeFrame, encodeWire } from '../api/wire.js';
 import { CallMessage, toErrorShape, type ReplyMessage } from '../host/protocol.js';
 import type { EngineClient } from '../host/client.js';
-import { admit, decodePath, guardRequest, ownOrigin, type Log } from './guard.js';
+import { admit, decodePath, guardRequest, ownOrigin, tokenCookie, type Log } from './guard.js';
 
 export interface WebServerOptions {
   host?: string;
@@ -71,12 +71,19 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     if (req.method !== 'GET' && req.method !== 'HEAD') return void res.writeHead(405).end();
     const rel = decodePath(verdict.url.pathname);
     if (rel === undefined) return void res.writeHead(400, { 'content-type': 'text/plain' }).end('malformed path');
+    // Source maps only on loopback: beyond it they would hand anyone with the token the whole source.
+    if (token && rel.endsWith('.map')) return void res.writeHead(404).end();
     const file = path.resolve(staticRoot, '.' + (rel.endsWith('/') ? rel + 'index.html' : rel));
     if (file !== staticRoot && !file.startsWith(staticRoot + path.sep)) return void res.writeHead(403).end();
     try {
       if (!(await stat(file)).isFile()) throw new Error('not a file');
       const body = await readFile(file);
-      res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'content-security-policy': CONTENT_SECURITY_POLICY, 'x-content-type-options': 'nosniff' });
+      res.writeHead(200, {
+        'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'content-security-policy': CONTENT_SECURITY_POLICY, 'x-content-type-options': 'nosniff',
+        // No address (and so no token) leaves the page as a Referer.
+        'referrer-policy': 'no-referrer',
+        ...(token && verdict.tokenInAddress ? { 'set-cookie': tokenCookie(token) } : {}),
+      });
       res.end(req.method === 'HEAD' ? undefined : body);
     } catch {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');

@@ -1,7 +1,8 @@
 /**
  * Served beyond loopback (`--host 0.0.0.0`), the studio needs its access token: the page and the
- * API socket are refused without `?token=`, and with it the page loads and connects. The browser
- * reaches the server through 127.0.0.1.
+ * API socket are refused without `?token=`, and with it the page loads and connects, then drops
+ * the token from its address bar (an HttpOnly cookie keeps reloads working in that browser only).
+ * The browser reaches the server through 127.0.0.1.
  */
 import { expect, test } from '@playwright/test';
 import type { PageWindow } from './helpers/page-types.js';
@@ -17,7 +18,7 @@ test.afterAll(async () => {
   await server?.stop();
 });
 
-test('beyond loopback the access token is required', async ({ page, request }, info) => {
+test('beyond loopback the access token is required', async ({ page, request, browser }, info) => {
   const url = new URL(server.url);
   expect(url.hostname).toBe('127.0.0.1');
   const token = url.searchParams.get('token');
@@ -52,12 +53,22 @@ test('beyond loopback the access token is required', async ({ page, request }, i
   expect(state.models).toContain('emoji-32');
   await shot(page, info, '2-with-token');
 
-  // A socket from the same page without the token is refused.
-  const socket = await page.evaluate((origin) => new Promise<string>((resolve) => {
+  // The address bar no longer shows the token; a reload of the bare address still works (cookie).
+  expect(new URL(page.url()).searchParams.has('token'), page.url()).toBe(false);
+  expect((await page.reload())?.status()).toBe(200);
+  await openStudio(page, bare);
+  expect(await page.evaluate(() => (globalThis as unknown as PageWindow).driftlineStudio!.app.getState().connection)).toBe('open');
+
+  // Another browser (no cookie) without the token is refused, page and socket.
+  const other = await browser.newContext();
+  const stranger = await other.newPage();
+  expect((await stranger.goto(bare))?.status()).toBe(401);
+  const socket = await stranger.evaluate((origin) => new Promise<string>((resolve) => {
     const w = globalThis as unknown as PageWindow;
     const ws = new w.WebSocket(origin.replace(/^http/, 'ws') + '/api');
     ws.onopen = () => { ws.close(); resolve('open'); };
     ws.onerror = () => resolve('refused');
   }), url.origin);
   expect(socket).toBe('refused');
+  await other.close();
 });

@@ -8,7 +8,7 @@ import path from 'node:path';
 import WebSocket from 'ws';
 import { EngineClient } from '../../main/host/client.js';
 import { startWebServer, type WebServer } from '../../main/web/server.js';
-import { apiUrlFor, createBridgeClient, createSocketClient, createStudioClient, isBridge, StudioError, type ConnectionState, type DriftlineBridge, type StudioClient } from '../../renderer/src/api/index.js';
+import { apiUrlFor, createBridgeClient, dropTokenFromAddress, createSocketClient, createStudioClient, isBridge, StudioError, type ConnectionState, type DriftlineBridge, type StudioClient } from '../../renderer/src/api/index.js';
 import { METHOD_NAMES } from '../../renderer/src/api/methods.js';
 
 const entry = fileURLToPath(new URL('../host/fake-host.mjs', import.meta.url));
@@ -217,5 +217,18 @@ describe('Electron client', () => {
     expect(isBridge(undefined)).toBe(false);
     const { on: _on, ...noOn } = fakeBridge().bridge as unknown as Record<string, unknown>;
     expect(isBridge(noOn)).toBe(false);
+  });
+});
+
+describe('the access token in the address bar', () => {
+  it('is dropped once the socket address holds it, leaving the rest of the address', () => {
+    const calls: string[] = [];
+    const history = { replaceState: (_d: unknown, _u: string, url: string) => void calls.push(url) };
+    const href = 'http://192.168.1.5:7860/?token=abc123&x=1#top';
+    expect(apiUrlFor(href)).toBe('ws://192.168.1.5:7860/api?token=abc123');
+    expect(dropTokenFromAddress(href, history)).toBe('http://192.168.1.5:7860/?x=1#top');
+    expect(calls).toEqual(['http://192.168.1.5:7860/?x=1#top']);
+    expect(dropTokenFromAddress('http://127.0.0.1:7860/', history)).toBe('http://127.0.0.1:7860/');
+    expect(calls, 'nothing to drop: the address is left alone').toHaveLength(1);
   });
 });

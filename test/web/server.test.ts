@@ -22,6 +22,7 @@ async function start(opts: { host?: string; token?: string } = {}) {
   await writeFile(path.join(dir, 'index.html'), '<!doctype html><title>Driftline Studio</title><script type="module" src="./assets/app.js"></script>');
   await mkdir(path.join(dir, 'assets'));
   await writeFile(path.join(dir, 'assets', 'app.js'), 'console.log("studio")');
+  await writeFile(path.join(dir, 'assets', 'app.js.map'), '{"version":3,"sources":["secret-source.ts"]}');
   engine = new EngineClient({ entry });
   server = await startWebServer({ ...opts, port: 0, staticDir: dir, engine });
   return server;
@@ -134,6 +135,31 @@ describe('browser mode server', () => {
     const ws = await connect(apiUrl(s));
     expect((await call(ws, 1, 'listSamplers', {})).reply.ok).toBe(true);
     ws.close();
+  });
+
+  it('gives a page opened with its token an HttpOnly cookie, so it can drop the token from its address and still reload and connect', async () => {
+    const s = await start({ host: '0.0.0.0' });
+    const bare = s.url.replace(/\?token=.*$/, '');
+    const first = await fetch(s.url);
+    expect(first.headers.get('referrer-policy')).toBe('no-referrer');
+    const cookie = first.headers.get('set-cookie')!;
+    expect(cookie).toBe(`driftline-token=${s.token}; HttpOnly; SameSite=Strict; Path=/`);
+    const jar = cookie.split(';')[0];
+    expect((await fetch(bare, { headers: { cookie: jar } })).status, 'a reload of the bare address').toBe(200);
+    expect((await fetch(bare, { headers: { cookie: `driftline-token=${'x'.repeat(s.token!.length)}` } })).status).toBe(401);
+    expect((await fetch(bare, { headers: { cookie: jar } })).headers.get('set-cookie'), 'given only with the token in the address').toBeNull();
+    const ws = await connect(apiUrl({ ...s, url: bare }), { cookie: jar });
+    expect((await call(ws, 1, 'listSamplers', {})).reply.ok).toBe(true);
+    ws.close();
+    // Source maps are not served beyond loopback (they would hand out the whole source).
+    expect((await fetch(new URL('assets/app.js.map', s.url))).status).toBe(404);
+  });
+
+  it('serves source maps on loopback, and every page says no-referrer', async () => {
+    const s = await start();
+    expect((await fetch(new URL('assets/app.js.map', s.url))).status).toBe(200);
+    expect((await fetch(s.url)).headers.get('referrer-policy')).toBe('no-referrer');
+    expect((await fetch(s.url)).headers.get('set-cookie')).toBeNull();
   });
 
   it('knows loopback addresses', () => {

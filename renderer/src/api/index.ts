@@ -20,9 +20,27 @@ export type { ConnectionState, DriftlineBridge, Envelope, MenuAction, OpenedImag
 export type { SocketClientOptions, WebSocketConstructor, WebSocketLike } from './socket-client.js';
 
 export function createStudioClient(opts: Partial<SocketClientOptions> = {}): StudioClient {
-  const g = globalThis as unknown as { driftline?: unknown; location?: { href: string } };
+  const g = globalThis as unknown as { driftline?: unknown; location?: { href: string }; history?: AddressHistory };
   if (isBridge(g.driftline)) return createBridgeClient(g.driftline);
   const url = opts.url ?? (g.location ? apiUrlFor(g.location.href) : undefined);
   if (!url) throw new StudioError('UNSUPPORTED', 'no preload bridge and no page address: cannot reach the Studio API');
+  if (g.location && g.history) dropTokenFromAddress(g.location.href, g.history);
   return createSocketClient({ files: browserFiles(), ...opts, url });
+}
+
+export interface AddressHistory {
+  replaceState(data: unknown, unused: string, url: string): void;
+}
+
+/**
+ * Take the access token out of the address bar once the socket's address holds it: an address is
+ * shown, bookmarked, shared and synced; the server gave the page an HttpOnly cookie with the token
+ * when it served it, so reloading the bare address still works. Returns the address left.
+ */
+export function dropTokenFromAddress(href: string, history: AddressHistory): string {
+  const page = new URL(href);
+  if (!page.searchParams.has('token')) return href;
+  page.searchParams.delete('token');
+  history.replaceState(null, '', page.href);
+  return page.href;
 }
