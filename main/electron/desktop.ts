@@ -78,11 +78,13 @@ export function withExtension(chosen: string, suggestedName: string): string {
 
 /**
  * A file name safe to create in a folder on any platform: no separators, no control or reserved
- * characters, no leading dots, not a reserved Windows device name, at most 120 characters, and
- * ending in `.png`.
+ * characters, no bidirectional controls (U+202A–202E, U+2066–2069, U+200E/200F, U+061C: they make
+ * "gnp.exe" display as "exe.png"), no leading dots, not a reserved Windows device name, at most 120
+ * characters, and ending in `.png`.
  */
 export function sanitizeDragName(name: string): string {
   let base = name
+    .replace(/[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]+/g, '')
     .replace(/[\\/:*?"<>|\u0000-\u001f\u007f]+/g, '_')
     .replace(/^[\s.]+|[\s.]+$/g, '');
   if (/\.png$/i.test(base)) base = base.slice(0, -4).replace(/[\s.]+$/, '');

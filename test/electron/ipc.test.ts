@@ -229,6 +229,9 @@ describe('dragging a file out (startDrag)', () => {
     expect(await readdir(tmp)).toEqual(['driftline-drag']);
     expect(sanitizeDragName('a'.repeat(300) + '.png')).toHaveLength(120);
     expect(sanitizeDragName('photo.PNG')).toBe('photo.png');
+    // Bidirectional controls would show "invoice\u202Egnp.exe" as "invoiceexe.png"; they are removed.
+    expect(sanitizeDragName('invoice\u202egnp.exe')).toBe('invoicegnp.exe.png');
+    expect(sanitizeDragName('a\u2066b\u2069c\u200f\u061cd.png')).toBe('abcd.png');
     await rm(tmp, { recursive: true, force: true });
   });
 
