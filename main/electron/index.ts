@@ -28,7 +28,7 @@ protocol.registerSchemesAsPrivileged([APP_SCHEME_PRIVILEGES]);
 let mainWindow: BrowserWindow | undefined;
 
 function createWindow(): BrowserWindow {
-  const win = new BrowserWindow(windowOptions(preloadPath));
+  const win = new BrowserWindow(windowOptions(preloadPath, app.isPackaged));
   win.once('ready-to-show', () => win.show());
   win.on('closed', () => {
     if (mainWindow === win) mainWindow = undefined;
@@ -84,6 +84,7 @@ if (!app.requestSingleInstanceLock()) {
         buildMenuTemplate({
           platform: process.platform,
           appName: app.name,
+          packaged: app.isPackaged,
           send: (action) => (BrowserWindow.getFocusedWindow() ?? mainWindow)?.webContents.send(MENU_CHANNEL, action),
         }),
       ),

@@ -1,6 +1,6 @@
 /**
- * The application menu as a template builder: text editing, reload and DevTools are Electron
- * roles; the studio's own commands (open, export, undo/redo of the document, zooming the canvas)
+ * The application menu as a template builder: text editing, reload and (in development builds
+ * only) DevTools are Electron roles; the studio's own commands (open, export, undo/redo of the document, zooming the canvas)
  * are sent to the renderer as `driftline:menu` actions, because the document lives there.
  *
  * Zoom is the canvas's, not the page's: Electron's zoomIn/zoomOut/resetZoom roles would scale the
@@ -15,9 +15,11 @@ export interface MenuOptions {
   appName: string;
   /** Deliver a renderer-side action to the focused studio window. */
   send: (action: MenuAction) => void;
+  /** An installed build (`app.isPackaged`): no Toggle DevTools. */
+  packaged?: boolean;
 }
 
-export function buildMenuTemplate({ platform, appName, send }: MenuOptions): MenuItemConstructorOptions[] {
+export function buildMenuTemplate({ platform, appName, send, packaged = false }: MenuOptions): MenuItemConstructorOptions[] {
   const mac = platform === 'darwin';
   const action = (label: string, name: MenuAction, accelerator?: string): MenuItemConstructorOptions => ({ label, accelerator, click: () => send(name) });
   const template: MenuItemConstructorOptions[] = [];
@@ -53,7 +55,7 @@ export function buildMenuTemplate({ platform, appName, send }: MenuOptions): Men
         action('Zoom Out', 'zoomOut', 'CmdOrCtrl+-'),
         action('Zoom to Fit', 'zoomToFit', 'CmdOrCtrl+0'),
         { type: 'separator' },
-        { role: 'toggleDevTools' },
+        ...(packaged ? [] : [{ role: 'toggleDevTools' } as const]),
         { role: 'reload' },
       ],
     },

@@ -6,7 +6,8 @@
 import type { BrowserWindowConstructorOptions } from 'electron';
 import { navigationDecision, windowOpenDecision } from './policy.js';
 
-export function windowOptions(preload: string): BrowserWindowConstructorOptions {
+/** `packaged`: an installed build (`app.isPackaged`): no DevTools, which would hand the page's privileges to anyone at the keyboard of a shared machine and are no use to a user. */
+export function windowOptions(preload: string, packaged = false): BrowserWindowConstructorOptions {
   return {
     width: 1280,
     height: 860,
@@ -25,6 +26,7 @@ export function windowOptions(preload: string): BrowserWindowConstructorOptions 
       allowRunningInsecureContent: false,
       webviewTag: false,
       spellcheck: false,
+      devTools: !packaged,
     },
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
@@ -72,9 +72,18 @@ describe('navigation, new windows and permissions', () => {
     expect(wv.preventDefault).toHaveBeenCalled();
   });
 
-  it('opens the window sandboxed, isolated, without Node', () => {
+  it('opens the window sandboxed, isolated, without Node; without DevTools when installed', () => {
     const w = windowOptions('/p/preload.cjs').webPreferences!;
-    expect(w).toMatchObject({ preload: '/p/preload.cjs', sandbox: true, contextIsolation: true, nodeIntegration: false, webSecurity: true, webviewTag: false, allowRunningInsecureContent: false });
+    expect(w).toMatchObject({ preload: '/p/preload.cjs', sandbox: true, contextIsolation: true, nodeIntegration: false, webSecurity: true, webviewTag: false, allowRunningInsecureContent: false, devTools: true });
+    expect(windowOptions('/p/preload.cjs', true).webPreferences!.devTools).toBe(false);
+  });
+
+  it('packages with the Electron fuses that turn the app into a Node runtime switched off', async () => {
+    // The block's `key: value` lines, read as electron-builder's YAML would (two-space indented scalars).
+    const text = await readFile(path.resolve('electron-builder.yml'), 'utf8');
+    const block = /^electronFuses:\n((?: {2}\w+: \w+\n)+)/m.exec(text)?.[1] ?? '';
+    const fuses = Object.fromEntries(block.trim().split('\n').map((l) => l.trim().split(': ')).map(([k, v]) => [k, v === 'true']));
+    expect(fuses).toMatchObject({ runAsNode: false, enableNodeOptionsEnvironmentVariable: false, enableNodeCliInspectArguments: false, onlyLoadAppFromAsar: true });
   });
 });
 
@@ -128,6 +137,8 @@ describe('application menu', () => {
     const view = sub(t, '&View');
     // Zoom is the canvas's: actions with the usual accelerators, no page-zoom roles (nor their accelerators).
     expect(view.filter((i) => i.role).map((i) => i.role)).toEqual(['toggleDevTools', 'reload']);
+    const installed = sub(buildMenuTemplate({ platform: 'linux', appName: 'Driftline Studio', send: () => undefined, packaged: true }), '&View');
+    expect(installed.filter((i) => i.role).map((i) => i.role), 'no DevTools in an installed build').toEqual(['reload']);
     expect(view.slice(0, 3).map((i) => [i.label, i.accelerator, i.role])).toEqual([['Zoom In', 'CmdOrCtrl+=', undefined], ['Zoom Out', 'CmdOrCtrl+-', undefined], ['Zoom to Fit', 'CmdOrCtrl+0', undefined]]);
     for (const item of [...file.slice(0, 2), ...edit.slice(0, 2), ...view.slice(0, 3)]) click(item);
     expect(sent).toEqual(['openImage', 'exportPng', 'undo', 'redo', 'zoomIn', 'zoomOut', 'zoomToFit']);
