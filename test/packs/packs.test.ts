@@ -112,6 +112,23 @@ describe('bad packs: each error says what is wrong and how to fix it', () => {
     });
   }
 
+  // A pipe where a pack file should be would block the read forever, and the engine's job queue
+  // with it. POSIX only: Windows has no FIFOs in the file system.
+  it.runIf(process.platform !== 'win32')('a pipe, socket or device in a pack file\'s place is refused at once, naming it', async () => {
+    const { execFileSync } = await import('node:child_process');
+    for (const rel of ['scheduler/scheduler_config.json', 'unet/model.onnx', 'model_index.json']) {
+      const dir = await buildTinyPack(fresh(), 'sd1');
+      await rm(join(dir, rel));
+      execFileSync('mkfifo', [join(dir, rel)]);
+      const err = await packError(Promise.race([
+        inspectPack(dir),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${rel}: inspection blocked`)), 5000)),
+      ]));
+      expect(err.code, rel).toBe('not-a-file');
+      expect(err.message).toContain(`${rel} is not a regular file (a pipe, socket or device)`);
+    }
+  });
+
   it('malformed JSON names the file', async () => {
     const dir = await buildTinyPack(fresh(), 'sd1');
     await writeFile(join(dir, 'scheduler', 'scheduler_config.json'), '{"_class_name": "PNDMScheduler",');

@@ -8,6 +8,7 @@ export type PackErrorCode =
   | 'pytorch-not-onnx' // a diffusers PyTorch folder, not an ONNX export
   | 'malformed-json' // a JSON file does not parse
   | 'missing-file' // a component's model.onnx, or another required file, is absent
+  | 'not-a-file' // a pipe, socket or device where a pack file should be (reading it would block)
   | 'missing-external-data' // model.onnx names a weights file that is not there
   | 'truncated-model' // a model file ends early
   | 'invalid-model' // a model file is not ONNX, or ONNX Runtime cannot load it

@@ -47,13 +47,23 @@ export interface PackLayout {
 
 const SAFETENSORS_HINT = 'export it to ONNX first: ' + EXPORT_HINT;
 
+/**
+ * Whether a pack's path is there. A FIFO, socket or device in a pack's place would block the read
+ * that follows forever (and with it the engine's job queue): it is refused here, naming the file.
+ */
 async function exists(path: string): Promise<boolean> {
+  let st: Awaited<ReturnType<typeof stat>>;
   try {
-    await stat(path);
-    return true;
+    st = await stat(path);
   } catch {
     return false;
   }
+  if (!st.isFile() && !st.isDirectory()) throw notAFile(path);
+  return true;
+}
+
+function notAFile(path: string): PackError {
+  return new PackError('not-a-file', `${path} is not a regular file (a pipe, socket or device)`, 'replace it with the file the pack needs, or remove it');
 }
 
 /** Parse a JSON file of the pack; undefined when absent (unless required), PackError when malformed. */
@@ -61,6 +71,10 @@ async function readJson(dir: string, rel: string, required: false): Promise<Reco
 async function readJson(dir: string, rel: string, required: true, missing: () => PackError): Promise<Record<string, unknown>>;
 async function readJson(dir: string, rel: string, required: boolean, missing?: () => PackError): Promise<Record<string, unknown> | undefined> {
   let text: string;
+  if (!(await exists(join(dir, rel)))) {
+    if (required && missing) throw missing();
+    return undefined;
+  }
   try {
     text = await readFile(join(dir, rel), 'utf8');
   } catch {
