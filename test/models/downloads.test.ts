@@ -25,6 +25,8 @@ interface Behaviour {
   failTimes?: number;
   /** Send headers and `stallAfter` bytes, then nothing (until the client gives up). */
   stallAfter?: number;
+  /** Send the whole file without Content-Length (chunked): the size is unknown until the end. */
+  noLength?: boolean;
 }
 
 const files = new Map<string, Buffer>();
@@ -81,7 +83,7 @@ function serve(req: http.IncomingMessage, res: http.ServerResponse) {
     });
   } else {
     status(200);
-    res.writeHead(200, { 'content-length': body.length, 'accept-ranges': 'bytes' });
+    res.writeHead(200, b.noLength ? {} : { 'content-length': body.length, 'accept-ranges': 'bytes' });
   }
   const rest = body.subarray(start);
   if (b.cutAfter !== undefined && (b.cutTimes ?? 1) > 0) {
@@ -234,6 +236,16 @@ describe('downloadPack', () => {
     const err = await downloadPack(req, { registry, ...fast }).catch((e) => e);
     expect(err.code).toBe('checksum');
     expect(err.message).toMatch(/scheduler_config\.json.*git blob SHA-1/);
+  });
+
+  it('stops a file that neither the request nor the server sizes once it passes the cap', async () => {
+    behaviour.set(BIG, { noLength: true });
+    const req = request('tiny', { [BIG]: { sha256: null, size: null } });
+    const err = await downloadPack(req, { registry, ...fast, maxUnsizedBytes: 4096 }).catch((e) => e);
+    expect(err.code).toBe('size');
+    expect(err.message).toMatch(/unet\/model\.onnx: the server gave no size and sent more than 4096 bytes/);
+    expect(await registry.list()).toEqual([]);
+    behaviour.delete(BIG);
   });
 
   it('cancels on abort, keeps the part for a later resume, and installs nothing', async () => {

@@ -89,11 +89,19 @@ export interface DownloadOptions {
   headers?: Record<string, string>;
   /** Refuse to start when the file system has less free space than what is left (default true). */
   checkDiskSpace?: boolean;
+  /**
+   * The most bytes one file may bring when neither the request nor the server says its size
+   * (default `MAX_UNSIZED_FILE_BYTES`): a server that streams without end must not fill the disk.
+   */
+  maxUnsizedBytes?: number;
   /** Validate the finished folder with the registry's validator before installing (default true). */
   validate?: boolean;
   /** Injectable for tests; defaults to the global fetch. */
   fetch?: typeof fetch;
 }
+
+/** 32 GiB: above the largest single file of any pack the studio runs (an SDXL UNet in fp32 is about 10 GB). */
+export const MAX_UNSIZED_FILE_BYTES = 32 * 1024 ** 3;
 
 export type DownloadErrorCode = 'checksum' | 'size' | 'http' | 'network' | 'disk' | 'busy' | 'exists' | 'invalid-request';
 
@@ -481,6 +489,10 @@ class Run {
         const limit = this.sizes[i];
         if (limit !== null && pos + chunk.byteLength > limit) {
           throw new DownloadError('size', `${f.path}: the server sent more than the expected ${limit} bytes.`);
+        }
+        const cap = this.opts.maxUnsizedBytes ?? MAX_UNSIZED_FILE_BYTES;
+        if (limit === null && pos + chunk.byteLength > cap) {
+          throw new DownloadError('size', `${f.path}: the server gave no size and sent more than ${cap} bytes, the most one file of a pack may have; the download was stopped.`);
         }
         await fh.write(chunk, 0, chunk.byteLength, pos);
         this.hash.update(chunk);
