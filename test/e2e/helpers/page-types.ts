@@ -52,6 +52,7 @@ export interface AppStateLike {
   selectedGalleryId: string | null;
   status: { text: string; level: string } | null;
   settings: { prompt: string; steps: number; seed: number; seedLocked: boolean; model: string };
+  savedAt: number | null;
 }
 
 export interface PreviewLike {
