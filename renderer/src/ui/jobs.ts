@@ -45,6 +45,23 @@ export class Jobs {
     return job ? `${JOB_NOUNS[job.kind]} is already running; cancel it or wait for it to finish.` : null;
   }
 
+  /**
+   * Whether a new job may start: the engine's client when it can, else null after saying why — the
+   * engine cannot be reached (`what` names the job: "Upscaling needs the engine…"), or a job runs.
+   */
+  ready<C>(client: C | null, what: string, say: (text: string, level: 'warn' | 'error') => void): C | null {
+    if (!client) {
+      say(`${what} needs the engine, which cannot be reached.`, 'error');
+      return null;
+    }
+    const busy = this.busy();
+    if (busy) {
+      say(busy, 'warn');
+      return null;
+    }
+    return client;
+  }
+
   /** Cancel was pressed for job `id` (the result, if one still arrives, is dropped). */
   isCancelled(id: string): boolean {
     const job = this.app.getState().job;

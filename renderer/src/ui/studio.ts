@@ -138,10 +138,9 @@ export class Studio {
   }
 
   async generate(): Promise<void> {
-    const client = this.client;
+    const client = this.jobs.ready(this.client, 'Generation', (t, l) => this.say(t, l));
+    if (!client) return;
     const state = this.app.getState();
-    if (!client) return this.say('Generation needs the engine, which cannot be reached.', 'error');
-    if (state.job) return this.say(this.jobs.busy()!, 'warn');
     const settings = state.settings;
     const errors = validateSettings(settings);
     if (errors.length) return this.say(errors.join(' '), 'error');

@@ -84,10 +84,8 @@ export class EditController {
   async apply(): Promise<void> {
     const { app, editor, jobs } = this.host;
     const say = (t: string, l?: StatusMessage['level']) => this.host.say(t, l);
-    const client = this.host.client();
-    if (!client) return say('Editing needs the engine, which cannot be reached.', 'error');
-    const busy = jobs.busy();
-    if (busy) return say(busy, 'warn');
+    const client = jobs.ready(this.host.client(), 'Editing', say);
+    if (!client) return;
     const settings = app.getState().settings;
     if (!settings.model) return say('Pick a model in the Generate panel first: edits use it too.', 'error');
     if (editor.isBusy) editor.cancel();

@@ -184,10 +184,8 @@ export class LabController implements StudioModule {
   async run(): Promise<void> {
     const { jobs } = this.host;
     const say = (t: string, l?: StatusMessage['level']) => this.host.say(t, l);
-    const client = this.host.client();
-    if (!client) return say('The solver lab needs the engine, which cannot be reached.', 'error');
-    const busy = jobs.busy();
-    if (busy) return say(busy, 'warn');
+    const client = jobs.ready(this.host.client(), 'The solver lab', say);
+    if (!client) return;
     const { model } = this.form;
     const installed = labModels(this.host.app.getState().models).some((m) => m.name === model);
     const budgets = parseBudgets(this.form.budgets);

@@ -128,10 +128,8 @@ export class UpscaleController implements StudioModule {
     land: (result: UpscaleResult, req: Request) => Promise<{ text: string; level?: StatusMessage['level'] }>): Promise<void> {
     const { jobs } = this.host;
     const say = (t: string, l?: StatusMessage['level']) => this.host.say(t, l);
-    const client = this.host.client();
-    if (!client) return say('Upscaling needs the engine, which cannot be reached.', 'error');
-    const busy = jobs.busy();
-    if (busy) return say(busy, 'warn');
+    const client = jobs.ready(this.host.client(), 'Upscaling', say);
+    if (!client) return;
     const parsed = parseUpscaleForm(this.form, this.host.app.getState().models);
     if (!parsed.ok) return say(parsed.errors.join(' '), 'error');
     const req = parsed.value;

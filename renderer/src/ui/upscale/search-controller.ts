@@ -118,10 +118,8 @@ export class BoundarySearchController implements StudioModule {
   async run(): Promise<void> {
     const { jobs } = this.host;
     const say = (t: string, l?: StatusMessage['level']) => this.host.say(t, l);
-    const client = this.host.client();
-    if (!client) return say('The boundary search needs the engine, which cannot be reached.', 'error');
-    const busy = jobs.busy();
-    if (busy) return say(busy, 'warn');
+    const client = jobs.ready(this.host.client(), 'The boundary search', say);
+    if (!client) return;
     const parsed = parseSearchForm(this.form, this.host.app.getState().models);
     if (!parsed.ok) return say(parsed.errors.join(' '), 'error');
     const req = parsed.value;
