@@ -13,6 +13,7 @@ import { METRIC_LABELS, SEARCH_METRICS, upscalerModels, type SearchForm } from '
 import { chartSummary, scoreChart } from './upscale/score-chart.js';
 import { srProgressCaption } from './upscale/summary.js';
 import type { Studio } from './studio.js';
+import { JobProgress } from './JobProgress.js';
 
 type TextKey = 'steps' | 'candidates' | 'limit' | 'seed';
 
@@ -87,10 +88,7 @@ export function BoundarySearchPanel({ studio }: { studio: Studio }) {
           )}
         </div>
         {searchJob && (
-          <div className="progress" role="status" aria-live="polite">
-            <progress value={searchJob.progress.step} max={Math.max(1, searchJob.progress.total)} aria-label="Search progress" />
-            <span className="bc-caption">{srProgressCaption(searchJob.phase, searchJob.progress)}</span>
-          </div>
+          <JobProgress progress={searchJob.progress} label="Search progress" captionClass="bc-caption" caption={srProgressCaption(searchJob.phase, searchJob.progress)} />
         )}
       </form>
       <div className="bc-stored" data-status={stored?.status ?? ''}>

@@ -12,6 +12,7 @@ import { EDIT_PRESETS, PRESET_LABELS, type EditForm } from './edit/form.js';
 import { KIND_LABELS } from './edit/plan.js';
 import { editProgressCaption, formatRect, summarizeEdit, type EditSummary } from './edit/summary.js';
 import type { Studio } from './studio.js';
+import { JobProgress } from './JobProgress.js';
 
 type TextKey = { [K in keyof EditForm]: EditForm[K] extends string ? K : never }[keyof EditForm];
 
@@ -154,10 +155,7 @@ export function EditPanel({ studio }: { studio: Studio }) {
           )}
         </div>
         {editJob && (
-          <div className="progress" role="status" aria-live="polite">
-            <progress value={editJob.progress.step} max={Math.max(1, editJob.progress.total)} aria-label="Edit progress" />
-            <span className="edit-phase" data-phase={editJob.phase ?? ''}>{editProgressCaption(editJob.phase, editJob.progress)}</span>
-          </div>
+          <JobProgress progress={editJob.progress} label="Edit progress" captionClass="edit-phase" phase={editJob.phase ?? ''} caption={editProgressCaption(editJob.phase, editJob.progress)} />
         )}
         {compare && (
           <label className="check show-original" title="Show the image as it was before the last edit (the canvas is not changed)">

@@ -5,6 +5,7 @@ import { providerSummary } from './app-state.js';
 import { progressCaption } from './generate/progress.js';
 import { AUTO_SAMPLER, generateSamplerOptions, MAX_SEED, randomSeed, SIZE_PRESETS, withModel } from './generate/settings.js';
 import type { Studio } from './studio.js';
+import { JobProgress } from './JobProgress.js';
 
 /**
  * A number field whose empty text is NaN in the settings (so validation can name the field)
@@ -123,10 +124,7 @@ export function GeneratePanel({ studio }: { studio: Studio }) {
           )}
         </div>
         {job && (
-          <div className="progress" role="status" aria-live="polite">
-            <progress value={job.progress.step} max={Math.max(1, job.progress.total)} aria-label="Generation progress" />
-            <span>{progressCaption(job.progress)} · seed {job.seed}</span>
-          </div>
+          <JobProgress progress={job.progress} label="Generation progress" caption={`${progressCaption(job.progress)} · seed ${job.seed}`} />
         )}
       </form>
     </aside>

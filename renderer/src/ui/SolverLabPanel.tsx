@@ -14,6 +14,7 @@ import { labModels, labProgressCaption } from './lab/lab-controller.js';
 import { gridLabel } from './lab/solver-table.js';
 import { formatDay } from './upscale/summary.js';
 import type { Studio } from './studio.js';
+import { JobProgress } from './JobProgress.js';
 
 export function SolverLabPanel({ studio }: { studio: Studio }) {
   const { labs } = studio;
@@ -62,10 +63,7 @@ export function SolverLabPanel({ studio }: { studio: Studio }) {
             )}
           </div>
           {labJob && (
-            <div className="progress" role="status" aria-live="polite" data-testid="lab-progress">
-              <progress id="lab-progress" value={labJob.progress.step} max={Math.max(1, labJob.progress.total)} aria-label="Solver lab progress" />
-              <span className="lab-caption">{labProgressCaption(labJob.progress)}</span>
-            </div>
+            <JobProgress progress={labJob.progress} label="Solver lab progress" id="lab-progress" testId="lab-progress" captionClass="lab-caption" caption={labProgressCaption(labJob.progress)} />
           )}
         </form>
         <div className="lab-stored" data-testid="lab-stored" data-status={stored?.status ?? ''}>

@@ -13,6 +13,7 @@ import type { UpscaleForm } from './upscale/form.js';
 import { upscalerModels } from './upscale/form.js';
 import { srProgressCaption } from './upscale/summary.js';
 import type { Studio } from './studio.js';
+import { JobProgress } from './JobProgress.js';
 
 export function UpscalePanel({ studio }: { studio: Studio }) {
   const { upscales } = studio;
@@ -78,10 +79,7 @@ export function UpscalePanel({ studio }: { studio: Studio }) {
           )}
         </div>
         {upJob && (
-          <div className="progress" role="status" aria-live="polite">
-            <progress value={upJob.progress.step} max={Math.max(1, upJob.progress.total)} aria-label="Upscale progress" />
-            <span className="upscale-caption">{srProgressCaption(upJob.phase, upJob.progress)}</span>
-          </div>
+          <JobProgress progress={upJob.progress} label="Upscale progress" captionClass="upscale-caption" caption={srProgressCaption(upJob.phase, upJob.progress)} />
         )}
       </form>
       <BoundarySearchPanel studio={studio} />
