@@ -20,7 +20,7 @@
  * not chosen on.
  */
 import type { LabGrid, SolverLabRow } from '../../api/contract.js';
-import { makeDenoiser, usesGuidance } from '../denoiser.js';
+import { makeDenoiser, usesGuidance, type Network } from '../denoiser.js';
 import type { LoadedPack, PackInfo } from '../packs/types.js';
 import { decodeState, packNetwork } from '../pipelines/stages.js';
 import { fillGaussian } from '../random.js';
@@ -101,7 +101,6 @@ export const labSamplers = (): string[] => [...SAMPLERS.filter((s) => !s.stochas
 interface Probe {
   seeds: number[];
   rows: number;
-  z: Float32Array;
   /** Values per image in sampler space. */
   dim: number;
   /** The plan's final state in sampler space (a VP sample). */
@@ -168,18 +167,25 @@ export function imageErrors(a: ArrayLike<number>, b: ArrayLike<number>, rows: nu
   return { rms: Number.isFinite(rms) ? rms : Infinity, images: images.map((v) => (Number.isFinite(v) ? v : Infinity)) };
 }
 
-async function makeProbe(pack: LoadedPack, req: LabRequest, seeds: number[], counter: { evaluations: number }, signal?: AbortSignal): Promise<Omit<Probe, 'reference'>> {
+/**
+ * The network every probe of a lab calls: the prompts encoded once for the rows (each prompt once
+ * per seed; every probe has as many seeds as the request), [negatives; prompts] as classifier-free
+ * guidance expects.
+ */
+async function probeNetwork(pack: LoadedPack, req: LabRequest, counter: { evaluations: number }): Promise<Network> {
+  const rowsPrompts = req.prompts.flatMap((p) => req.seeds.map(() => p));
+  const context = await pack.encodePrompt(usesGuidance(req.cfgScale) ? [...rowsPrompts.map(() => ''), ...rowsPrompts] : rowsPrompts);
+  return packNetwork(pack, { context, counter });
+}
+
+async function makeProbe(pack: LoadedPack, req: LabRequest, seeds: number[], network: Network, signal?: AbortSignal): Promise<Omit<Probe, 'reference'>> {
   const { info } = pack;
-  const rowsPrompts = req.prompts.flatMap((p) => seeds.map(() => p));
   const rowsSeeds = req.prompts.flatMap(() => seeds);
-  const rows = rowsPrompts.length;
+  const rows = rowsSeeds.length;
   const guided = usesGuidance(req.cfgScale);
   const C = info.latentChannels, h = req.height / info.vaeScale, w = req.width / info.vaeScale;
   const shape = [rows, C, h, w];
   const size = C * h * w;
-  // One text-encoder call for all rows: [negatives; prompts], the layout classifier-free guidance expects.
-  const context = await pack.encodePrompt(guided ? [...rowsPrompts.map(() => ''), ...rowsPrompts] : rowsPrompts);
-  const network = packNetwork(pack, { context, counter });
   const z = new Float32Array(rows * size);
   rowsSeeds.forEach((seed, k) => fillGaussian(z.subarray(k * size, (k + 1) * size), seed, 0));
   const denoiser = (plan: SchedulerPlan) => makeDenoiser(network, { ...plan.denoiser, shape, guidanceScale: guided ? req.cfgScale : undefined });
@@ -191,7 +197,7 @@ async function makeProbe(pack: LoadedPack, req: LabRequest, seeds: number[], cou
     return out instanceof Float32Array ? out : Float32Array.from(out);
   };
   return {
-    seeds, rows, z, dim: size, sample, denoiser,
+    seeds, rows, dim: size, sample, denoiser,
     async run(plan, state = 'f32', onStep) {
       return (await decodeState(pack, { data: await sample(plan, state, onStep), shape })).data;
     },
@@ -268,7 +274,8 @@ export async function runLab(pack: LoadedPack, req: LabRequest, opts: { signal?:
     return last!;
   };
 
-  const probe = await makeProbe(pack, req, req.seeds, counter, opts.signal);
+  const network = await probeNetwork(pack, req, counter);
+  const probe = await makeProbe(pack, req, req.seeds, network, opts.signal);
   const solved = await solve(probe);
   const measured: Probe = { ...probe, reference: solved.reference };
   const reference = { method: 'DPM-Solver++(3M), Taylor weight, λ-uniform, float64', check: 'DPM-Solver++(2M), same grid', steps: solved.steps, agreement: solved.agreement };
@@ -281,7 +288,7 @@ export async function runLab(pack: LoadedPack, req: LabRequest, opts: { signal?:
     let first: Omit<Probe, 'reference'> | undefined;
     const seeds: number[] = [];
     for (let k = 0; k < STATISTICS_BATCHES; k++) {
-      const p = await makeProbe(pack, req, seedSets(req.seeds).statistics[k], counter, opts.signal);
+      const p = await makeProbe(pack, req, seedSets(req.seeds).statistics[k], network, opts.signal);
       first ??= p;
       seeds.push(...p.seeds);
       batches.push(await p.sample(labPlan(info, SAMPLE_PLAN.sampler, 'tuned', SAMPLE_PLAN.steps, { tuned: SAMPLE_PLAN.tuned }), 'f32', report));
@@ -292,9 +299,9 @@ export async function runLab(pack: LoadedPack, req: LabRequest, opts: { signal?:
   const plan = (sampler: string, grid: LabGrid, steps: number, extras: LabExtras = {}) => labPlan(info, sampler, grid, steps, { ...extras, stats: statistics?.stats });
 
   const rows: SolverLabRow[] = [];
-  const measure = async (cell: Cell, plan: SchedulerPlan) => {
+  const measure = async (cell: Cell, cellPlan: SchedulerPlan) => {
     stage = `${cell.sampler} @ ${cell.grid}`;
-    const out = await measured.run(plan, 'f32', report);
+    const out = await measured.run(cellPlan, 'f32', report);
     rows.push({ ...cell, ...imageErrors(out, measured.reference, measured.rows) });
   };
   for (const cell of cells) await measure(cell, plan(cell.sampler, cell.grid, cell.steps));
@@ -302,7 +309,7 @@ export async function runLab(pack: LoadedPack, req: LabRequest, opts: { signal?:
   const tuned: LabOutcome['tuned'] = [];
   if (withTuned) {
     stage = 'tuned';
-    const calibration = await makeProbe(pack, req, seedSets(req.seeds).calibration, counter, opts.signal);
+    const calibration = await makeProbe(pack, req, seedSets(req.seeds).calibration, network, opts.signal);
     const calib: Probe = { ...calibration, reference: (await solve(calibration)).reference };
     const score = async (sampler: string, steps: number, extras: LabExtras) => {
       const out = await calib.run(labPlan(info, sampler, 'tuned', steps, extras), 'f32', report);
