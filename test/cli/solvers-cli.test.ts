@@ -13,7 +13,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,7 +42,7 @@ beforeAll(async () => {
   fresh = await mkdtemp(path.join(tmpdir(), 'driftline-lab-fresh-'));
   work = await mkdtemp(path.join(tmpdir(), 'driftline-lab-work-'));
 });
-afterAll(() => undefined);
+afterAll(async () => { await Promise.all([home, fresh, work].map((d) => rm(d, { recursive: true, force: true }))); });
 
 describe('driftline solvers / --sampler auto', () => {
   it('measures a small lab, stores the table and prints it', async () => {
