@@ -126,7 +126,7 @@ describe('boundary-condition search and store (emoji-sr-64)', () => {
 
     // A stored tensor for another shape, or one that does not match its record, is refused by name.
     await expect(loadBoundary(key, [1, 3, 128, 128], home)).rejects.toThrow(/has shape \[1,3,64,64\], not this model's tile \[1, 3, 128, 128\]/);
-    const { tensor } = boundaryPaths(key, home);
+    const { tensor } = boundaryPaths(key, home, saved.record.tensorSha256);
     const bytes = await readFile(tensor);
     bytes[0] ^= 1;
     await writeFile(tensor, bytes);

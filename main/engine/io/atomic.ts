@@ -3,7 +3,9 @@
  * — a random name, created exclusively (`wx`: O_CREAT | O_EXCL, so a file or symlink planted at
  * that name is refused, never followed) — are flushed to disk, and replace the target in one
  * rename, after which the folder is flushed too. A crash, a full disk or a cancelled job leaves
- * either the old file or the new one, never half of either, and no temporary file behind.
+ * either the old file or the new one, never half of either (test/faults: SIGKILL at random
+ * moments), and a failed write removes its temporary file; only a process killed outright can
+ * leave one behind (`.<name>.<16 hex>.tmp`), which nothing reads.
  */
 import { randomBytes } from 'node:crypto';
 import { open, rename, rm } from 'node:fs/promises';

@@ -2,17 +2,19 @@
  * Searched boundary conditions on disk, in the user's data folder (embedded packs are read-only
  * inside an installed app):
  *
- *   <data>/boundaries/<pack digest, 16 hex>/<sampler>-<steps>steps-<W>x<H>.f32    z, float32 LE
- *   <data>/boundaries/<pack digest, 16 hex>/<sampler>-<steps>steps-<W>x<H>.json   the record
+ *   <data>/boundaries/<pack digest, 16 hex>/<sampler>-<steps>steps-<W>x<H>.json            the record
+ *   <data>/boundaries/<pack digest, 16 hex>/<sampler>-<steps>steps-<W>x<H>.<sha, 16 hex>.f32 z, float32 LE
  *
  * keyed by what the x_T is a boundary condition *of*: the pack's weights and configs (its digest),
- * the sampler, the step count and the tile. The tensor is written first and the record last, each
- * atomically, and the record carries the tensor's sha256 — so an interrupted search leaves the
- * previous pair intact, and a tensor that does not match its record is refused, never used.
+ * the sampler, the step count and the tile. The tensor is named by its own content and written
+ * first, the record (which carries the tensor's sha256) replaces the old one atomically last, and
+ * only then are older tensors of the key removed — so a process killed at any point leaves the
+ * previous pair or the new one, whole, and a tensor that does not match its record is refused,
+ * never used. (Records written before tensors were content-named point at `<…>.f32`; still read.)
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Tensor } from '../tensor.js';
 import { numel } from '../tensor.js';
@@ -77,9 +79,19 @@ export function boundariesDir(root?: string): string {
 
 const safe = (s: string) => s.replace(/[^A-Za-z0-9_.-]/g, '_');
 
-export function boundaryPaths(key: BoundaryKey, root?: string): { tensor: string; record: string } {
+/** Where a key's record lives, and its tensor for a given sha256 (the unnamed form: before tensors were content-named). */
+export function boundaryPaths(key: BoundaryKey, root?: string, tensorSha256?: string): { tensor: string; record: string } {
   const base = path.join(boundariesDir(root), key.digest.slice(0, 16), `${safe(key.sampler)}-${key.steps}steps-${key.tile.width}x${key.tile.height}`);
-  return { tensor: `${base}.f32`, record: `${base}.json` };
+  return { tensor: tensorSha256 ? `${base}.${tensorSha256.slice(0, 16)}.f32` : `${base}.f32`, record: `${base}.json` };
+}
+
+/** Remove the key's tensors other than `keep` (older searches'; a kill between writes leaves one behind). */
+async function removeOtherTensors(recordPath: string, keep: string): Promise<void> {
+  const dir = path.dirname(recordPath);
+  const stem = path.basename(recordPath, '.json');
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const others = names.filter((n) => n.startsWith(`${stem}.`) && /^([0-9a-f]{16}\.)?f32$/.test(n.slice(stem.length + 1)) && path.join(dir, n) !== keep);
+  await Promise.all(others.map((n) => rm(path.join(dir, n), { force: true })));
 }
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -88,12 +100,13 @@ const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 export async function saveBoundary(record: Omit<BoundaryRecord, 'tensorSha256'>, z: Tensor, root?: string): Promise<{ record: BoundaryRecord; path: string }> {
   if (numel(z.shape) !== z.data.length || z.shape.join() !== record.shape.join()) throw new RangeError('boundary tensor and record disagree on the shape');
   const key: BoundaryKey = { digest: record.pack.digest, sampler: record.sampler, steps: record.steps, tile: record.tile };
-  const paths = boundaryPaths(key, root);
-  await mkdir(path.dirname(paths.tensor), { recursive: true });
   const bytes = new Uint8Array(z.data.buffer, z.data.byteOffset, z.data.byteLength);
   const full: BoundaryRecord = { ...record, tensorSha256: sha256(bytes) };
+  const paths = boundaryPaths(key, root, full.tensorSha256);
+  await mkdir(path.dirname(paths.tensor), { recursive: true });
   await writeFileAtomic(paths.tensor, bytes);
   await writeFileAtomic(paths.record, JSON.stringify(full, null, 2) + '\n');
+  await removeOtherTensors(paths.record, paths.tensor);
   return { record: full, path: paths.record };
 }
 
@@ -119,9 +132,11 @@ export async function loadBoundary(key: BoundaryKey, shape: readonly number[], r
   if (!Array.isArray(record.shape) || record.shape.join() !== shape.join()) {
     throw new RangeError(`the stored boundary condition ${paths.record} has shape [${String(record.shape)}], not this model's tile [${shape.join(', ')}]; search again`);
   }
-  const bytes = await readFile(paths.tensor).catch(() => undefined);
+  const named = typeof record.tensorSha256 === 'string' && /^[0-9a-f]{64}$/.test(record.tensorSha256) ? boundaryPaths(key, root, record.tensorSha256).tensor : undefined;
+  const tensorPath = named && (await stat(named).then(() => true, () => false)) ? named : paths.tensor;
+  const bytes = await readFile(tensorPath).catch(() => undefined);
   if (!bytes || bytes.byteLength !== numel(shape) * 4 || sha256(bytes) !== record.tensorSha256) {
-    throw new RangeError(`the stored boundary condition ${paths.tensor} is missing or does not match its record; search again`);
+    throw new RangeError(`the stored boundary condition ${named ?? paths.tensor} is missing or does not match its record; search again`);
   }
   const data = new Float32Array(numel(shape));
   new Uint8Array(data.buffer).set(bytes);
