@@ -1,5 +1,6 @@
 // A host with fake handlers, run as a real child process by the client tests: it echoes, emits
-// progress, honours cancellation, and crashes on request to exercise the client's recovery.
+// progress, honours cancellation, and crashes on request to exercise the client's recovery. Every
+// other method of the contract answers that the fake host does not do it.
 // It runs the compiled host code (`npm run build:node` first; `npm test` does).
 import { runHost } from '../../out/main/host/serve.js';
 
@@ -14,6 +15,12 @@ runHost((emit) => ({
   importModel: notUsed,
   removeModel: notUsed,
   downloadModel: notUsed,
+  edit: notUsed,
+  upscale: notUsed,
+  bcSearch: notUsed,
+  getBoundary: notUsed,
+  solverLab: notUsed,
+  getSolverTable: notUsed,
   cancel: async ({ jobId }) => {
     const ctl = jobs.get(jobId);
     ctl?.abort();

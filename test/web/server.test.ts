@@ -7,6 +7,7 @@ import WebSocket from 'ws';
 import { EngineClient } from '../../main/host/client.js';
 import { startWebServer, isLoopback, type WebServer } from '../../main/web/server.js';
 import { base64ToBytes, bytesToBase64, decodeFrame, decodeWire, encodeFrame, encodeWire } from '../../main/api/wire.js';
+import { apiUrl, connect } from './serve-process.js';
 
 const entry = fileURLToPath(new URL('../host/fake-host.mjs', import.meta.url));
 let server: WebServer | undefined;
@@ -28,15 +29,6 @@ async function start(opts: { host?: string; token?: string } = {}) {
   return server;
 }
 
-function connect(url: string, headers: Record<string, string> = {}): Promise<WebSocket> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers });
-    ws.once('open', () => resolve(ws));
-    ws.once('error', reject);
-    ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
-  });
-}
-
 function call(ws: WebSocket, id: number, method: string, params: unknown): Promise<{ reply: any; events: any[] }> {
   const events: any[] = [];
   return new Promise((resolve) => {
@@ -48,8 +40,6 @@ function call(ws: WebSocket, id: number, method: string, params: unknown): Promi
     ws.send(encodeWire({ kind: 'call', id, method, params }));
   });
 }
-
-const apiUrl = (s: WebServer) => s.url.replace(/^http/, 'ws').replace(/\/(\?|$)/, '/api$1');
 
 describe('browser mode server', () => {
   it('serves the UI and the API on loopback without a token; bytes and events cross the socket', async () => {

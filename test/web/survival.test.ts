@@ -1,27 +1,15 @@
 // The whole process, not just the handler: each request below once ended `driftline serve` with
 // an uncaught exception. Sent to a real child process so that an escape shows as an exit.
 import { afterEach, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { connect as tcpConnect } from 'node:net';
 import { randomBytes } from 'node:crypto';
+import { serveProcess, type ServeProcess } from './serve-process.js';
 
-const script = fileURLToPath(new URL('./serve-child.mjs', import.meta.url));
-let child: ChildProcess | undefined;
+let served: ServeProcess | undefined;
 afterEach(() => {
-  child?.kill('SIGTERM');
-  child = undefined;
+  served?.stop();
+  served = undefined;
 });
-
-function serve(host: string): Promise<{ url: URL; stderr: () => string }> {
-  child = spawn(process.execPath, [script, host], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  child.stderr!.on('data', (d) => (err += d));
-  return new Promise((resolve, reject) => {
-    child!.stdout!.once('data', (d) => resolve({ url: new URL(JSON.parse(String(d)).url), stderr: () => err }));
-    child!.once('exit', (code) => reject(new Error(`server exited with ${code}: ${err}`)));
-  });
-}
 
 function send(port: number, ...chunks: (string | Buffer)[]): Promise<string> {
   return new Promise((resolve) => {
@@ -48,12 +36,13 @@ const hostile = (host: string) => [
 describe('driftline serve survives hostile requests', () => {
   for (const mode of ['127.0.0.1', '0.0.0.0']) {
     it(`keeps serving after each one (${mode === '127.0.0.1' ? 'loopback' : 'token'} mode)`, async () => {
-      const { url, stderr } = await serve(mode);
+      served = await serveProcess(mode);
+      const { url, stderr } = served;
       const port = Number(url.port);
       for (const chunks of hostile(`127.0.0.1:${port}`)) {
         const reply = await send(port, ...chunks);
         expect(reply, String(chunks[0])).toMatch(/^HTTP\/1\.1 (101|4\d\d) /);
-        expect(child!.exitCode, `${String(chunks[0])}\n${stderr()}`).toBe(null);
+        expect(served.exited(), `${String(chunks[0])}\n${stderr()}`).toBe(false);
       }
       expect((await fetch(url)).status).toBe(200);
     });
