@@ -88,8 +88,14 @@ export function decodeFrame(frame: Uint8Array): unknown {
     parts.push(frame.slice(at + 4, at + 4 + n));
     at += 4 + n;
   }
+  let json: string;
+  try {
+    json = new TextDecoder('utf-8', { fatal: true }).decode(frame.subarray(4, 4 + jsonLength));
+  } catch {
+    throw bad(); // not UTF-8: the decoder's own error would reach the caller as an unnamed one
+  }
   const used = new Set<number>();
-  const message = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(frame.subarray(4, 4 + jsonLength)), (_key, value: unknown) => {
+  const message = JSON.parse(json, (_key, value: unknown) => {
     if (value && typeof value === 'object' && !Array.isArray(value)) {
       const keys = Object.keys(value);
       const k = (value as { $bin?: unknown }).$bin;

@@ -177,6 +177,15 @@ describe('malformed messages over the socket', () => {
   });
 });
 
+function thrown(f: () => unknown): unknown {
+  try {
+    f();
+  } catch (e) {
+    return e;
+  }
+  throw new Error('did not throw');
+}
+
 describe('wire format', () => {
   it('round-trips byte arrays through base64 JSON', () => {
     for (let n = 0; n < 8; n++) {
@@ -206,6 +215,11 @@ describe('wire format', () => {
     expect(() => decodeFrame(lying)).toThrow(/malformed/);
     const extra = new Uint8Array([...encodeFrame({ a: 1 }), 1, 0, 0, 0, 9]); // an attachment nobody refers to
     expect(() => decodeFrame(extra)).toThrow(/malformed/);
+    // JSON that is not UTF-8 is a malformed message too, not the text decoder's own error (ERR_ENCODING_INVALID_ENCODED_DATA).
+    for (const bytes of [[0xff], [0xc0, 0x80], [0xed, 0xa0, 0x80]]) {
+      const notUtf8 = new Uint8Array([bytes.length + 2, 0, 0, 0, 0x22, ...bytes, 0x22]);
+      expect(thrown(() => decodeFrame(notUtf8))).toMatchObject({ code: 'BAD_REQUEST', message: 'malformed binary message' });
+    }
   });
 });
 
