@@ -34,16 +34,37 @@ export function encodeWire(message: unknown): string {
   return JSON.stringify(message, (_key, value: unknown) => (value instanceof Uint8Array ? { $bytes: bytesToBase64(value) } : value));
 }
 
+/**
+ * The deepest a message nests objects and arrays (the message itself is level 1; the contract's
+ * requests need fewer than 10). Deeper ones are refused before anything walks them recursively:
+ * a message nested 100,000 deep overflowed the stack of the parser's reviver.
+ */
+export const MAX_MESSAGE_DEPTH = 64;
+
+/**
+ * Parse JSON and put byte arrays in place of their markers — objects whose only key is `marker`,
+ * for which `convert` returns bytes (undefined: not a marker after all). Iterative, with the depth
+ * capped at MAX_MESSAGE_DEPTH.
+ */
+function parseMessage(json: string, marker: '$bytes' | '$bin', convert: (value: unknown) => Uint8Array | undefined): unknown {
+  const root: Record<string, unknown> = { message: JSON.parse(json) as unknown };
+  const todo: [Record<string, unknown>, string, number][] = [[root, 'message', 1]];
+  while (todo.length) {
+    const [parent, key, depth] = todo.pop()!;
+    const value = parent[key];
+    if (value === null || typeof value !== 'object') continue;
+    if (depth > MAX_MESSAGE_DEPTH) throw new ApiError('BAD_REQUEST', `message nested deeper than ${MAX_MESSAGE_DEPTH} levels`);
+    const keys = Object.keys(value);
+    const bytes = !Array.isArray(value) && keys.length === 1 && keys[0] === marker ? convert((value as Record<string, unknown>)[marker]) : undefined;
+    // Defined, not assigned: under the key "__proto__" an assignment would set the parent's prototype.
+    if (bytes) Object.defineProperty(parent, key, { value: bytes, enumerable: true, writable: true, configurable: true });
+    else for (const k of keys) todo.push([value as Record<string, unknown>, k, depth + 1]);
+  }
+  return root.message;
+}
+
 export function decodeWire(text: string): unknown {
-  return JSON.parse(text, (_key, value: unknown) => {
-    if (value && typeof value === 'object' && !Array.isArray(value)) {
-      const keys = Object.keys(value);
-      if (keys.length === 1 && keys[0] === '$bytes' && typeof (value as { $bytes: unknown }).$bytes === 'string') {
-        return base64ToBytes((value as { $bytes: string }).$bytes);
-      }
-    }
-    return value;
-  });
+  return parseMessage(text, '$bytes', (b64) => (typeof b64 === 'string' ? base64ToBytes(b64) : undefined));
 }
 
 /**
@@ -95,18 +116,11 @@ export function decodeFrame(frame: Uint8Array): unknown {
     throw bad(); // not UTF-8: the decoder's own error would reach the caller as an unnamed one
   }
   const used = new Set<number>();
-  const message = JSON.parse(json, (_key, value: unknown) => {
-    if (value && typeof value === 'object' && !Array.isArray(value)) {
-      const keys = Object.keys(value);
-      const k = (value as { $bin?: unknown }).$bin;
-      if (keys.length === 1 && keys[0] === '$bin') {
-        if (typeof k !== 'number' || !Number.isInteger(k) || k < 0 || k >= parts.length || used.has(k)) throw bad();
-        used.add(k);
-        return parts[k];
-      }
-    }
-    return value;
-  }) as unknown;
+  const message = parseMessage(json, '$bin', (k) => {
+    if (typeof k !== 'number' || !Number.isInteger(k) || k < 0 || k >= parts.length || used.has(k)) throw bad();
+    used.add(k);
+    return parts[k];
+  });
   if (used.size !== parts.length) throw bad();
   return message;
 }

@@ -6,7 +6,7 @@ import path from 'node:path';
 import WebSocket from 'ws';
 import { EngineClient } from '../../main/host/client.js';
 import { startWebServer, isLoopback, type WebServer } from '../../main/web/server.js';
-import { base64ToBytes, bytesToBase64, decodeFrame, decodeWire, encodeFrame, encodeWire } from '../../main/api/wire.js';
+import { MAX_MESSAGE_DEPTH, base64ToBytes, bytesToBase64, decodeFrame, decodeWire, encodeFrame, encodeWire } from '../../main/api/wire.js';
 import { apiUrl, connect } from './serve-process.js';
 
 const entry = fileURLToPath(new URL('../host/fake-host.mjs', import.meta.url));
@@ -220,6 +220,26 @@ describe('wire format', () => {
       const notUtf8 = new Uint8Array([bytes.length + 2, 0, 0, 0, 0x22, ...bytes, 0x22]);
       expect(thrown(() => decodeFrame(notUtf8))).toMatchObject({ code: 'BAD_REQUEST', message: 'malformed binary message' });
     }
+  });
+
+  it('refuses messages nested deeper than any request needs, however deep, without overflowing the stack', () => {
+    const deep = (n: number) => '['.repeat(n) + ']'.repeat(n);
+    const frameOf = (json: string) => {
+      const j = new TextEncoder().encode(json);
+      return new Uint8Array([...new Uint8Array(new Uint32Array([j.length]).buffer), ...j]);
+    };
+    expect(decodeWire(deep(MAX_MESSAGE_DEPTH))).toBeInstanceOf(Array);
+    expect(decodeFrame(frameOf(deep(MAX_MESSAGE_DEPTH)))).toBeInstanceOf(Array);
+    // 100,000 deep used to overflow the stack of JSON.parse's reviver: a RangeError, not a refusal.
+    for (const n of [MAX_MESSAGE_DEPTH + 1, 100_000]) {
+      expect(thrown(() => decodeWire(deep(n)))).toMatchObject({ code: 'BAD_REQUEST', message: `message nested deeper than ${MAX_MESSAGE_DEPTH} levels` });
+      expect(thrown(() => decodeFrame(frameOf(deep(n))))).toMatchObject({ code: 'BAD_REQUEST' });
+    }
+    // Byte arrays still arrive everywhere they may be; one under the key "__proto__" is an own property, never the prototype.
+    const m = decodeWire('{"a":[{"b":{"$bytes":"AQID"}}],"__proto__":{"$bytes":"AQID"}}') as { a: [{ b: Uint8Array }] };
+    expect(m.a[0].b).toEqual(new Uint8Array([1, 2, 3]));
+    expect(Object.getPrototypeOf(m)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(m, '__proto__')?.value).toEqual(new Uint8Array([1, 2, 3]));
   });
 });
 
