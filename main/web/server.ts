@@ -143,9 +143,16 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     });
   });
 
-  /** The `id` of a text message that parses as JSON, else −1. */
-  const callIdOf = (text: string): number => {
+  /**
+   * The `id` a message's JSON names (a text message's whole text; a binary frame's JSON part, when
+   * its length fits and it is UTF-8), else −1: a message refused for its shape, its parameters'
+   * encoding or its attachments still names its call.
+   */
+  const callIdOf = (data: Buffer, isBinary: boolean): number => {
     try {
+      const end = isBinary ? 4 + data.readUInt32LE(0) : data.length;
+      if (end > data.length) return -1;
+      const text = isBinary ? new TextDecoder('utf-8', { fatal: true }).decode(data.subarray(4, end)) : data.toString();
       const id = (JSON.parse(text) as { id?: unknown }).id;
       return typeof id === 'number' && Number.isSafeInteger(id) ? id : -1;
     } catch {
@@ -179,7 +186,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
       }
       reply = { kind: 'reply', id, ok: true, value };
     } catch (e) {
-      if (id === -1 && !isBinary) id = callIdOf(data.toString()); // a message whose bytes failed to decode still names its call
+      if (id === -1) id = callIdOf(data, isBinary);
       reply = { kind: 'reply', id, ok: false, error: e instanceof SyntaxError || (e as { name?: string }).name === 'ZodError' ? { code: 'BAD_REQUEST', message: 'malformed message' } : toErrorShape(e) };
     }
     if (ws.readyState === ws.OPEN) ws.send(encodeFor(ws, reply));

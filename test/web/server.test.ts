@@ -173,6 +173,15 @@ describe('malformed messages over the socket', () => {
       ws.send(new Uint8Array([200, 0, 0, 0, 1, 2]));
     });
     expect(binary).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST', message: 'malformed binary message' } });
+    // A binary message refused for its shape or its attachments still names its call when its JSON is readable.
+    const replyTo = (frame: Uint8Array) => new Promise<any>((resolve) => {
+      ws.removeAllListeners('message');
+      ws.on('message', (d) => resolve(decodeFrame(new Uint8Array(d as Buffer))));
+      ws.send(frame);
+    });
+    expect(await replyTo(encodeFrame({ kind: 'call', id: 9 }))).toMatchObject({ id: 9, ok: false, error: { code: 'BAD_REQUEST' } });
+    const unreferenced = new Uint8Array([...encodeFrame({ kind: 'call', id: 10, method: 'listModels', params: {} }), 1, 0, 0, 0, 9]);
+    expect(await replyTo(unreferenced)).toMatchObject({ id: 10, ok: false, error: { code: 'BAD_REQUEST', message: 'malformed binary message' } });
     ws.close();
   });
 });
