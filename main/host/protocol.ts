@@ -10,7 +10,8 @@ export const CallMessage = z.object({
   kind: z.literal('call'),
   id: z.number().int().nonnegative(),
   method: z.string().max(64),
-  params: z.unknown(),
+  /** May be left out by a method that takes none (read as `{}`); zod 4 would otherwise require the key. */
+  params: z.unknown().optional(),
 });
 export type CallMessage = z.infer<typeof CallMessage>;
 

@@ -98,6 +98,12 @@ describe('browser mode server', () => {
     const ws = await connect(apiUrl(s));
     expect((await call(ws, 2, 'generate', { jobId: 'x', steps: 'many' })).reply.error.code).toBe('BAD_REQUEST');
     expect((await call(ws, 3, 'shutdown', {})).reply.error.code).toBe('UNKNOWN_METHOD');
+    // A method that takes no parameters may leave them out, as it may send null or {}.
+    const bare = await new Promise<any>((resolve) => {
+      ws.on('message', (d) => { const m = decodeWire(d.toString()) as any; if (m.id === 4) resolve(m); });
+      ws.send(JSON.stringify({ kind: 'call', id: 4, method: 'listSamplers' }));
+    });
+    expect(bare).toMatchObject({ id: 4, ok: true });
     ws.send('not json');
     ws.close();
   });
