@@ -7,7 +7,7 @@
  *   driftline edit --model NAME|PATH --image IN --mask MASK --kind move|drag|paste|appearance … --out FILE.png
  *   driftline upscale --model NAME|PATH --image IN [--bc auto|random] … --out OUT
  *   driftline bc-search --model NAME|PATH [--calibration DIR] [--candidates K] [--steps N] [--metric M]
- *   driftline models list | import PATH [--name NAME] [--link] | download NAME | remove NAME
+ *   driftline models [list] | import PATH [--name NAME] [--link] | download NAME | remove NAME
  *   driftline samplers
  *   driftline solvers --model NAME|PATH [--measure] [--nfe 5,10,20] …
  *   driftline serve [--host 127.0.0.1] [--port 7860] [--token TOKEN]
@@ -33,7 +33,7 @@ const USAGE = `usage:
                      (--steps / --cfg default to the pack's recommended values, else 20 / 7)
 ${EDIT_USAGE}
 ${UPSCALE_USAGE}
-  driftline models list | import PATH [--name NAME] [--link] | download NAME | remove NAME
+  driftline models [list] | import PATH [--name NAME] [--link] | download NAME | remove NAME
   driftline samplers
 ${SOLVERS_USAGE}
   driftline serve [--host 127.0.0.1] [--port 7860] [--token TOKEN]   (browser mode)`;
@@ -93,6 +93,7 @@ async function models(client: EngineClient, argv: string[]): Promise<void> {
   const [sub, ...rest] = argv;
   const { values, positionals } = parseArgs({ args: rest, options: { name: { type: 'string' }, link: { type: 'boolean' } }, allowPositionals: true, strict: true });
   switch (sub) {
+    case undefined:
     case 'list': {
       const list = await client.call('listModels', {});
       if (list.length === 0) console.log('no models installed');
@@ -165,6 +166,11 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof UsageError || (e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))) {
       console.error(`driftline: ${e.message}\n${USAGE}`);
       return 2;
+    }
+    // Ctrl-C cancelled the job (withJob): the shell's convention for an interrupted command.
+    if (e instanceof ApiError && e.code === 'CANCELLED') {
+      console.error('driftline: cancelled');
+      return 130;
     }
     console.error(`driftline: ${e instanceof ApiError ? e.message : e instanceof Error ? e.message : String(e)}`);
     return 1;

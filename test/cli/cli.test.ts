@@ -3,7 +3,7 @@
  * process and generates from tiny packs (`npm test` builds first).
  */
 import { describe, expect, it, beforeAll } from 'vitest';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -107,8 +107,11 @@ describe('driftline models', () => {
     expect(list.stdout).toMatch(/tiny-pixel\s+pixel\s+imported/);
     const out = path.join(work, 'pixel.png');
     expect((await run(['generate', '--model', 'tiny-pixel', '--prompt', 'a cat', '--steps', '2', '--out', out])).code).toBe(0);
+    // `models` alone is `models list`.
+    expect((await run(['models'])).stdout).toBe(list.stdout);
     expect((await run(['models', 'remove', 'tiny-pixel'])).code).toBe(0);
     expect((await run(['models', 'list'])).stdout).toMatch(/no models installed/);
+    expect((await run(['models'])).stdout).toMatch(/no models installed/);
   });
 
   it('uses the steps and CFG a registered pack recommends when the command line gives none', async () => {
@@ -122,5 +125,27 @@ describe('driftline models', () => {
     expect((await run(['generate', '--model', 'e32', '--prompt', 'grinning face', '--steps', '3', '--out', given])).code).toBe(0);
     expect(parseParameters(readTextChunks(await readFile(given)).parameters)).toMatchObject({ steps: 3, cfgScale: rec.default_guidance_scale });
     expect((await run(['models', 'remove', 'e32'])).code).toBe(0);
+  });
+});
+
+describe('Ctrl-C', () => {
+  it('cancels the running job and exits 130, as an interrupted command does', async () => {
+    const pack = path.join(root, 'models', 'packs', 'emoji-32');
+    const child = spawn(process.execPath, [cli, 'generate', '--model', pack, '--prompt', 'grinning face', '--steps', '1000', '--out', path.join(work, 'never.png')],
+      { env: { ...process.env, DRIFTLINE_HOME: home, DRIFTLINE_EP: 'cpu' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    let sent = false;
+    child.stderr.setEncoding('utf8').on('data', (s: string) => {
+      stderr += s;
+      // Interrupt once sampling has started (the progress bar shows a step).
+      if (!sent && /\b[1-9]\d*\/\d+\b/.test(stderr)) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(sent).toBe(true);
+    expect(code).toBe(130);
+    expect(stderr).toMatch(/driftline: cancelled/);
   });
 });
