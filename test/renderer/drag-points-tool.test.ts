@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { createDocument, editRequestFromDocument } from '../../renderer/src/document/index.js';
 import { Editor } from '../../renderer/src/tools/index.js';
+import { STUDIO_TOOLS } from '../../renderer/src/tools/tools.js';
 
 function setup() {
-  const editor = new Editor({ document: createDocument(200, 200) });
+  const editor = new Editor({ tools: STUDIO_TOOLS, document: createDocument(200, 200) });
   editor.keyDown('d');
   return editor;
 }

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { createDocument } from '../../renderer/src/document/index.js';
 import { Editor } from '../../renderer/src/tools/index.js';
+import { STUDIO_TOOLS } from '../../renderer/src/tools/tools.js';
 import { clipToCanvas } from '../../renderer/src/tools/reference/reference-tool.js';
-import { Tool } from '../../renderer/src/tools/tool.js';
+import { Tool, type ToolDefinition } from '../../renderer/src/tools/tool.js';
 
-const setup = () => new Editor({ document: createDocument(100, 80) });
+const setup = () => new Editor({ tools: STUDIO_TOOLS, document: createDocument(100, 80) });
 
 describe('reference region tool (R)', () => {
   it('declares its own key, label and cursor, and R selects it', () => {
@@ -76,19 +77,14 @@ describe('reference region tool (R)', () => {
 
 describe('tools handed to the editor', () => {
   it('the editor offers exactly the tools it is given, with their keys', () => {
-    class Dot extends Tool {
-      readonly id = 'hand';
-      readonly key = 'q';
-      readonly label = 'Dot';
-      readonly short = 'Dot';
-      readonly cursor = 'cell';
-    }
-    const editor = new Editor({ document: createDocument(10, 10), tools: [(e) => new Dot(e)] });
+    class Dot extends Tool {}
+    const dot: ToolDefinition = { id: 'hand', key: 'q', cursor: 'cell', toolbar: { label: 'Dot', icon: 'Dot' }, create: (e, d) => new Dot(e, d) };
+    const editor = new Editor({ document: createDocument(10, 10), tools: [dot] });
     expect(editor.toolList().map((t) => t.id)).toEqual(['hand']);
     expect(editor.currentTool).toBe('hand');
     expect(editor.toolForKey('v')).toBeUndefined();
     expect(() => editor.setTool('select')).toThrow(/unknown tool/);
-    expect(() => new Editor({ tools: [(e) => new Dot(e), (e) => new Dot(e)] })).toThrow(/two tools/);
+    expect(() => new Editor({ tools: [dot, dot] })).toThrow(/two tools/);
   });
 
   it('every default tool has a distinct shortcut and a cursor', () => {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { createDocument, maskStats, rasterizeSourceMask } from '../../renderer/src/document/index.js';
 import { Editor } from '../../renderer/src/tools/index.js';
+import { STUDIO_TOOLS } from '../../renderer/src/tools/tools.js';
 
-const setup = () => new Editor({ document: createDocument(100, 100) });
+const setup = () => new Editor({ tools: STUDIO_TOOLS, document: createDocument(100, 100) });
 
 describe('rectangle selection (M)', () => {
   it('drags a pixel-snapped rectangle as one undo step', () => {

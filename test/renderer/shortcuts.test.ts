@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { createDocument } from '../../renderer/src/document/index.js';
 import { Editor } from '../../renderer/src/tools/index.js';
+import { STUDIO_TOOLS } from '../../renderer/src/tools/tools.js';
 
 describe('shortcuts', () => {
   it('tool keys', () => {
-    const editor = new Editor({ document: createDocument(64, 64) });
+    const editor = new Editor({ tools: STUDIO_TOOLS, document: createDocument(64, 64) });
     const seen: string[] = [];
     for (const key of ['b', 'E', 'm', 'l', 'd', 'h', 'v']) {
       editor.keyDown(key);
@@ -18,7 +19,7 @@ describe('shortcuts', () => {
 
   it('Ctrl/Cmd+Enter calls onGenerate; Ctrl+Z / Ctrl+Shift+Z / Ctrl+Y undo and redo', () => {
     let generated = 0;
-    const editor = new Editor({ document: createDocument(64, 64), onGenerate: () => generated++ });
+    const editor = new Editor({ tools: STUDIO_TOOLS, document: createDocument(64, 64), onGenerate: () => generated++ });
     editor.keyDown('Enter');
     editor.keyDown('Enter', { ctrlKey: true });
     editor.keyDown('Enter', { metaKey: true });
@@ -34,7 +35,7 @@ describe('shortcuts', () => {
   });
 
   it('tool keys are ignored while the pointer is down; undo mid-gesture only bails it', () => {
-    const editor = new Editor({ document: createDocument(64, 64) });
+    const editor = new Editor({ tools: STUDIO_TOOLS, document: createDocument(64, 64) });
     editor.setTool('brush');
     editor.pointerDown({ x: 5, y: 5 });
     editor.pointerUp({ x: 9, y: 5 });

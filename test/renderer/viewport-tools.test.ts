@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createDocument, documentToScreen, fitViewport, screenToDocument, zoomAt } from '../../renderer/src/document/index.js';
 import { Editor } from '../../renderer/src/tools/index.js';
+import { STUDIO_TOOLS } from '../../renderer/src/tools/tools.js';
 
 describe('viewport', () => {
   it('screen ↔ document conversions are inverse; zoomAt keeps the anchor fixed', () => {
@@ -21,7 +22,7 @@ describe('viewport', () => {
 
 describe('hand tool and zoom', () => {
   it('Space-drag pans without touching the document or history, then returns to the tool', () => {
-    const editor = new Editor({ document: createDocument(100, 100) });
+    const editor = new Editor({ tools: STUDIO_TOOLS, document: createDocument(100, 100) });
     editor.setTool('brush');
     const doc = editor.doc;
     editor.keyDown(' ');
@@ -44,7 +45,7 @@ describe('hand tool and zoom', () => {
   });
 
   it('Space during a stroke does not interrupt it', () => {
-    const editor = new Editor({ document: createDocument(100, 100) });
+    const editor = new Editor({ tools: STUDIO_TOOLS, document: createDocument(100, 100) });
     editor.setTool('brush');
     editor.pointerDown({ x: 10, y: 10 });
     editor.keyDown(' ');
@@ -56,7 +57,7 @@ describe('hand tool and zoom', () => {
   });
 
   it('+/− zoom about the screen centre; the wheel zooms about the pointer; neither is undoable', () => {
-    const editor = new Editor({ document: createDocument(100, 100) });
+    const editor = new Editor({ tools: STUDIO_TOOLS, document: createDocument(100, 100) });
     editor.setScreenSize(400, 300);
     editor.keyDown('+');
     expect(editor.viewport.zoom).toBeCloseTo(1.25);

@@ -3,6 +3,7 @@ import type { EditRequest, EditResult } from '../../main/api/contract.js';
 import { createDocument, createImageLayer, PixelStore, type CanvasDocument, type ImageLayer } from '../../renderer/src/document/index.js';
 import { comparisonActive, shownOriginal } from '../../renderer/src/store/state.js';
 import { Editor } from '../../renderer/src/tools/index.js';
+import { STUDIO_TOOLS } from '../../renderer/src/tools/tools.js';
 import { createAppState, type StatusMessage } from '../../renderer/src/ui/app-state.js';
 import { EditController, editFailure, type EditPixels } from '../../renderer/src/ui/edit/controller.js';
 import { Jobs } from '../../renderer/src/ui/jobs.js';
@@ -33,7 +34,7 @@ function setup(change: (d: CanvasDocument) => void) {
   const doc = createDocument(W, H);
   doc.layers.push({ ...createImageLayer({ id: 'base', pixelId: 'px-base', width: 16, height: 16, at: { x: 2, y: 3 } }), scaleX: 2, scaleY: 2 });
   change(doc);
-  const editor = new Editor({ document: doc, pixels: new PixelStore() });
+  const editor = new Editor({ tools: STUDIO_TOOLS, document: doc, pixels: new PixelStore() });
   const app = createAppState();
   app.setState({ settings: { ...app.getState().settings, model: 'emoji-32', prompt: 'a face' } });
   const jobs = new Jobs(app, () => 0);

@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { ModelEntry, UpscaleRequest, UpscaleResult } from '../../main/api/contract.js';
 import { createDocument, createImageLayer, PixelStore } from '../../renderer/src/document/index.js';
 import { Editor } from '../../renderer/src/tools/index.js';
+import { STUDIO_TOOLS } from '../../renderer/src/tools/tools.js';
 import { createAppState, type GalleryItem, type StatusMessage } from '../../renderer/src/ui/app-state.js';
 import { Jobs } from '../../renderer/src/ui/jobs.js';
 import { UpscaleController, type UpscaleOrigin } from '../../renderer/src/ui/upscale/controller.js';
@@ -38,7 +39,7 @@ function result(jobId: string, width: number, height: number, source: 'searched'
 function setup(opts: { models?: ModelEntry[]; select?: boolean } = {}) {
   const doc = createDocument(32, 32);
   doc.layers.push(createImageLayer({ id: 'base', pixelId: 'px-base', width: 32, height: 32, name: 'scene' }));
-  const editor = new Editor({ document: doc, pixels: new PixelStore() });
+  const editor = new Editor({ tools: STUDIO_TOOLS, document: doc, pixels: new PixelStore() });
   if (opts.select !== false) editor.select({ kind: 'layer', id: 'base' });
   const app = createAppState();
   const jobs = new Jobs(app, () => 0);

@@ -116,7 +116,7 @@ export class CanvasView {
     this.docLayer.imageSmoothingEnabled(viewport.zoom < 2);
     for (const m of this.modules) m.update(ctx);
     const panning = ui.toolState === 'hand.panning' || this.middlePan !== null;
-    this.container.style.cursor = panning ? 'grabbing' : (this.editor.toolById(ui.tool)?.cursor ?? 'default');
+    this.container.style.cursor = panning ? 'grabbing' : this.editor.tools.cursor(ui.tool);
     this.docLayer.batchDraw();
     this.overlayLayer.batchDraw();
   }

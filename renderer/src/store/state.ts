@@ -12,7 +12,8 @@ export interface BrushOptions {
 /** What the transformer or the Delete key acts on. */
 export type SelectedItem = { kind: 'layer'; id: string } | { kind: 'selection' } | { kind: 'dragPair'; id: string } | { kind: 'reference' };
 
-export type ToolId = 'select' | 'brush' | 'eraser' | 'marquee' | 'lasso' | 'dragPoints' | 'reference' | 'hand';
+/** A tool's id, as its definition declares it (tools/<tool>/…); the editor knows only the tools it is handed. */
+export type ToolId = string;
 
 /** The last edit's before/after: the base layer, its pixels (and where they were drawn) before, and its pixels after. */
 export interface EditComparison {

@@ -2,6 +2,7 @@
  * The headless editor: routes pointer, wheel and key input (screen coordinates) to the active
  * tool's state machine, owns the viewport maths and the shortcuts, and changes the document only
  * through the DocumentStore. No DOM, no Konva: the UI layer forwards events and draws the store.
+ * It is handed its tools (tldraw's `Editor` takes `tools` the same way) and imports none of them.
  */
 import { createImageLayer } from '../document/create.js';
 import type { PixelStore } from '../document/pixels.js';
@@ -14,10 +15,10 @@ import { setSelection } from '../store/actions/selection.js';
 import { DocumentStore, type Recipe, type UpdateOptions } from '../store/document-store.js';
 import type { BrushOptions, SelectedItem, ToolId, UiState } from '../store/state.js';
 import { Inputs } from './inputs.js';
+import { ToolRegistry } from './registry.js';
 import { handleShortcut } from './shortcuts.js';
 import type { StateNode } from './state-node.js';
-import type { Tool, ToolFactory } from './tool.js';
-import { DEFAULT_TOOLS } from './tools.js';
+import type { Tool, ToolDefinition } from './tool.js';
 import { ZOOM_STEP, type KeyInput, type Modifiers, type PointerInput, type WheelInput } from './types.js';
 
 export interface EditorOptions {
@@ -26,8 +27,8 @@ export interface EditorOptions {
   pixels?: PixelStore;
   /** Ctrl/Cmd+Enter. */
   onGenerate?: (editor: Editor) => void;
-  /** The tools, in toolbar order (default: all of the studio's). */
-  tools?: readonly ToolFactory[];
+  /** The tools, in toolbar order (the studio's list is tools.ts); the first is active at the start. */
+  tools: readonly ToolDefinition[];
 }
 
 export class Editor {
@@ -36,24 +37,24 @@ export class Editor {
   onGenerate: ((editor: Editor) => void) | undefined;
   /** The stage's size in screen pixels (for +/− zoom about its centre and zoom-to-fit). */
   screenSize = { width: 0, height: 0 };
-  private readonly tools = new Map<ToolId, Tool>();
+  /** The tools as they declare themselves: the toolbar, the shortcuts and the cursor read them. */
+  readonly tools: ToolRegistry;
+  private readonly machines = new Map<ToolId, Tool>();
   private tool: Tool;
-  private toolId: ToolId = 'select';
-  private spaceReturnTool: ToolId | null = null;
+  private toolId: ToolId;
+  /** A hold key is down: the tool to return to when it is released. */
+  private held: { key: string; returnTo: ToolId } | null = null;
 
-  constructor(opts: EditorOptions = {}) {
+  constructor(opts: EditorOptions) {
     this.store = opts.store ?? new DocumentStore({ document: opts.document, pixels: opts.pixels });
     this.onGenerate = opts.onGenerate;
-    for (const make of opts.tools ?? DEFAULT_TOOLS) {
-      const tool = make(this);
-      if (this.tools.has(tool.id)) throw new Error(`two tools with the id "${tool.id}"`);
-      this.tools.set(tool.id, tool);
-    }
-    const first = this.tools.get('select') ?? this.tools.values().next().value;
-    if (!first) throw new Error('the editor needs at least one tool');
+    this.tools = new ToolRegistry(opts.tools);
+    for (const definition of this.tools.list) this.machines.set(definition.id, definition.create(this, definition));
+    const first = this.machines.get(this.tools.list[0].id)!;
     this.toolId = first.id;
     this.tool = first;
     this.tool.enter();
+    if (this.ui.tool !== first.id) this.store.setUi({ tool: first.id });
     this.sync();
   }
 
@@ -69,17 +70,16 @@ export class Editor {
   get currentTool(): ToolId {
     return this.toolId;
   }
-  /** The tools as they declare themselves (id, key, label, cursor), in toolbar order. */
-  toolList(): readonly Tool[] {
-    return [...this.tools.values()];
+  /** The tools as they declare themselves (id, key, cursor, toolbar button), in toolbar order. */
+  toolList(): readonly ToolDefinition[] {
+    return this.tools.list;
   }
-  toolById(id: ToolId): Tool | undefined {
+  toolById(id: ToolId): ToolDefinition | undefined {
     return this.tools.get(id);
   }
   /** The tool whose shortcut is `key` (case-insensitive), if any. */
-  toolForKey(key: string): Tool | undefined {
-    const k = key.toLowerCase();
-    return this.toolList().find((t) => t.key === k);
+  toolForKey(key: string): ToolDefinition | undefined {
+    return this.tools.forKey(key);
   }
   /** The active state path, e.g. 'brush.drawing'. */
   toolState(): string {
@@ -91,11 +91,12 @@ export class Editor {
   }
 
   setTool(id: ToolId): void {
-    if (!this.tools.has(id)) throw new Error(`unknown tool "${id}"`);
+    const next = this.machines.get(id);
+    if (!next) throw new Error(`unknown tool "${id}"`);
     if (this.isBusy) this.cancel();
     this.tool.exit();
     this.toolId = id;
-    this.tool = this.tools.get(id)!;
+    this.tool = next;
     this.tool.enter();
     this.store.setUi({ tool: id });
     this.sync();
@@ -126,14 +127,15 @@ export class Editor {
   keyDown(key: string, mods: Modifiers = {}): void {
     const info = this.keyInput(key, mods, true);
     if (key === 'Escape') return this.cancel();
-    if (key === ' ') return this.holdSpace();
+    const held = this.tools.forHoldKey(key);
+    if (held) return this.hold(key, held.id);
     this.dispatch('onKeyDown', info);
     handleShortcut(this, info);
   }
 
   keyUp(key: string, mods: Modifiers = {}): void {
     const info = this.keyInput(key, mods, false);
-    if (key === ' ') return this.releaseSpace();
+    if (this.tools.forHoldKey(key)) return this.release(key);
     this.dispatch('onKeyUp', info);
   }
 
@@ -215,17 +217,18 @@ export class Editor {
     this.store.setUi({ [mode]: { size, hardness } });
   }
 
-  private holdSpace(): void {
-    if (this.spaceReturnTool || this.toolId === 'hand' || this.isBusy) return;
-    this.spaceReturnTool = this.toolId;
-    this.setTool('hand');
+  /** A tool's hold key went down (Space: the hand): switch to it until the key is released. */
+  private hold(key: string, id: ToolId): void {
+    if (this.held || this.toolId === id || this.isBusy) return;
+    this.held = { key, returnTo: this.toolId };
+    this.setTool(id);
   }
 
-  private releaseSpace(): void {
-    const back = this.spaceReturnTool;
-    if (!back) return;
-    this.spaceReturnTool = null;
-    this.setTool(back);
+  private release(key: string): void {
+    const held = this.held;
+    if (!held || held.key !== key) return;
+    this.held = null;
+    this.setTool(held.returnTo);
   }
 
   private keyInput(key: string, mods: Modifiers, down: boolean): KeyInput {

@@ -4,3 +4,5 @@ export * from './state-node.js';
 export * from './transform.js';
 export * from './hit-test.js';
 export { handleShortcut } from './shortcuts.js';
+export { ToolRegistry, type ToolbarEntry } from './registry.js';
+export { Tool, type ToolButton, type ToolDefinition } from './tool.js';

@@ -2,6 +2,9 @@
 import type { Editor } from './editor.js';
 import { ZOOM_STEP, type KeyInput } from './types.js';
 
+/** Keys the editor takes without a modifier before any tool's shortcut, and what they do (no tool may claim them). */
+export const EDITOR_KEYS: Readonly<Record<string, string>> = { '+': 'zoom in', '=': 'zoom in', '-': 'zoom out', '_': 'zoom out' };
+
 /** Returns whether the key was a shortcut. */
 export function handleShortcut(editor: Editor, info: KeyInput): boolean {
   const key = info.key.length === 1 ? info.key.toLowerCase() : info.key;

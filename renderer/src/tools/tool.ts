@@ -1,22 +1,43 @@
 /**
- * A tool: the root state of one state machine, declaring how the studio offers it (tldraw's
- * `static id` / shortcut / cursor). The editor is handed a list of tool factories; the shortcuts,
- * the toolbar and the canvas cursor read these declarations instead of keeping their own tables.
+ * A tool, as it declares itself (tldraw's `static id` / shortcut, plus how the studio offers it):
+ * its id, shortcut key, canvas cursor and toolbar button, beside the state machine it runs. Each
+ * tool's folder exports its definition; the studio hands the list to the editor (tools.ts), and
+ * the toolbar, the shortcuts and the canvas cursor are derived from that list (registry.ts).
  */
-import type { ToolId } from '../store/state.js';
 import type { Editor } from './editor.js';
 import { StateNode } from './state-node.js';
 
-export abstract class Tool extends StateNode {
-  abstract override readonly id: ToolId;
-  /** The shortcut key, lower case ('v'). */
-  abstract readonly key: string;
-  /** Long name, for tooltips and screen readers. */
-  abstract readonly label: string;
-  /** Short name on the toolbar button. */
-  abstract readonly short: string;
-  /** CSS cursor over the canvas while the tool is active. */
-  abstract readonly cursor: string;
+/** The tool's button in the toolbar. */
+export interface ToolButton {
+  /** Long name, for the tooltip and screen readers ("Move and resize"); the toolbar appends the key. */
+  readonly label: string;
+  /** What the button shows ("Move"). */
+  readonly icon: string;
 }
 
-export type ToolFactory = (editor: Editor) => Tool;
+export interface ToolDefinition {
+  /** Unique among the editor's tools; the root of the tool's state paths ('select.idle'). */
+  readonly id: string;
+  /** The shortcut: one character, lower case ('v'). */
+  readonly key: string;
+  /** CSS cursor over the canvas while the tool is active. */
+  readonly cursor: string;
+  readonly toolbar: ToolButton;
+  /** Held down, this key switches to the tool until it is released (the hand on Space). */
+  readonly holdKey?: string;
+  /** The tool's state machine for one editor. */
+  create(editor: Editor, definition: ToolDefinition): Tool;
+}
+
+/** The root state of a tool's state machine; its id is its definition's. */
+export abstract class Tool extends StateNode {
+  readonly id: string;
+
+  constructor(
+    editor: Editor,
+    readonly definition: ToolDefinition,
+  ) {
+    super(editor);
+    this.id = definition.id;
+  }
+}

@@ -1,20 +1,14 @@
-/** The studio's tools, in toolbar order; the editor is handed these factories. */
-import { DragPointsTool } from './drag-points/drag-points-tool.js';
-import { HandTool } from './hand/hand-tool.js';
-import { MaskTool } from './mask/mask-tool.js';
-import { ReferenceTool } from './reference/reference-tool.js';
-import { SelectTool } from './select/select-tool.js';
-import { LassoTool } from './selection/lasso-tool.js';
-import { MarqueeTool } from './selection/marquee-tool.js';
-import type { ToolFactory } from './tool.js';
+/**
+ * The studio's tools, in toolbar order: the list the studio hands its editor. A new tool is its
+ * own folder (its definition and state machine) plus one entry here.
+ */
+import { dragPointsTool } from './drag-points/drag-points-tool.js';
+import { handTool } from './hand/hand-tool.js';
+import { brushTool, eraserTool } from './mask/mask-tool.js';
+import { referenceTool } from './reference/reference-tool.js';
+import { selectTool } from './select/select-tool.js';
+import { lassoTool } from './selection/lasso-tool.js';
+import { marqueeTool } from './selection/marquee-tool.js';
+import type { ToolDefinition } from './tool.js';
 
-export const DEFAULT_TOOLS: readonly ToolFactory[] = [
-  (e) => new SelectTool(e),
-  (e) => new MaskTool(e, 'brush'),
-  (e) => new MaskTool(e, 'eraser'),
-  (e) => new MarqueeTool(e),
-  (e) => new LassoTool(e),
-  (e) => new DragPointsTool(e),
-  (e) => new ReferenceTool(e),
-  (e) => new HandTool(e),
-];
+export const STUDIO_TOOLS: readonly ToolDefinition[] = [selectTool, brushTool, eraserTool, marqueeTool, lassoTool, dragPointsTool, referenceTool, handTool];

@@ -14,10 +14,10 @@ export function Toolbar({ studio }: { studio: Studio }) {
   return (
     <header className="toolbar" role="toolbar" aria-label="Canvas tools">
       <div className="tool-group">
-        {editor.toolList().map((t) => (
-          <button key={t.id} type="button" className={`tool${ui.tool === t.id ? ' active' : ''}`} aria-pressed={ui.tool === t.id} title={`${t.label} (${t.key.toUpperCase()})`} aria-label={`${t.label} (${t.key.toUpperCase()})`} data-tool={t.id} onClick={() => editor.setTool(t.id)}>
-            <span aria-hidden="true">{t.short}</span>
-            <kbd>{t.key.toUpperCase()}</kbd>
+        {editor.tools.toolbar().map((t) => (
+          <button key={t.id} type="button" className={`tool${ui.tool === t.id ? ' active' : ''}`} aria-pressed={ui.tool === t.id} title={t.title} aria-label={t.title} data-tool={t.id} onClick={() => editor.setTool(t.id)}>
+            <span aria-hidden="true">{t.icon}</span>
+            <kbd>{t.key}</kbd>
           </button>
         ))}
       </div>

@@ -11,6 +11,7 @@ import { DocumentLoadError, deserialize } from '../document/serialize.js';
 import type { Point } from '../document/types.js';
 import type { Recipe } from '../store/document-store.js';
 import { Editor } from '../tools/editor.js';
+import { STUDIO_TOOLS } from '../tools/tools.js';
 import { Autosaver, MemoryBackend, type StoredPixels } from './autosave/autosave.js';
 import { openIndexedDbBackend } from './autosave/idb.js';
 import { createAppState, type AppStore, type StatusMessage } from './app-state.js';
@@ -55,7 +56,7 @@ export class Studio {
   private readonly disposers: (() => void)[] = [];
 
   constructor() {
-    this.editor = new Editor({ pixels: this.bank.store, onGenerate: () => void this.generate() });
+    this.editor = new Editor({ tools: STUDIO_TOOLS, pixels: this.bank.store, onGenerate: () => void this.generate() });
     this.app.setState({ settings: { ...this.app.getState().settings, ...loadSettings() } });
     const pixels = pagePixels(this.bank);
     const common = { app: this.app, editor: this.editor, jobs: this.jobs, client: () => this.client, say: (text: string, level?: StatusMessage['level']) => this.say(text, level), now: () => performance.now() };

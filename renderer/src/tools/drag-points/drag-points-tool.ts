@@ -9,18 +9,21 @@ import type { Editor } from '../editor.js';
 import { dragPointAt } from '../hit-test.js';
 import { GestureState } from '../gesture-state.js';
 import { StateNode, type EnterInfo } from '../state-node.js';
-import { Tool } from '../tool.js';
+import { Tool, type ToolDefinition } from '../tool.js';
+
+export const dragPointsTool: ToolDefinition = {
+  id: 'dragPoints',
+  key: 'd',
+  cursor: 'crosshair',
+  toolbar: { label: 'Drag points', icon: 'Drag' },
+  create: (editor, definition) => new DragPointsTool(editor, definition),
+};
 
 export class DragPointsTool extends Tool {
-  readonly id = 'dragPoints';
-  readonly key = 'd';
-  readonly label = 'Drag points';
-  readonly short = 'Drag';
-  readonly cursor = 'crosshair';
   override readonly initial = 'idle';
 
-  constructor(editor: Editor) {
-    super(editor);
+  constructor(editor: Editor, definition: ToolDefinition) {
+    super(editor, definition);
     this.addChildren(new DragIdle(editor, this), new DragTargeting(editor, this), new DragDragging(editor, this));
   }
 }

@@ -1,18 +1,22 @@
 /** H, or hold Space: drag to pan. Panning changes the viewport only, never the document or history. */
 import type { Editor } from '../editor.js';
 import { StateNode } from '../state-node.js';
-import { Tool } from '../tool.js';
+import { Tool, type ToolDefinition } from '../tool.js';
+
+export const handTool: ToolDefinition = {
+  id: 'hand',
+  key: 'h',
+  holdKey: ' ',
+  cursor: 'grab',
+  toolbar: { label: 'Hand: pan (or hold Space)', icon: 'Hand' },
+  create: (editor, definition) => new HandTool(editor, definition),
+};
 
 export class HandTool extends Tool {
-  readonly id = 'hand';
-  readonly key = 'h';
-  readonly label = 'Hand: pan (or hold Space)';
-  readonly short = 'Hand';
-  readonly cursor = 'grab';
   override readonly initial = 'idle';
 
-  constructor(editor: Editor) {
-    super(editor);
+  constructor(editor: Editor, definition: ToolDefinition) {
+    super(editor, definition);
     this.addChildren(new HandIdle(editor, this), new HandPanning(editor, this));
   }
 }

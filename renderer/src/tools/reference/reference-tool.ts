@@ -8,18 +8,21 @@ import type { Rect } from '../../document/types.js';
 import { setReference } from '../../store/actions/reference.js';
 import type { Editor } from '../editor.js';
 import { StateNode } from '../state-node.js';
-import { Tool } from '../tool.js';
+import { Tool, type ToolDefinition } from '../tool.js';
+
+export const referenceTool: ToolDefinition = {
+  id: 'reference',
+  key: 'r',
+  cursor: 'crosshair',
+  toolbar: { label: 'Reference region (for appearance edits)', icon: 'Ref' },
+  create: (editor, definition) => new ReferenceTool(editor, definition),
+};
 
 export class ReferenceTool extends Tool {
-  readonly id = 'reference';
-  readonly key = 'r';
-  readonly label = 'Reference region (for appearance edits)';
-  readonly short = 'Ref';
-  readonly cursor = 'crosshair';
   override readonly initial = 'idle';
 
-  constructor(editor: Editor) {
-    super(editor);
+  constructor(editor: Editor, definition: ToolDefinition) {
+    super(editor, definition);
     this.addChildren(new ReferenceIdle(editor, this), new ReferenceMarking(editor, this));
   }
 }

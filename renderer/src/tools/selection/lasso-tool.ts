@@ -3,21 +3,24 @@ import { polygonArea } from '../../document/geometry.js';
 import { appendLassoPoint, closeLasso, setSelection } from '../../store/actions/selection.js';
 import type { Editor } from '../editor.js';
 import { StateNode } from '../state-node.js';
-import { Tool } from '../tool.js';
+import { Tool, type ToolDefinition } from '../tool.js';
 
 /** Screen distance between recorded lasso points. */
 const MIN_STEP_SCREEN = 2;
 
+export const lassoTool: ToolDefinition = {
+  id: 'lasso',
+  key: 'l',
+  cursor: 'crosshair',
+  toolbar: { label: 'Lasso selection', icon: 'Lasso' },
+  create: (editor, definition) => new LassoTool(editor, definition),
+};
+
 export class LassoTool extends Tool {
-  readonly id = 'lasso';
-  readonly key = 'l';
-  readonly label = 'Lasso selection';
-  readonly short = 'Lasso';
-  readonly cursor = 'crosshair';
   override readonly initial = 'idle';
 
-  constructor(editor: Editor) {
-    super(editor);
+  constructor(editor: Editor, definition: ToolDefinition) {
+    super(editor, definition);
     this.addChildren(new LassoIdle(editor, this), new LassoDrawing(editor, this));
   }
 }

@@ -3,18 +3,21 @@ import { normalizeRect } from '../../document/geometry.js';
 import { setSelection } from '../../store/actions/selection.js';
 import type { Editor } from '../editor.js';
 import { StateNode } from '../state-node.js';
-import { Tool } from '../tool.js';
+import { Tool, type ToolDefinition } from '../tool.js';
+
+export const marqueeTool: ToolDefinition = {
+  id: 'marquee',
+  key: 'm',
+  cursor: 'crosshair',
+  toolbar: { label: 'Rectangle selection', icon: 'Rect' },
+  create: (editor, definition) => new MarqueeTool(editor, definition),
+};
 
 export class MarqueeTool extends Tool {
-  readonly id = 'marquee';
-  readonly key = 'm';
-  readonly label = 'Rectangle selection';
-  readonly short = 'Rect';
-  readonly cursor = 'crosshair';
   override readonly initial = 'idle';
 
-  constructor(editor: Editor) {
-    super(editor);
+  constructor(editor: Editor, definition: ToolDefinition) {
+    super(editor, definition);
     this.addChildren(new MarqueeIdle(editor, this), new MarqueeSelecting(editor, this));
   }
 }
