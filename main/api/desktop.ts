@@ -3,7 +3,7 @@
  * which only the main process can start, and the app menu's actions. Browser-safe (zod only), so
  * the renderer's client can take its types; browser mode implements the dialogs with a download
  * and a file input, and drags out with Chromium's own `DownloadURL` (its startDrag refuses).
- * Proposed for main/api/contract.ts.
+ * Part of the contract (main/api/): the renderer may import it, as it imports contract.ts.
  */
 import { z } from 'zod';
 

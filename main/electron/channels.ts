@@ -4,7 +4,7 @@
  * its own copy of these lists, and test/electron/preload.test.ts fails if the two diverge.
  */
 import { EVENT_NAMES, METHODS, type MethodName } from '../api/contract.js';
-import { DESKTOP_METHODS, type DesktopMethodName } from './desktop-api.js';
+import { DESKTOP_METHODS, type DesktopMethodName } from '../api/desktop.js';
 
 export const CHANNEL_PREFIX = 'driftline:';
 /** Main → renderer: `(name: EventName, payload)` for every engine event. */

@@ -9,7 +9,7 @@ import { lstat, mkdir, mkdtemp, stat, readFile } from 'node:fs/promises';
 import { rmSync, rmdirSync } from 'node:fs';
 import path from 'node:path';
 import { ApiError } from '../api/contract.js';
-import { MAX_OPEN_IMAGE_BYTES, type SaveFileRequest, type StartDragRequest } from './desktop-api.js';
+import { MAX_OPEN_IMAGE_BYTES, type SaveFileRequest, type StartDragRequest } from '../api/desktop.js';
 import type { DesktopHandlers, InvokeEventLike } from './ipc.js';
 
 /** The part of Electron's `dialog` this needs (window-modal forms). */

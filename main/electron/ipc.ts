@@ -8,7 +8,7 @@
  */
 import { ApiError, isMethod, parseParams, type ApiErrorShape, type EventName, type MethodName, type Params, type Result, type StudioEvents } from '../api/contract.js';
 import { toErrorShape } from '../host/protocol.js';
-import { DESKTOP_METHODS, type DesktopMethodName, type DesktopResult, type SaveFileRequest, type StartDragRequest } from './desktop-api.js';
+import { DESKTOP_METHODS, type DesktopMethodName, type DesktopResult, type SaveFileRequest, type StartDragRequest } from '../api/desktop.js';
 import { BRIDGE_METHODS, ENGINE_EVENTS, EVENT_CHANNEL, methodChannel } from './channels.js';
 
 export type Envelope<T> = { ok: true; value: T } | { ok: false; error: ApiErrorShape };

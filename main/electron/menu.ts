@@ -8,7 +8,7 @@
  * there is no page-zoom reset either (resetZoom's own CmdOrCtrl+0 would also collide with Fit).
  */
 import type { MenuItemConstructorOptions } from 'electron';
-import type { MenuAction } from './desktop-api.js';
+import type { MenuAction } from '../api/desktop.js';
 
 export interface MenuOptions {
   platform: NodeJS.Platform;

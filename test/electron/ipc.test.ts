@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ApiError, METHODS } from '../../main/api/contract.js';
 import { BRIDGE_METHODS, EVENT_CHANNEL, methodChannel } from '../../main/electron/channels.js';
-import { DESKTOP_METHODS } from '../../main/electron/desktop-api.js';
+import { DESKTOP_METHODS } from '../../main/api/desktop.js';
 import { wireStudioIpc, type DesktopHandlers, type EngineLike, type InvokeEventLike } from '../../main/electron/ipc.js';
 import { createDesktopHandlers, sanitizeDragName, withExtension, type NativeImageLike } from '../../main/electron/desktop.js';
 import { createUtilityEngine, ENGINE_SERVICE_NAME, type UtilityProcessModule } from '../../main/electron/engine.js';

@@ -8,7 +8,7 @@ import {
 import { appFileFor, appProtocolHandler } from '../../main/electron/protocol.js';
 import { hardenWebContents, windowOptions } from '../../main/electron/window.js';
 import { buildMenuTemplate } from '../../main/electron/menu.js';
-import { MENU_ACTIONS } from '../../main/electron/desktop-api.js';
+import { MENU_ACTIONS } from '../../main/api/desktop.js';
 import type { MenuItemConstructorOptions } from 'electron';
 
 describe('content security policy', () => {

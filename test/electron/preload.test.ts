@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { BRIDGE_METHODS, ENGINE_EVENTS, EVENT_CHANNEL, MENU_CHANNEL } from '../../main/electron/channels.js';
 import { METHOD_NAMES } from '../../renderer/src/api/methods.js';
 import { METHODS } from '../../main/api/contract.js';
-import { DESKTOP_METHODS } from '../../main/electron/desktop-api.js';
+import { DESKTOP_METHODS } from '../../main/api/desktop.js';
 
 type Handler = (event: unknown, ...args: unknown[]) => void;
 const require = createRequire(import.meta.url);

@@ -4,7 +4,7 @@
  * METHODS and the desktop extras.
  */
 import type { MethodName } from '../../../main/api/contract.js';
-import type { DesktopMethodName } from '../../../main/electron/desktop-api.js';
+import type { DesktopMethodName } from '../../../main/api/desktop.js';
 
 export const STUDIO_METHODS = ['listSamplers', 'listModels', 'inspectModel', 'importModel', 'removeModel', 'downloadModel', 'generate', 'edit', 'upscale', 'bcSearch', 'getBoundary', 'solverLab', 'getSolverTable', 'cancel'] as const satisfies readonly MethodName[];
 export const DESKTOP_METHOD_NAMES = ['saveFile', 'openImage', 'startDrag'] as const satisfies readonly DesktopMethodName[];

@@ -4,10 +4,10 @@
  * state. Type-only imports from main/: nothing of Node reaches the page.
  */
 import type { ApiErrorShape, EventName, MethodName, Params, Result, StudioApi } from '../../../main/api/contract.js';
-import type { DesktopApi, DesktopMethodName, DesktopParams, DesktopResult, MenuAction } from '../../../main/electron/desktop-api.js';
+import type { DesktopApi, DesktopMethodName, DesktopParams, DesktopResult, MenuAction } from '../../../main/api/desktop.js';
 
 export type { MenuAction, DesktopApi };
-export type { OpenedImage, SaveFileRequest, SaveFileResult } from '../../../main/electron/desktop-api.js';
+export type { OpenedImage, SaveFileRequest, SaveFileResult } from '../../../main/api/desktop.js';
 
 /** `open` once the API can be called; `connecting` / `reconnecting` while a browser-mode socket is (re)opening; `closed` after close(). */
 export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed';
