@@ -9,7 +9,7 @@ import Konva from 'konva';
 import type { Point } from '../document/types.js';
 import type { Editor } from '../tools/editor.js';
 import type { PixelBank } from '../ui/pixel-bank.js';
-import type { PreviewImage } from '../ui/studio.js';
+import type { PreviewImage } from '../ui/progress/progress.js';
 import { BackgroundModule } from './modules/background.js';
 import { BrushCursorModule } from './modules/brush-cursor.js';
 import { DragPointsOverlayModule } from './modules/drag-points-overlay.js';

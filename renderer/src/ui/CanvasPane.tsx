@@ -13,7 +13,7 @@ export function CanvasPane({ studio }: { studio: Studio }) {
     const el = ref.current;
     if (!el) return;
     const view = new CanvasView(el, studio.editor, studio.bank, { onPointer: (p) => studio.app.setState({ pointer: p }) });
-    const off = studio.onPreview((p) => view.setPreview(p));
+    const off = studio.progress.onPreview((p) => view.setPreview(p));
     return () => {
       off();
       view.destroy();
@@ -34,8 +34,8 @@ export function CanvasPane({ studio }: { studio: Studio }) {
     const r = ref.current!.getBoundingClientRect();
     const at = studio.editor.screenToDocument({ x: e.clientX - r.left, y: e.clientY - r.top });
     const galleryId = e.dataTransfer.getData(GALLERY_MIME);
-    if (galleryId) return void studio.addGalleryItemToCanvas(galleryId, at);
-    void studio.addFiles([...e.dataTransfer.files], at);
+    if (galleryId) return void studio.imports.addGalleryItem(galleryId, at);
+    void studio.imports.addFiles([...e.dataTransfer.files], at);
   };
 
   return (

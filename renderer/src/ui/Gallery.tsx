@@ -11,7 +11,7 @@ import { boundaryShort } from './upscale/summary.js';
 
 function onDragStart(e: DragEvent, item: GalleryItem, studio: Studio): void {
   const name = galleryFileName(item);
-  const client = studio.client;
+  const client = studio.connection.client;
   if (client?.mode === 'electron') {
     // Electron: the main process writes the PNG to a temporary file and starts a native file drag
     // (the canvas takes it as a dropped file); the page's own drag is cancelled in its favour.
@@ -70,10 +70,10 @@ export function Gallery({ studio }: { studio: Studio }) {
                   {providerSummary(item.providers) ? ` · ${providerSummary(item.providers)}` : ''}
                 </p>
                 <div className="gallery-actions">
-                  {!item.edit && !item.upscale && <button type="button" title="Fill the Generate panel with these settings (seed locked)" onClick={() => studio.useSettingsOf(item.id)}>Use these settings again</button>}
-                  <button type="button" title="Add as a new layer" onClick={() => void studio.addGalleryItemToCanvas(item.id)}>To canvas</button>
+                  {!item.edit && !item.upscale && <button type="button" title="Fill the Generate panel with these settings (seed locked)" onClick={() => studio.generation.useSettingsOf(item.id)}>Use these settings again</button>}
+                  <button type="button" title="Add as a new layer" onClick={() => void studio.imports.addGalleryItem(item.id)}>To canvas</button>
                   <button type="button" className="gallery-upscale" title={canUpscale ? `Upscale into a new gallery image with ${upscaler} (settings in the Upscale panel)` : 'Upscaling needs the engine, an upscaling model and no job running'} disabled={!canUpscale} onClick={(e) => { e.stopPropagation(); void studio.upscales.upscaleGalleryItem(item.id); }}>Upscale</button>
-                  <button type="button" title="Save the PNG (its settings are in the file)" onClick={() => void studio.exportGalleryItem(item.id)}>Export PNG</button>
+                  <button type="button" title="Save the PNG (its settings are in the file)" onClick={() => void studio.exports.exportGalleryItem(item.id)}>Export PNG</button>
                   <button type="button" title="Remove from the gallery" aria-label="Remove from the gallery" onClick={(e) => { e.stopPropagation(); studio.gallery.remove(item.id); }}>✕</button>
                 </div>
               </div>

@@ -24,7 +24,7 @@ export function GeneratePanel({ studio }: { studio: Studio }) {
   // An edit's progress and Cancel are in the Edit panel; here it only keeps Generate disabled.
   const job = anyJob?.kind === 'generate' ? anyJob : null;
   const connection = useStore(studio.app, (a) => a.connection);
-  const set = studio.updateSettings.bind(studio);
+  const set = studio.generation.updateSettings.bind(studio.generation);
   const model = models.find((m) => m.name === s.model);
   const provider = providerSummary(providers[s.model]);
   const presetValue = s.sizeMode === 'default' ? 'default' : (SIZE_PRESETS.find((p) => p.width === s.width && p.height === s.height)?.label ?? 'custom');
@@ -32,7 +32,7 @@ export function GeneratePanel({ studio }: { studio: Studio }) {
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    void studio.generate();
+    void studio.generation.generate();
   };
 
   return (

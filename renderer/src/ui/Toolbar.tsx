@@ -39,9 +39,9 @@ export function Toolbar({ studio }: { studio: Studio }) {
         <button type="button" title="Zoom in (+)" aria-label="Zoom in" onClick={() => editor.zoomBy(1.25)}>+</button>
       </div>
       <div className="tool-group">
-        <button type="button" title="Open an image as a new layer (Ctrl+O)" onClick={() => void studio.openImage()}>Open…</button>
-        <button type="button" title="Export the selected gallery image, else the canvas (Ctrl+Shift+E)" onClick={() => void studio.exportPng()}>Export</button>
-        <button type="button" title="Remove every layer, mask, selection and drag point (undoable)" onClick={() => studio.newCanvas()}>Clear</button>
+        <button type="button" title="Open an image as a new layer (Ctrl+O)" onClick={() => void studio.imports.openImage()}>Open…</button>
+        <button type="button" title="Export the selected gallery image, else the canvas (Ctrl+Shift+E)" onClick={() => void studio.exports.exportPng()}>Export</button>
+        <button type="button" title="Remove every layer, mask, selection and drag point (undoable)" onClick={() => studio.commands.clearCanvas()}>Clear</button>
       </div>
     </header>
   );

@@ -9,7 +9,7 @@ export function attachKeyboard(studio: Studio): () => void {
   const keydown = (e: KeyboardEvent) => {
     if (e.isComposing) return;
     const typing = isTypingTarget(e.target as HTMLElement | null);
-    const d = decideKeyDown(e, { typing, electron: studio.client?.mode === 'electron' });
+    const d = decideKeyDown(e, { typing, electron: studio.connection.client?.mode === 'electron' });
     if (d.preventDefault) e.preventDefault();
     switch (d.action) {
       case 'editor':
@@ -18,13 +18,13 @@ export function attachKeyboard(studio: Studio): () => void {
         editor.keyDown(e.key, mods(e));
         break;
       case 'generate':
-        void studio.generate();
+        void studio.generation.generate();
         break;
       case 'openImage':
-        void studio.openImage();
+        void studio.imports.openImage();
         break;
       case 'exportPng':
-        void studio.exportPng();
+        void studio.exports.exportPng();
         break;
     }
   };
@@ -42,7 +42,7 @@ export function attachKeyboard(studio: Studio): () => void {
     const files = [...(e.clipboardData?.items ?? [])].filter((i) => i.kind === 'file' && i.type.startsWith('image/')).map((i) => i.getAsFile()).filter((f): f is File => !!f);
     if (!files.length) return studio.say('The clipboard holds no image to paste.', 'warn');
     e.preventDefault();
-    void studio.addFiles(files, studio.app.getState().pointer ?? undefined);
+    void studio.imports.addFiles(files, studio.app.getState().pointer ?? undefined);
   };
 
   window.addEventListener('keydown', keydown);

@@ -69,8 +69,3 @@ export async function decodeImage(blob: Blob): Promise<ImageBitmap> {
     throw new Error(`could not decode the image (${blob.type || 'unknown type'}, ${blob.size} bytes): ${e instanceof Error ? e.message : String(e)}`);
   }
 }
-
-/** A Blob over bytes from the engine (copied: the engine's buffer may be shared or reused). */
-export function pngBlob(bytes: Uint8Array): Blob {
-  return new Blob([bytes.slice() as Uint8Array<ArrayBuffer>], { type: 'image/png' });
-}

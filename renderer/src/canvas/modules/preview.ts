@@ -1,6 +1,6 @@
 /** The live preview of a running generation, over the document (RGB → ImageData → offscreen canvas). */
 import Konva from 'konva';
-import type { PreviewImage } from '../../ui/studio.js';
+import type { PreviewImage } from '../../ui/progress/progress.js';
 import type { CanvasModule } from '../types.js';
 
 export class PreviewModule implements CanvasModule {

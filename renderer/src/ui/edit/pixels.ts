@@ -1,6 +1,7 @@
 /** The page's EditPixels: layers and masks drawn with canvases and encoded as PNG; results decoded into the PixelBank. */
 import type { ImageLayer, Rect } from '../../document/types.js';
-import { pngBlob, type PixelBank } from '../pixel-bank.js';
+import type { PixelBank } from '../pixel-bank.js';
+import { pngBlob } from '../png.js';
 import type { EditPixels } from './controller.js';
 import type { Png } from './plan.js';
 

@@ -3,10 +3,10 @@
  * PNG the engine wrote (its `parameters` text inside) and what made it; selecting and removing
  * them (a removed item's object URL is revoked). Session state in the app store, not undoable.
  */
-import type { GeneratedImage, ProviderInfo, UpscaleResult } from '../../../../main/api/contract.js';
+import type { EditResult, GeneratedImage, ProviderInfo, UpscaleResult } from '../../../../main/api/contract.js';
 import type { AppStore, GalleryItem } from '../app-state.js';
-import type { GenerateSettings } from '../generate/settings.js';
-import { pngBlob } from '../pixel-bank.js';
+import { settingsForRerun, type GenerateSettings } from '../generate/settings.js';
+import { pngBlob } from '../png.js';
 import type { UpscaleOrigin } from '../upscale/controller.js';
 
 /** An engine result on its way into the gallery: the image and everything but the ids and URLs. */
@@ -46,6 +46,18 @@ export class GalleryModule {
     URL.revokeObjectURL(item.url);
     this.app.setState({ gallery: state.gallery.filter((g) => g.id !== id), selectedGalleryId: state.selectedGalleryId === id ? null : state.selectedGalleryId });
   }
+}
+
+/**
+ * An edit's result as a gallery item (it is on the canvas already): `task` names the edit, the
+ * Generate panel's `settings` (the model it used) rerun it with the result's seed.
+ */
+export function editEntry(result: EditResult, task: string, settings: GenerateSettings, preset: string): NewGalleryItem {
+  const steps = typeof result.settings.steps === 'number' ? result.settings.steps : null;
+  return {
+    image: result.image, width: result.width, height: result.height, settings: settingsForRerun(settings, result.image.seed), model: settings.model, providers: result.providers,
+    edit: { task, preset, steps, evaluations: result.timings.evaluations },
+  };
 }
 
 /** An upscale's result as a gallery item; `settings` are those of what was upscaled (the prompt it showed). */
