@@ -58,14 +58,16 @@ describe('execution-provider order', () => {
     expect(() => resolveProviderOrder({ env: { DRIFTLINE_EP: 'cdua' } })).toThrow(/unknown execution provider "cdua".*DRIFTLINE_EP.*tensorrt, cuda, dml, coreml, webgpu, cpu/);
   });
 
-  it('session options: optimisation "all", threads when asked, no spinning on CPU only', () => {
+  it('session options: optimisation "all", threads when asked, no spinning and no memory pattern on CPU only', () => {
     const cpu = sessionOptions('cpu', { threads: 2 });
     expect(cpu.graphOptimizationLevel).toBe('all');
     expect(cpu.intraOpNumThreads).toBe(2);
     expect(cpu.executionProviders).toEqual(['cpu']);
     expect(cpu.extra).toEqual({ session: { intra_op: { allow_spinning: '0' } } });
+    expect(cpu.enableMemPattern).toBe(false);
     const cuda = sessionOptions('cuda');
     expect(cuda.extra).toBeUndefined();
+    expect(cuda.enableMemPattern).toBeUndefined();
     expect(cuda.intraOpNumThreads).toBeUndefined();
   });
 
