@@ -10,7 +10,7 @@ import {
   sessionOptions,
   supportedBackends,
 } from '../../main/engine/runtime/providers.js';
-import { adaptShape, ModelSession } from '../../main/engine/runtime/session.js';
+import { adaptShape, allocationFailure, ModelSession } from '../../main/engine/runtime/session.js';
 import { fromHalf, toHalf } from '../../main/engine/fp16.js';
 
 let dir: string;
@@ -214,5 +214,21 @@ describe('ModelSession dtype and shape conversion', () => {
     await expect(s.run(ok, ['nope'])).rejects.toThrow('unet has no output "nope" (its outputs: sample_f32, timestep_f32, ids_f32, sample_same)');
     await s.release();
     await expect(s.run(ok)).rejects.toThrow('unet: the session was released');
+  });
+});
+
+describe('ONNX Runtime allocation failures', () => {
+  // Captured from emoji-32 at 192² under a 2.9 GB address-space limit (ulimit -v).
+  const raw = "Non-zero status code returned while running Softmax node. Name:'/down_blocks.1/attentions.0/transformer_blocks.0/attn1/Softmax' Status Message: /onnxruntime_src/onnxruntime/core/framework/bfc_arena.cc:360 void* onnxruntime::BFCArena::AllocateRawInternal(size_t, bool, onnxruntime::Stream*) Failed to allocate memory for requested buffer of size 1358954496";
+
+  it('become OUT_OF_MEMORY in words, the raw text kept for logs only', () => {
+    const e = allocationFailure('unet', 'cpu', 'sample [2, 3, 192, 192]', raw)!;
+    expect(e.code).toBe('OUT_OF_MEMORY');
+    expect(e.message).toBe('unet ran out of memory with sample [2, 3, 192, 192]: it asked for a further 1.3 GiB buffer, which this machine could not give; use a smaller size or batch, or close other programs');
+    expect(e.message).not.toMatch(/bfc_arena|onnxruntime/);
+    expect(e.requestedBytes).toBe(1358954496);
+    expect(e.detail).toBe(raw);
+    expect(allocationFailure('unet', 'cuda', 's', 'CUDA failure 2: out of memory')!.message).toMatch(/asked for more memory, which the cuda device could not give/);
+    expect(allocationFailure('unet', 'cpu', 's', 'Got invalid dimensions for input: sample')).toBeUndefined();
   });
 });

@@ -11,6 +11,7 @@
 import * as ort from 'onnxruntime-node';
 import type { Tensor } from '../tensor.js';
 import { float16ToFloat32, float32ToFloat16 } from '../fp16.js';
+import { formatBytes } from '../bytes.js';
 import { createSessionWithFallback, resolveProviderOrder, type ProviderAttempt, type SessionConfig } from './providers.js';
 
 /** A model input or output as the model declares it; symbolic dimensions are strings. */
@@ -122,6 +123,36 @@ export function fromOrtTensor(t: ort.Tensor, name: string, label = 'model'): Ten
   return { data: out, shape };
 }
 
+/**
+ * A model call ONNX Runtime could not find memory for. Its message says which model, at what
+ * shapes and how large the buffer was, in words; ONNX Runtime's own text (arena internals, source
+ * paths) is kept in `detail` for logs.
+ */
+export class OutOfMemoryError extends Error {
+  readonly code = 'OUT_OF_MEMORY';
+  override name = 'OutOfMemoryError';
+  constructor(message: string, readonly requestedBytes: number | undefined, readonly detail: string) {
+    super(message);
+  }
+}
+
+/** How ONNX Runtime's providers report a failed allocation (CPU arena, C++ allocation, CUDA, DirectML). */
+const ALLOCATION_FAILED = /Failed to allocate memory|bad_alloc|out of memory|E_OUTOFMEMORY|ALLOC_FAILED|is smaller than requested bytes/i;
+
+/** An `OutOfMemoryError` for ONNX Runtime's message `raw` when it reports a failed allocation; else undefined. */
+export function allocationFailure(label: string, provider: string, shapes: string, raw: string): OutOfMemoryError | undefined {
+  if (!ALLOCATION_FAILED.test(raw)) return undefined;
+  const size = /(?:buffer of size|requested bytes of|size of)\s*(\d+)/i.exec(raw);
+  const bytes = size ? Number(size[1]) : undefined;
+  const where = provider === 'cpu' ? 'this machine' : `the ${provider} device`;
+  const asked = bytes !== undefined ? `a further ${formatBytes(bytes)} buffer` : 'more memory';
+  return new OutOfMemoryError(
+    `${label} ran out of memory with ${shapes}: it asked for ${asked}, which ${where} could not give; use a smaller size or batch, or close other programs`,
+    bytes,
+    raw,
+  );
+}
+
 export class ModelSession {
   private released = false;
 
@@ -188,7 +219,8 @@ export class ModelSession {
       result = await this.session.run(ortFeeds, [...wanted]);
     } catch (err) {
       const shapes = this.inputs.map((s) => `${s.name} ${formatShape(ortFeeds[s.name].dims)}`).join(', ');
-      throw new Error(`${this.label} failed to run with ${shapes}: ${err instanceof Error ? err.message : String(err)}`);
+      const raw = err instanceof Error ? err.message : String(err);
+      throw allocationFailure(this.label, this.provider, shapes, raw) ?? new Error(`${this.label} failed to run with ${shapes}: ${raw}`);
     }
     const out: Record<string, Tensor> = {};
     for (const name of wanted) out[name] = fromOrtTensor(result[name] as ort.Tensor, name, this.label);
