@@ -21,7 +21,7 @@
  * (`ownJobs: false`), the front doors serve many peers and do.
  */
 import { z } from 'zod';
-import { ApiError, EVENT_NAMES, isMethod, parseParams, type ApiErrorShape, type EventName, type MethodName } from './contract.js';
+import { ApiError, EVENT_NAMES, isMethod, parseParams, type ApiErrorShape, type EventName, type MethodName, type Params, type Result, type StudioEvents } from './contract.js';
 
 export const CallMessage = z.object({
   kind: z.literal('call'),
@@ -63,15 +63,34 @@ export interface Backend<X> {
   subscribe(listener: (name: EventName, payload: unknown) => void): () => void;
 }
 
+/** A client of the engine host (EngineClient, or the desktop's utility-process channel). */
+export interface ApiClient {
+  call<M extends MethodName>(method: M, params: Params<M>): Promise<Result<M>>;
+  on<E extends EventName>(event: E, listener: (payload: StudioEvents[E]) => void): () => void;
+}
+
+/** A front door's backend: calls go to the engine host, its events come back for routing. */
+export function clientBackend<X = void>(client: ApiClient): Backend<X> {
+  return {
+    call: (method, params) => client.call(method, params as Params<typeof method>),
+    subscribe: (listener) => {
+      const offs = EVENT_NAMES.map((name) => client.on(name, (payload) => listener(name, payload)));
+      return () => {
+        for (const off of offs) off();
+      };
+    },
+  };
+}
+
 /** A method a transport serves besides the Studio API's (the desktop's dialogs), with its schema. */
-export interface ExtraMethod<P> {
+export interface ExtraMethod<P, X> {
   params: z.ZodType;
-  run(params: unknown, peer: P): Promise<unknown>;
+  run(params: unknown, peer: P, extra: X): Promise<unknown>;
 }
 
 export interface DispatcherOptions<P, X> {
   backend: Backend<X>;
-  extras?: Readonly<Record<string, ExtraMethod<P>>>;
+  extras?: Readonly<Record<string, ExtraMethod<P, X>>>;
   /** Jobs belong to the connection that started them (front doors); false inside the engine host. */
   ownJobs?: boolean;
 }
@@ -130,7 +149,7 @@ export class Dispatcher<P = void, X = void> {
     if (extraMethod) {
       const r = extraMethod.params.safeParse(params ?? {});
       if (!r.success) throw new ApiError('BAD_REQUEST', `invalid ${method} request — ${r.error.issues.map((i) => `${i.path.join('.') || '(request)'}: ${i.message}`).join('; ')}`);
-      return extraMethod.run(r.data, from.peer);
+      return extraMethod.run(r.data, from.peer, extra);
     }
     if (!isMethod(method)) throw new ApiError('UNKNOWN_METHOD', `unknown method "${method}"`);
     const parsed = parseParams(method, params);

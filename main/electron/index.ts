@@ -4,7 +4,7 @@
  * (ipc.ts), and builds the menu. Everything with logic in it lives in the modules beside this one,
  * which take the electron module's pieces as arguments and are tested under plain Node.
  */
-import { app, BrowserWindow, dialog, ipcMain, Menu, nativeImage, protocol, session, shell, utilityProcess, type IpcMainInvokeEvent } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, nativeImage, protocol, session, shell, utilityProcess, type IpcMainInvokeEvent, type WebContents } from 'electron';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { rendererDir } from '../web/static.js';
@@ -73,9 +73,11 @@ if (!app.requestSingleInstanceLock()) {
       ipcMain,
       engine,
       desktop,
-      broadcast: (channel, ...args) => {
-        for (const win of BrowserWindow.getAllWindows()) if (!win.isDestroyed()) win.webContents.send(channel, ...args);
+      send: (sender, channel, ...args) => {
+        const contents = sender as WebContents | undefined;
+        if (contents && !contents.isDestroyed()) contents.send(channel, ...args);
       },
+      whenGone: (sender, gone) => void (sender as WebContents | undefined)?.once('destroyed', gone),
       isTrustedSender: (event) => isAppUrl(event.senderFrame?.url),
     });
 

@@ -114,7 +114,7 @@ describe('Dispatcher', () => {
       extras: { saveFile: { params: z.object({ name: z.string().max(10) }), run: async (p, peer) => ({ saved: (p as { name: string }).name, by: peer }) } },
     });
     const c = d.connect(() => undefined, 'window-1');
-    expect(await c.call({ kind: 'call', id: 1, method: 'saveFile', params: { name: 'a.png' } }, undefined)).toEqual({ kind: 'reply', id: 1, ok: true, value: { saved: 'a.png', by: 'window-1' } });
+    expect(await c.call({ kind: 'call', id: 1, method: 'saveFile', params: { name: 'a.png' } }, undefined)).toEqual({ kind: 'reply', id: 1, ok: true, value: { saved: 'a.png', by: 'window-1', extra: undefined } });
     expect(await c.call({ kind: 'call', id: 2, method: 'saveFile', params: { name: 'x'.repeat(11) } }, undefined)).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
   });
 });

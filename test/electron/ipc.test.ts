@@ -54,8 +54,15 @@ const noDesktop: DesktopHandlers = { saveFile: async () => ({ saved: false }), o
 function wire(engine: EngineLike, desktop = noDesktop) {
   const ipc = fakeIpcMain();
   const sent: unknown[][] = [];
-  const unwire = wireStudioIpc({ ipcMain: ipc, engine, desktop, broadcast: (...a) => sent.push(a), isTrustedSender: (e) => e.senderFrame?.url.startsWith('driftline://app/') ?? false });
-  return { ipc, sent, unwire };
+  const to: unknown[] = [];
+  const gone = new Map<unknown, () => void>();
+  const unwire = wireStudioIpc({
+    ipcMain: ipc, engine, desktop,
+    send: (sender, ...a) => { to.push(sender); sent.push(a); },
+    whenGone: (sender, g) => void gone.set(sender, g),
+    isTrustedSender: (e) => e.senderFrame?.url.startsWith('driftline://app/') ?? false,
+  });
+  return { ipc, sent, to, gone, unwire };
 }
 
 describe('IPC wiring', () => {
@@ -96,15 +103,37 @@ describe('IPC wiring', () => {
     expect(await ipc.invoke('driftline:importModel', { path: '/a' })).toEqual({ ok: false, error: { code: 'ENOSPC', message: 'disk full' } });
   });
 
-  it('forwards engine events to the windows and stops when unwired', () => {
-    const { engine, events } = fakeEngine();
-    const { sent, unwire } = wire(engine);
+  it('gives each window its own jobs: progress to that window only, cancel by it only, cancelled when it closes; downloads to every window', async () => {
+    const { engine, events, calls } = fakeEngine();
+    let finish: (v: unknown) => void = () => undefined;
+    const held: EngineLike = {
+      ...engine,
+      call: (async (method: string, params: unknown) => {
+        if (method !== 'generate') return engine.call(method as never, params as never);
+        calls.push([method, params]);
+        return new Promise<unknown>((r) => { finish = r; });
+      }) as EngineLike['call'],
+    };
+    const { ipc, sent, to, gone, unwire } = wire(held);
+    const winA = { ...app, sender: 'window-a' }, winB = { ...app, sender: 'window-b' };
+    expect(await ipc.invoke('driftline:listSamplers', {}, winB)).toMatchObject({ ok: true });
+    const job = ipc.invoke('driftline:generate', { ...base, jobId: 'j' }, winA);
+    await new Promise((r) => setTimeout(r, 0));
     events.emit('onProgress', { jobId: 'j', step: 1, total: 2 });
     events.emit('onDownloadProgress', { name: 'sd', file: 'unet', bytesDone: 5 });
-    expect(sent).toEqual([[EVENT_CHANNEL, 'onProgress', { jobId: 'j', step: 1, total: 2 }], [EVENT_CHANNEL, 'onDownloadProgress', { name: 'sd', file: 'unet', bytesDone: 5 }]]);
+    expect(sent).toEqual([[EVENT_CHANNEL, 'onProgress', { jobId: 'j', step: 1, total: 2 }], [EVENT_CHANNEL, 'onDownloadProgress', { name: 'sd', file: 'unet', bytesDone: 5 }], [EVENT_CHANNEL, 'onDownloadProgress', { name: 'sd', file: 'unet', bytesDone: 5 }]]);
+    expect(to[0]).toBe('window-a');
+    expect(new Set(to.slice(1))).toEqual(new Set(['window-a', 'window-b']));
+    // Another window cannot cancel it (and the engine never hears of that attempt); closing its own window does.
+    expect(await ipc.invoke('driftline:cancel', { jobId: 'j' }, winB)).toEqual({ ok: true, value: { cancelled: false } });
+    expect(calls.filter(([m]) => m === 'cancel')).toEqual([]);
+    gone.get('window-a')!();
+    expect(calls.filter(([m]) => m === 'cancel')).toEqual([['cancel', { jobId: 'j' }]]);
+    finish({ done: true });
+    await job;
     unwire();
-    events.emit('onProgress', { jobId: 'j', step: 2, total: 2 });
-    expect(sent).toHaveLength(2);
+    events.emit('onDownloadProgress', { name: 'sd', file: 'unet', bytesDone: 6 });
+    expect(sent).toHaveLength(3);
   });
 });
 
