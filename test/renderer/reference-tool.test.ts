@@ -89,7 +89,7 @@ describe('tools handed to the editor', () => {
 
   it('every default tool has a distinct shortcut and a cursor', () => {
     const tools = setup().toolList();
-    expect(tools.map((t) => t.id)).toEqual(['select', 'brush', 'eraser', 'marquee', 'lasso', 'dragPoints', 'reference', 'hand']);
+    expect(tools.map((t) => t.id)).toEqual(['select', 'frame', 'brush', 'eraser', 'marquee', 'lasso', 'dragPoints', 'reference', 'hand']);
     expect(new Set(tools.map((t) => t.key)).size).toBe(tools.length);
     for (const t of tools) expect(t.cursor.length).toBeGreaterThan(0);
   });

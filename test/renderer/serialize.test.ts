@@ -10,6 +10,7 @@ function sample(): CanvasDocument {
   doc.selection = { shape: { kind: 'lasso', points: [0, 0, 10, 0, 5, 8], closed: true }, dx: 3, dy: -2, scaleX: 1.25, scaleY: 1.25 };
   doc.dragPairs.push({ id: 'd1', handle: { x: 1, y: 1 }, target: { x: 9, y: 9 } });
   doc.reference = { kind: 'rect', x: 100, y: 20, width: 30, height: 40 };
+  doc.frame = { x: -16, y: 8, width: 64, height: 48 };
   return doc;
 }
 
@@ -27,19 +28,31 @@ describe('document serialisation', () => {
   it('round-trips a full document exactly', () => {
     const doc = sample();
     const text = serialize(doc);
-    expect(JSON.parse(text)).toMatchObject({ format: 'driftline-canvas', version: 2 });
+    expect(JSON.parse(text)).toMatchObject({ format: 'driftline-canvas', version: 3 });
     expect(deserialize(text)).toEqual(doc);
     expect(serialize(deserialize(text))).toBe(text);
   });
 
   it('a version-1 canvas (before reference regions) loads with no reference region', () => {
     const doc = sample();
-    const { reference, ...v1 } = doc;
+    const { reference, frame, ...v1 } = doc;
     expect(reference).not.toBeNull();
+    expect(frame).not.toBeNull();
     const loaded = deserialize(JSON.stringify({ format: 'driftline-canvas', version: 1, document: { ...v1, version: 1 } }));
-    expect(loaded).toEqual({ ...doc, reference: null });
+    expect(loaded).toEqual({ ...doc, reference: null, frame: null });
     // A version-2 file must carry the field.
     expect(loadError(JSON.stringify({ format: 'driftline-canvas', version: 2, document: { ...v1, version: 2 } })).issues.join('\n')).toMatch(/reference/);
+  });
+
+  it('a version-2 canvas (before the generation frame) loads with the default frame', () => {
+    const doc = sample();
+    const { frame, ...v2 } = doc;
+    expect(frame).not.toBeNull();
+    expect(deserialize(JSON.stringify({ format: 'driftline-canvas', version: 2, document: { ...v2, version: 2 } }))).toEqual({ ...doc, frame: null });
+    // A version-3 file must carry it, with whole-pixel sides of at least one pixel.
+    expect(loadError(JSON.stringify({ format: 'driftline-canvas', version: 3, document: { ...v2, version: 3 } })).issues.join('\n')).toMatch(/frame/);
+    expect(loadError(serialize({ ...doc, frame: { x: 0, y: 0, width: 0, height: 8 } })).issues.join('\n')).toMatch(/frame\.width/);
+    expect(loadError(serialize({ ...doc, frame: { x: 0.5, y: 0, width: 8, height: 8 } })).issues.join('\n')).toMatch(/frame\.x/);
   });
 
   it('corrupt JSON gives a clear error', () => {

@@ -8,35 +8,35 @@ import { Tool, type ToolDefinition } from '../../renderer/src/tools/tool.js';
 import { STUDIO_TOOLS } from '../../renderer/src/tools/tools.js';
 
 /** A tool the studio does not have: one definition and a two-state machine, as a new tool's folder would hold. */
-class FrameTool extends Tool {
+class RulerTool extends Tool {
   override readonly initial = 'idle';
   constructor(editor: Editor, definition: ToolDefinition) {
     super(editor, definition);
-    this.addChildren(new FrameIdle(editor, this), new FrameSizing(editor, this));
+    this.addChildren(new RulerIdle(editor, this), new RulerMeasuring(editor, this));
   }
 }
-class FrameIdle extends StateNode {
+class RulerIdle extends StateNode {
   readonly id = 'idle';
   override onPointerDown(): void {
-    this.go('sizing');
+    this.go('measuring');
   }
 }
-class FrameSizing extends StateNode {
-  readonly id = 'sizing';
+class RulerMeasuring extends StateNode {
+  readonly id = 'measuring';
   override onPointerUp(): void {
     this.go('idle');
   }
 }
-const frameTool: ToolDefinition = {
-  id: 'frame',
-  key: 'f',
+const rulerTool: ToolDefinition = {
+  id: 'ruler',
+  key: 'u',
   cursor: 'nwse-resize',
-  toolbar: { label: 'Generation frame', icon: 'Frame' },
-  create: (editor, definition) => new FrameTool(editor, definition),
+  toolbar: { label: 'Ruler', icon: 'Ruler' },
+  create: (editor, definition) => new RulerTool(editor, definition),
 };
 
 const tool = (id: string, key: string, extra: Partial<ToolDefinition> = {}): ToolDefinition => ({
-  id, key, cursor: 'default', toolbar: { label: id, icon: id }, create: (e, d) => new FrameTool(e, d), ...extra,
+  id, key, cursor: 'default', toolbar: { label: id, icon: id }, create: (e, d) => new RulerTool(e, d), ...extra,
 });
 
 describe('the tool registry: toolbar, shortcuts and cursors come from the list of tools', () => {
@@ -44,6 +44,7 @@ describe('the tool registry: toolbar, shortcuts and cursors come from the list o
     const tools = new ToolRegistry(STUDIO_TOOLS);
     expect(tools.toolbar()).toEqual([
       { id: 'select', icon: 'Move', label: 'Move and resize', key: 'V', title: 'Move and resize (V)' },
+      { id: 'frame', icon: 'Frame', label: 'Generation frame (what Generate works on)', key: 'F', title: 'Generation frame (what Generate works on) (F)' },
       { id: 'brush', icon: 'Brush', label: 'Brush (paint the mask)', key: 'B', title: 'Brush (paint the mask) (B)' },
       { id: 'eraser', icon: 'Eraser', label: 'Eraser (erase the mask)', key: 'E', title: 'Eraser (erase the mask) (E)' },
       { id: 'marquee', icon: 'Rect', label: 'Rectangle selection', key: 'M', title: 'Rectangle selection (M)' },
@@ -52,36 +53,36 @@ describe('the tool registry: toolbar, shortcuts and cursors come from the list o
       { id: 'reference', icon: 'Ref', label: 'Reference region (for appearance edits)', key: 'R', title: 'Reference region (for appearance edits) (R)' },
       { id: 'hand', icon: 'Hand', label: 'Hand: pan (or hold Space)', key: 'H', title: 'Hand: pan (or hold Space) (H)' },
     ]);
-    const keys = Object.fromEntries(['v', 'B', 'e', 'M', 'l', 'd', 'R', 'h', 'x'].map((k) => [k, tools.forKey(k)?.id ?? null]));
-    expect(keys).toEqual({ v: 'select', B: 'brush', e: 'eraser', M: 'marquee', l: 'lasso', d: 'dragPoints', R: 'reference', h: 'hand', x: null });
+    const keys = Object.fromEntries(['v', 'F', 'B', 'e', 'M', 'l', 'd', 'R', 'h', 'x'].map((k) => [k, tools.forKey(k)?.id ?? null]));
+    expect(keys).toEqual({ v: 'select', F: 'frame', B: 'brush', e: 'eraser', M: 'marquee', l: 'lasso', d: 'dragPoints', R: 'reference', h: 'hand', x: null });
     const cursors = Object.fromEntries(STUDIO_TOOLS.map((t) => [t.id, tools.cursor(t.id)]));
-    expect(cursors).toEqual({ select: 'default', brush: 'none', eraser: 'none', marquee: 'crosshair', lasso: 'crosshair', dragPoints: 'crosshair', reference: 'crosshair', hand: 'grab' });
+    expect(cursors).toEqual({ select: 'default', frame: 'move', brush: 'none', eraser: 'none', marquee: 'crosshair', lasso: 'crosshair', dragPoints: 'crosshair', reference: 'crosshair', hand: 'grab' });
     expect(tools.cursor('nothing')).toBe('default');
     expect(tools.forHoldKey(' ')?.id).toBe('hand');
     expect(tools.forHoldKey('h')).toBeUndefined();
   });
 
   it('a new tool is one definition in the list: the editor offers its button, key and cursor', () => {
-    const editor = new Editor({ document: createDocument(64, 64), tools: [...STUDIO_TOOLS, frameTool] });
-    expect(editor.tools.toolbar().at(-1)).toEqual({ id: 'frame', icon: 'Frame', label: 'Generation frame', key: 'F', title: 'Generation frame (F)' });
-    editor.keyDown('F');
-    expect(editor.currentTool).toBe('frame');
-    expect(editor.ui.tool).toBe('frame');
+    const editor = new Editor({ document: createDocument(64, 64), tools: [...STUDIO_TOOLS, rulerTool] });
+    expect(editor.tools.toolbar().at(-1)).toEqual({ id: 'ruler', icon: 'Ruler', label: 'Ruler', key: 'U', title: 'Ruler (U)' });
+    editor.keyDown('U');
+    expect(editor.currentTool).toBe('ruler');
+    expect(editor.ui.tool).toBe('ruler');
     expect(editor.tools.cursor(editor.ui.tool)).toBe('nwse-resize');
     editor.pointerDown({ x: 5, y: 5 });
-    expect(editor.toolState()).toBe('frame.sizing');
+    expect(editor.toolState()).toBe('ruler.measuring');
     editor.pointerUp({ x: 5, y: 5 });
     editor.keyDown(' ');
     expect(editor.toolState()).toBe('hand.idle');
     editor.keyUp(' ');
-    expect(editor.toolState()).toBe('frame.idle');
+    expect(editor.toolState()).toBe('ruler.idle');
   });
 
   it('the first tool in the list is active at the start', () => {
-    const editor = new Editor({ document: createDocument(8, 8), tools: [frameTool, ...STUDIO_TOOLS] });
-    expect(editor.currentTool).toBe('frame');
-    expect(editor.ui.tool).toBe('frame');
-    expect(editor.toolState()).toBe('frame.idle');
+    const editor = new Editor({ document: createDocument(8, 8), tools: [rulerTool, ...STUDIO_TOOLS] });
+    expect(editor.currentTool).toBe('ruler');
+    expect(editor.ui.tool).toBe('ruler');
+    expect(editor.toolState()).toBe('ruler.idle');
   });
 
   it('without a tool held by Space, Space is an ordinary key', () => {
@@ -95,7 +96,8 @@ describe('the tool registry: toolbar, shortcuts and cursors come from the list o
   it('refuses two tools with one id, key or hold key, naming both', () => {
     expect(() => new ToolRegistry([tool('a', 'q'), tool('a', 'w')])).toThrow('two tools with the id "a"');
     expect(() => new ToolRegistry([tool('a', 'q'), tool('b', 'Q')])).toThrow('two tools with the key "Q": "a" and "b"');
-    expect(() => new ToolRegistry([...STUDIO_TOOLS, tool('frame', 'v')])).toThrow('two tools with the key "V": "select" and "frame"');
+    expect(() => new ToolRegistry([...STUDIO_TOOLS, tool('ruler', 'v')])).toThrow('two tools with the key "V": "select" and "ruler"');
+    expect(() => new ToolRegistry([...STUDIO_TOOLS, tool('frame', 'u')])).toThrow('two tools with the id "frame"');
     expect(() => new ToolRegistry([tool('a', 'q', { holdKey: ' ' }), tool('b', 'w', { holdKey: ' ' })])).toThrow('two tools with the hold key "Space": "a" and "b"');
   });
 
@@ -110,7 +112,7 @@ describe('the tool registry: toolbar, shortcuts and cursors come from the list o
   });
 
   it('an editor handed a bad list throws before it builds any state machine', () => {
-    const create = vi.fn((e: Editor, d: ToolDefinition) => new FrameTool(e, d));
+    const create = vi.fn((e: Editor, d: ToolDefinition) => new RulerTool(e, d));
     expect(() => new Editor({ tools: [tool('a', 'q', { create }), tool('b', 'q', { create })] })).toThrow(/two tools with the key/);
     expect(create).not.toHaveBeenCalled();
   });

@@ -1,7 +1,8 @@
 /**
  * The Konva stage: sized to its container, drawing the editor's store through one module per
- * concern (background, image layers, mask, live preview in document space; selection,
- * reference region, transformer, drag points, brush cursor in screen space). Redraws are batched to one per frame.
+ * concern (background, image layers, mask, live preview in document space; selection, reference
+ * region, generation frame, transformer, drag points, brush cursor in screen space). Redraws are
+ * batched to one per frame.
  * Pointer and wheel input on the stage is forwarded to the headless Editor in screen coordinates;
  * nothing is ever read back from Konva.
  */
@@ -13,6 +14,7 @@ import type { PreviewImage } from '../ui/progress/progress.js';
 import { BackgroundModule } from './modules/background.js';
 import { BrushCursorModule } from './modules/brush-cursor.js';
 import { DragPointsOverlayModule } from './modules/drag-points-overlay.js';
+import { FrameOverlayModule } from './modules/frame-overlay.js';
 import { ImageLayersModule } from './modules/image-layers.js';
 import { MaskOverlayModule } from './modules/mask-overlay.js';
 import { PreviewModule } from './modules/preview.js';
@@ -61,6 +63,7 @@ export class CanvasView {
       this.preview,
       new SelectionOverlayModule(this.overlayLayer),
       new ReferenceOverlayModule(this.overlayLayer),
+      new FrameOverlayModule(this.overlayLayer),
       new TransformerOverlayModule(this.overlayLayer),
       new DragPointsOverlayModule(this.overlayLayer),
       new BrushCursorModule(this.overlayLayer),

@@ -11,6 +11,7 @@ export function createDocument(width: number, height: number): CanvasDocument {
     selection: null,
     dragPairs: [],
     reference: null,
+    frame: null,
   };
 }
 

@@ -63,6 +63,7 @@ export const DocumentSchema = z
     selection: selection.nullable(),
     dragPairs: z.array(z.object({ id, handle: point, target: point })).max(10_000),
     reference: rectShape.nullable(),
+    frame: z.object({ x: z.number().int().min(-1e7).max(1e7), y: z.number().int().min(-1e7).max(1e7), width: z.number().int().min(1).max(MAX_SIDE), height: z.number().int().min(1).max(MAX_SIDE) }).nullable(),
   })
   .superRefine((doc, ctx) => {
     const seen = new Set<string>();

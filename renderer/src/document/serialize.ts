@@ -18,6 +18,8 @@ export class DocumentLoadError extends Error {
 const migrations: Record<number, (doc: Record<string, unknown>) => Record<string, unknown>> = {
   // Version 2 added the reference region for appearance edits.
   1: (doc) => ({ ...doc, reference: null }),
+  // Version 3 added the generation frame; an older canvas starts with the default one.
+  2: (doc) => ({ ...doc, frame: null }),
 };
 
 export function serialize(doc: CanvasDocument): string {

@@ -5,7 +5,7 @@
  * deliberately not part of it.
  */
 
-export const DOCUMENT_VERSION = 2;
+export const DOCUMENT_VERSION = 3;
 
 export interface Point {
   x: number;
@@ -109,4 +109,11 @@ export interface CanvasDocument {
    * into the masked region. Added in version 2.
    */
   reference: RectShape | null;
+  /**
+   * The generation frame (InvokeAI's bounding box): the region Generate works on and where its
+   * result lands, in document pixels (integers; it may hang off the canvas to outpaint). Null until
+   * the user places it: the frame is then the model's trained size centred on the canvas
+   * (`effectiveFrame`, frame.ts). Added in version 3.
+   */
+  frame: Rect | null;
 }

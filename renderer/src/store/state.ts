@@ -1,4 +1,5 @@
 /** The store's state: the document (undoable) beside session state that undo never touches. */
+import type { FrameRules } from '../document/frame.js';
 import type { CanvasDocument } from '../document/types.js';
 import type { Viewport } from '../document/viewport.js';
 
@@ -33,6 +34,8 @@ export interface UiState {
   comparison: EditComparison | null;
   /** Draw the comparison's `before` pixels instead (the document is not changed). */
   showOriginal: boolean;
+  /** What the selected model allows the generation frame to be; null until it has said (FALLBACK_FRAME_RULES then). */
+  frameRules: FrameRules | null;
 }
 
 export interface HistoryState {
@@ -57,6 +60,7 @@ export const DEFAULT_UI: UiState = {
   eraser: { size: 32, hardness: 0.8 },
   comparison: null,
   showOriginal: false,
+  frameRules: null,
 };
 
 /** Whether the last edit's before/after comparison still applies (the layer still shows its result). */
