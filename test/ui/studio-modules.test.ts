@@ -133,13 +133,31 @@ describe('progress module', () => {
     off();
   });
 
-  it('draws an edit over the canvas and a generation at its requested size centred when the canvas has layers', () => {
-    const empty = { canvas: { width: 64, height: 48 }, layers: [] };
-    const layered = { canvas: { width: 64, height: 48 }, layers: [createImageLayer({ pixelId: 'p', width: 8, height: 8 })] };
-    expect(previewRect(layered, 'canvas', 32, 32)).toEqual({ x: 0, y: 0, width: 64, height: 48 });
-    expect(previewRect(layered, { width: 32, height: 24 }, 16, 12)).toEqual({ x: 16, y: 12, width: 32, height: 24 });
-    expect(previewRect(empty, { width: 32, height: 24 }, 16, 16)).toEqual({ x: 8, y: 0, width: 48, height: 48 });
-    expect(previewRect(layered, null, 16, 16)).toEqual({ x: 8, y: 0, width: 48, height: 48 });
+  it("draws an edit over the canvas, a generation in its frame at the frame's scale, anything else fitted into the canvas", () => {
+    const doc = { canvas: { width: 64, height: 48 } };
+    expect(previewRect(doc, 'canvas', 32, 32)).toEqual({ x: 0, y: 0, width: 64, height: 48 });
+    // A frame hanging off the canvas: the preview (here at half resolution) fills the frame.
+    expect(previewRect(doc, { x: 40, y: -8, width: 32, height: 24 }, 16, 12)).toEqual({ x: 40, y: -8, width: 32, height: 24 });
+    expect(previewRect(doc, null, 16, 16)).toEqual({ x: 8, y: 0, width: 48, height: 48 });
+  });
+
+  it("a generation's previews land in the frame it was given; an upscale's never in a stale frame", () => {
+    const f = fakeClient();
+    const app = createAppState();
+    const jobs = new Jobs(app, () => 0);
+    const editor = editorWith(1);
+    const m = new ProgressModule({ jobs, client: () => f.client, doc: () => editor.doc });
+    const seen: (PreviewImage | null)[] = [];
+    m.onPreview((p) => seen.push(p));
+    m.initialize();
+    m.setGenerationRect({ x: 48, y: 0, width: 32, height: 32 });
+    jobs.begin('generate', 'g', 1);
+    f.progress(event('g'));
+    jobs.end('g');
+    jobs.begin('upscale', 'u', 1);
+    f.progress(event('u'));
+    expect(seen.map((p) => p?.rect)).toEqual([{ x: 48, y: 0, width: 32, height: 32 }, { x: 0, y: 8, width: 64, height: 32 }]);
+    m.destroy();
   });
 });
 

@@ -1,11 +1,24 @@
-/** The left panel: model, prompts, sampler, steps, CFG, seed, size, batch; Generate and Cancel with progress. */
-import type { FormEvent } from 'react';
+/**
+ * The left panel: model, prompts, sampler, steps, CFG, seed, batch; the generation frame's size and
+ * what is under it, with the strength for an image there; Generate and Cancel with progress.
+ */
+import { useState, type FormEvent } from 'react';
 import { useStore } from 'zustand';
+import { effectiveFrame, FALLBACK_FRAME_RULES, frameModeHint, type FrameMode } from '../document/frame.js';
 import { providerSummary } from './app-state.js';
+import { frameSizeChoices } from './frame/rules.js';
 import { progressCaption } from './generate/progress.js';
-import { AUTO_SAMPLER, generateSamplerOptions, MAX_SEED, randomSeed, SIZE_PRESETS, withModel } from './generate/settings.js';
+import { AUTO_SAMPLER, generateSamplerOptions, MAX_SEED, randomSeed, withModel } from './generate/settings.js';
 import type { Studio } from './studio.js';
 import { JobProgress } from './JobProgress.js';
+
+/** What the panel says Generate will do with what is under the frame. */
+const UNDER_FRAME: Record<FrameMode, string> = {
+  txt2img: 'Nothing under the frame: text to image.',
+  img2img: 'An image under the frame: image to image at this strength.',
+  inpaint: 'An image and a painted mask: the mask is inpainted at this strength.',
+  outpaint: 'The frame hangs off the image: the empty part is outpainted.',
+};
 
 /**
  * A number field whose empty text is NaN in the settings (so validation can name the field)
@@ -27,7 +40,6 @@ export function GeneratePanel({ studio }: { studio: Studio }) {
   const set = studio.generation.updateSettings.bind(studio.generation);
   const model = models.find((m) => m.name === s.model);
   const provider = providerSummary(providers[s.model]);
-  const presetValue = s.sizeMode === 'default' ? 'default' : (SIZE_PRESETS.find((p) => p.width === s.width && p.height === s.height)?.label ?? 'custom');
   const canGenerate = connection === 'open' && !anyJob && !!s.model;
 
   const submit = (e: FormEvent) => {
@@ -87,30 +99,7 @@ export function GeneratePanel({ studio }: { studio: Studio }) {
           </label>
         </div>
 
-        <label htmlFor="gen-size">Size</label>
-        <select id="gen-size" value={presetValue} onChange={(e) => {
-          const v = e.target.value;
-          if (v === 'default') return set({ sizeMode: 'default' });
-          if (v === 'custom') return set({ sizeMode: 'custom' });
-          const p = SIZE_PRESETS.find((x) => x.label === v);
-          if (p) set({ sizeMode: 'custom', width: p.width, height: p.height });
-        }}>
-          <option value="default">Model default</option>
-          {SIZE_PRESETS.map((p) => <option key={p.label} value={p.label}>{p.label}</option>)}
-          <option value="custom">Custom…</option>
-        </select>
-        {s.sizeMode === 'custom' && (
-          <div className="row">
-            <div>
-              <label htmlFor="gen-width">Width</label>
-              <NumberField id="gen-width" min={8} max={4096} step={8} value={s.width} onValue={(v) => set({ width: v })} />
-            </div>
-            <div>
-              <label htmlFor="gen-height">Height</label>
-              <NumberField id="gen-height" min={8} max={4096} step={8} value={s.height} onValue={(v) => set({ height: v })} />
-            </div>
-          </div>
-        )}
+        <FrameFields studio={studio} strength={s.strength} setStrength={(strength) => set({ strength })} />
 
         <div className="generate-actions">
           {job ? (
@@ -128,5 +117,74 @@ export function GeneratePanel({ studio }: { studio: Studio }) {
         )}
       </form>
     </aside>
+  );
+}
+
+/** The frame's size (the model's choices or typed sides), what is under it, and the strength. */
+function FrameFields({ studio, strength, setStrength }: { studio: Studio; strength: number; setStrength: (v: number) => void }) {
+  const store = studio.editor.store.store;
+  const placed = useStore(store, (st) => st.doc.frame);
+  const canvas = useStore(store, (st) => st.doc.canvas);
+  const layers = useStore(store, (st) => st.doc.layers);
+  const mask = useStore(store, (st) => st.doc.mask);
+  const rules = useStore(store, (st) => st.ui.frameRules) ?? FALLBACK_FRAME_RULES;
+  const frame = effectiveFrame({ canvas, frame: placed }, rules);
+  const choices = frameSizeChoices(rules);
+  const chosen = choices.find((c) => c.width === frame.width && c.height === frame.height)?.label;
+  const [typing, setTyping] = useState(false);
+  const custom = typing || !chosen;
+  const mode = frameModeHint({ canvas, layers, mask }, frame);
+  const setSize = (w: number, h: number) => studio.frame.setSize(w, h);
+
+  return (
+    <>
+      <label htmlFor="gen-size">Frame size</label>
+      <select id="gen-size" value={custom ? 'custom' : chosen} title="The generation frame on the canvas (F moves and resizes it); its sides are multiples of what the model needs" onChange={(e) => {
+        const c = choices.find((x) => x.label === e.target.value);
+        setTyping(!c);
+        if (c) setSize(c.width, c.height);
+      }}>
+        {choices.map((c) => <option key={c.label} value={c.label}>{c.label}</option>)}
+        <option value="custom">Custom…</option>
+      </select>
+      {custom && (
+        <div className="row">
+          <div>
+            <label htmlFor="gen-width">Width</label>
+            <SideField id="gen-width" value={frame.width} step={rules.multiple} max={rules.maxSide} onCommit={(w) => setSize(w, frame.height)} />
+          </div>
+          <div>
+            <label htmlFor="gen-height">Height</label>
+            <SideField id="gen-height" value={frame.height} step={rules.multiple} max={rules.maxSide} onCommit={(h) => setSize(frame.width, h)} />
+          </div>
+        </div>
+      )}
+      <p className="hint" id="gen-frame-hint" data-mode={mode}>
+        Frame {frame.width} × {frame.height} at ({frame.x}, {frame.y}), multiples of {rules.multiple}. {UNDER_FRAME[mode]}
+      </p>
+      <label htmlFor="gen-strength">Strength</label>
+      <div className={`row strength-row${mode === 'txt2img' ? ' dim' : ''}`}>
+        <input type="range" aria-label="Strength slider" min={0} max={1} step={0.01} value={Number.isNaN(strength) ? 0 : strength} title="How much of the image under the frame changes: 0 keeps it, 1 ignores it" onChange={(e) => setStrength(Number(e.target.value))} />
+        <NumberField id="gen-strength" min={0} max={1} step={0.05} value={strength} onValue={setStrength} />
+      </div>
+    </>
+  );
+}
+
+/** A frame side typed in full and taken on Enter or leaving the field (snapped then), so typing is not snapped digit by digit. */
+function SideField({ id, value, step, max, onCommit }: { id: string; value: number; step: number; max: number; onCommit: (v: number) => void }) {
+  const [text, setText] = useState<string | null>(null);
+  const commit = () => {
+    if (text !== null && text.trim() !== '' && Number.isFinite(Number(text))) onCommit(Number(text));
+    setText(null);
+  };
+  return (
+    <input id={id} type="number" min={step} max={max} step={step} value={text ?? value} onChange={(e) => setText(e.target.value)} onBlur={commit}
+      onKeyDown={(e) => {
+        if (e.key === 'Enter') {
+          e.preventDefault();
+          commit();
+        }
+      }} />
   );
 }

@@ -7,7 +7,8 @@
  *
  *   connection  the engine's client, its state and the catalogues (connection/connection.ts)
  *   progress    progress events to the running job, previews to the canvas (progress/progress.ts)
- *   generation  the Generate panel's settings and Generate (generate/generation.ts)
+ *   frame       what the model allows the generation frame to be, and its size (frame/frame.ts)
+ *   generation  the Generate panel's settings and Generate on what is under the frame (generate/generation.ts)
  *   imports     images onto the canvas: results, gallery items, drops, pastes, Open (import/import.ts)
  *   exports     PNGs out: a gallery image or the flattened canvas (export/export.ts)
  *   commands    the app menu's actions and Clear (commands/commands.ts)
@@ -27,9 +28,11 @@ import { ConnectionModule, type ConnectionHost } from './connection/connection.j
 import { EditController } from './edit/controller.js';
 import { pagePixels } from './edit/pixels.js';
 import { ExportModule } from './export/export.js';
+import { FrameModule } from './frame/frame.js';
 import { downloadBytes, flattenCanvas } from './export/page.js';
 import { editEntry, GalleryModule, upscaleEntry } from './gallery/gallery.js';
 import { GenerateModule, type GenerateHost } from './generate/generation.js';
+import { pageGeneratePixels } from './generate/pixels.js';
 import type { GenerateSettings } from './generate/settings.js';
 import { ImportModule } from './import/import.js';
 import { Jobs } from './jobs.js';
@@ -60,6 +63,7 @@ export class Studio {
   readonly editor: Editor;
   readonly connection: ConnectionModule;
   readonly progress: ProgressModule;
+  readonly frame: FrameModule;
   readonly generation: GenerateModule;
   readonly imports: ImportModule;
   readonly exports: ExportModule;
@@ -81,10 +85,11 @@ export class Studio {
     this.progress = new ProgressModule({ jobs, client, doc: () => editor.doc });
     this.imports = new ImportModule({ editor, bank, gallery, client, say });
     this.exports = new ExportModule({ app, gallery, client, say, flatten: () => flattenCanvas(editor.doc, bank), download: downloadBytes });
-    this.generation = new GenerateModule({ app, jobs, gallery, progress: this.progress, client, say, storage: page.storage, toCanvas: (id) => this.imports.addGalleryItem(id) });
+    const pixels = pagePixels(bank);
+    this.frame = new FrameModule({ app, editor, client });
+    this.generation = new GenerateModule({ app, editor, jobs, gallery, progress: this.progress, frame: this.frame, pixels: pageGeneratePixels(bank, pixels), client, say, storage: page.storage });
     this.commands = new CommandsModule({ app, editor, imports: this.imports, exports: this.exports, text: pageTextField, client, say });
     this.autosave = new AutosaveModule({ app, editor, bank, say, openBackend: page.openBackend });
-    const pixels = pagePixels(bank);
     const common = { app, editor, jobs, client, say, now: () => performance.now() };
     this.edits = new EditController({
       ...common,
@@ -99,7 +104,7 @@ export class Studio {
     });
     this.searches = new BoundarySearchController(common);
     this.labs = new LabController(common);
-    this.modules = [this.upscales, this.searches, this.labs, this.connection, this.progress, this.commands, this.autosave];
+    this.modules = [this.upscales, this.searches, this.labs, this.connection, this.frame, this.progress, this.commands, this.autosave];
   }
 
   /** Subscribe every module, restore the last canvas, then list the engine's models. */

@@ -28,11 +28,16 @@ export interface GenerateSettings {
   seed: number;
   /** Locked: every run uses `seed`; unlocked: each run draws a new one (and shows it). */
   seedLocked: boolean;
-  /** 'default' lets the model choose (its native size). */
+  /**
+   * The size a generation ran at: 'default' is the model's trained size. The frame on the canvas
+   * decides it; a patch with a size (from a gallery item's settings) resizes the frame.
+   */
   sizeMode: 'default' | 'custom';
   width: number;
   height: number;
   batch: number;
+  /** How much of the image under the frame changes (0 keeps it, 1 ignores it); unused on an empty frame. */
+  strength: number;
 }
 
 export const DEFAULT_SETTINGS: GenerateSettings = {
@@ -48,16 +53,8 @@ export const DEFAULT_SETTINGS: GenerateSettings = {
   width: 512,
   height: 512,
   batch: 1,
+  strength: 0.75,
 };
-
-export const SIZE_PRESETS: readonly { label: string; width: number; height: number }[] = [
-  { label: '256 × 256', width: 256, height: 256 },
-  { label: '512 × 512', width: 512, height: 512 },
-  { label: '768 × 768', width: 768, height: 768 },
-  { label: '1024 × 1024', width: 1024, height: 1024 },
-  { label: '512 × 768 (portrait)', width: 512, height: 768 },
-  { label: '768 × 512 (landscape)', width: 768, height: 512 },
-];
 
 /**
  * Settings after choosing `model`: the steps and CFG scale its pack recommends replace the current
@@ -82,6 +79,7 @@ export function validateSettings(s: GenerateSettings): string[] {
   if (!(Number.isFinite(s.cfgScale) && s.cfgScale >= 0 && s.cfgScale <= 100)) errors.push('CFG must be between 0 and 100.');
   if (s.seedLocked && !int(s.seed, 0, MAX_SEED)) errors.push(`The seed must be a whole number from 0 to ${MAX_SEED}.`);
   if (!int(s.batch, 1, 64)) errors.push('Batch must be a whole number from 1 to 64.');
+  if (!(Number.isFinite(s.strength) && s.strength >= 0 && s.strength <= 1)) errors.push('Strength must be between 0 and 1.');
   if (s.sizeMode === 'custom') {
     if (!int(s.width, 8, MAX_SIDE) || !int(s.height, 8, MAX_SIDE)) errors.push(`Width and height must be whole numbers from 8 to ${MAX_SIDE}.`);
     else if (s.width % 8 !== 0 || s.height % 8 !== 0) errors.push('Width and height must be multiples of 8.');
@@ -100,7 +98,15 @@ export function seedForRun(s: GenerateSettings, random: () => number = Math.rand
   return s.seedLocked ? s.seed : randomSeed(random);
 }
 
-export function toGenerateRequest(s: GenerateSettings, jobId: string, seed: number): GenerateRequest {
+/** What the frame adds to a request: its size, and the image under it (PNG) with its mask when there is one. */
+export interface FrameRequest {
+  width: number;
+  height: number;
+  init?: Uint8Array<ArrayBuffer>;
+  mask?: Uint8Array<ArrayBuffer>;
+}
+
+export function toGenerateRequest(s: GenerateSettings, jobId: string, seed: number, frame?: FrameRequest): GenerateRequest {
   const req: GenerateRequest = {
     jobId,
     model: s.model,
@@ -113,7 +119,12 @@ export function toGenerateRequest(s: GenerateSettings, jobId: string, seed: numb
     previewEvery: previewEveryFor(s.steps),
   };
   if (s.negativePrompt.trim()) req.negativePrompt = s.negativePrompt;
-  if (s.sizeMode === 'custom') {
+  if (frame) {
+    req.width = frame.width;
+    req.height = frame.height;
+    if (frame.init) req.init = { image: frame.init, strength: s.strength };
+    if (frame.init && frame.mask) req.mask = frame.mask;
+  } else if (s.sizeMode === 'custom') {
     req.width = s.width;
     req.height = s.height;
   }

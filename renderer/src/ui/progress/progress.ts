@@ -1,11 +1,12 @@
 /**
  * The engine's progress events: each goes to the running job (its bar, ETA and phase, through
- * `Jobs`), and its preview, when it carries one, to the canvas where the result will land. The
- * canvas view listens with `onPreview`; null clears the preview. No DOM.
+ * `Jobs`), and its preview, when it carries one, to the canvas where the result will land — a
+ * generation's in its frame, at the frame's scale. The canvas view listens with `onPreview`; null
+ * clears the preview. No DOM.
  */
 import type { ProgressEvent } from '../../../../main/api/contract.js';
 import type { StudioClient } from '../../api/index.js';
-import type { CanvasDocument } from '../../document/types.js';
+import type { CanvasDocument, Rect } from '../../document/types.js';
 import type { Jobs } from '../jobs.js';
 import type { StudioModule } from '../module.js';
 
@@ -24,11 +25,9 @@ export interface ProgressHost {
   client(): Pick<StudioClient, 'on'> | null;
 }
 
-type Size = { width: number; height: number };
-
 export class ProgressModule implements StudioModule {
   private readonly listeners = new Set<(p: PreviewImage | null) => void>();
-  private generationSize: Size | null = null;
+  private generationRect: Rect | null = null;
   private off: (() => void) | null = null;
 
   constructor(private readonly host: ProgressHost) {}
@@ -42,9 +41,9 @@ export class ProgressModule implements StudioModule {
     this.off = null;
   }
 
-  /** A generation starts: the size it asked for (null: the model's own, fitted into the canvas). */
-  setGenerationSize(size: Size | null): void {
-    this.generationSize = size;
+  /** A generation starts: the frame its result will land in (document pixels). */
+  setGenerationRect(rect: Rect | null): void {
+    this.generationRect = rect;
   }
 
   onPreview(listener: (p: PreviewImage | null) => void): () => void {
@@ -61,8 +60,9 @@ export class ProgressModule implements StudioModule {
     if (!this.host.jobs.progress(p) || !p.preview) return;
     const { width, height, rgb } = p.preview;
     const doc = this.host.doc();
-    const size = this.host.jobs.current?.kind === 'edit' ? 'canvas' : this.generationSize;
-    this.emit({ width, height, rgb, rect: previewRect(doc, size, width, height) });
+    const kind = this.host.jobs.current?.kind;
+    const where = kind === 'edit' ? 'canvas' : kind === 'generate' ? this.generationRect : null;
+    this.emit({ width, height, rgb, rect: previewRect(doc, where, width, height) });
   }
 
   private emit(p: PreviewImage | null): void {
@@ -71,18 +71,15 @@ export class ProgressModule implements StudioModule {
 }
 
 /**
- * Where a preview of `pw`×`ph` is drawn: an edit's covers the canvas (`size` 'canvas'); a
- * generation's is the requested size centred on the canvas when the canvas has layers, else the
- * preview fitted into the canvas.
+ * Where a preview of `pw`×`ph` is drawn: an edit's covers the canvas (`where` 'canvas'); a
+ * generation's fills the frame it runs in (whatever the preview's own resolution); without one it
+ * is fitted into the canvas, centred.
  */
-export function previewRect(doc: Pick<CanvasDocument, 'canvas' | 'layers'>, size: Size | 'canvas' | null, pw: number, ph: number): PreviewImage['rect'] {
+export function previewRect(doc: Pick<CanvasDocument, 'canvas'>, where: Rect | 'canvas' | null, pw: number, ph: number): PreviewImage['rect'] {
   const { width: cw, height: ch } = doc.canvas;
-  if (size === 'canvas') return { x: 0, y: 0, width: cw, height: ch };
-  let w: number, h: number;
-  if (size && doc.layers.length > 0) [w, h] = [size.width, size.height];
-  else {
-    const s = Math.min(cw / pw, ch / ph);
-    [w, h] = [pw * s, ph * s];
-  }
+  if (where === 'canvas') return { x: 0, y: 0, width: cw, height: ch };
+  if (where) return { x: where.x, y: where.y, width: where.width, height: where.height };
+  const s = Math.min(cw / pw, ch / ph);
+  const w = pw * s, h = ph * s;
   return { x: (cw - w) / 2, y: (ch - h) / 2, width: w, height: h };
 }
