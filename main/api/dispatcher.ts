@@ -134,7 +134,7 @@ export class Dispatcher<P = void, X = void> {
     const env = CallMessage.safeParse(message);
     if (!env.success) {
       const id = message && typeof message === 'object' ? (message as { id?: unknown }).id : undefined;
-      return malformed(typeof id === 'number' && Number.isSafeInteger(id) && id >= 0 ? id : -1, 'malformed message: expected { kind: "call", id, method, params }');
+      return malformed(typeof id === 'number' && Number.isSafeInteger(id) ? id : -1, 'malformed message: expected { kind: "call", id, method, params }');
     }
     const { id, method, params } = env.data;
     try {

@@ -1,7 +1,8 @@
 /**
  * Browser mode: the studio's UI and the Studio API over one local HTTP server — static files of
- * the built renderer, and a WebSocket at `/api` that forwards validated calls to the engine host
- * and broadcasts its events. Loopback by default; bound to any other address it requires an
+ * the built renderer, and a WebSocket at `/api` served by the one dispatcher (main/api/dispatcher.ts):
+ * each socket is a connection, whose jobs are its own (their events go to it only, it alone may
+ * cancel them, and they are cancelled when it closes). Loopback by default; bound to any other address it requires an
  * access token (`?token=` on the page and the socket). On loopback only loopback Host names are
  * served, so a DNS-rebound page cannot reach it. Every socket must also come from this server's
  * own origin, so other web pages open in the user's browser cannot drive the engine. No request,
@@ -14,11 +15,10 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { EVENT_NAMES, isMethod, MAX_MESSAGE_BYTES, parseParams } from '../api/contract.js';
+import { ApiError, MAX_MESSAGE_BYTES } from '../api/contract.js';
 import { CONTENT_SECURITY_POLICY } from '../csp.js';
 import { decodeFrame, decodeWire, encodeFrame, encodeWire } from '../api/wire.js';
-import { CallMessage, toErrorShape, type ReplyMessage } from '../host/protocol.js';
-import type { EngineClient } from '../host/client.js';
+import { clientBackend, Dispatcher, malformed, type ApiClient, type Connection } from '../api/dispatcher.js';
 import { admit, decodePath, guardRequest, ownOrigin, tokenCookie, type Log } from './guard.js';
 
 export interface WebServerOptions {
@@ -28,7 +28,7 @@ export interface WebServerOptions {
   token?: string;
   /** The built renderer (index.html and assets). */
   staticDir: string;
-  engine: EngineClient;
+  engine: ApiClient;
   /** Largest accepted WebSocket message (images travel inside); default: what the contract's largest request needs. */
   maxMessageBytes?: number;
   /** Where unexpected failures are reported (stderr by default); the server keeps serving. */
@@ -115,31 +115,27 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     }
   });
 
-  /**
-   * Jobs belong to the socket that started them: their progress goes only to it, only it may
-   * cancel them, and they are cancelled when it goes away (a closed tab leaves nothing running).
-   */
-  const owners = new Map<string, WebSocket>();
-  const ownedBy = (ws: WebSocket) => [...owners].filter(([, o]) => o === ws).map(([jobId]) => jobId);
+  const dispatcher = new Dispatcher<WebSocket, void>({ backend: clientBackend(opts.engine), ownJobs: true });
 
   /** Sockets that speak binary frames get binary replies and events; text sockets get text. */
   const binary = new WeakSet<WebSocket>();
   const encodeFor = (ws: WebSocket, message: unknown) => (binary.has(ws) ? encodeFrame(message) : encodeWire(message));
+  const sendTo = (ws: WebSocket, message: unknown) => {
+    if (ws.readyState === ws.OPEN) ws.send(encodeFor(ws, message));
+  };
 
   wss.on('connection', (ws: WebSocket) => {
     sockets.add(ws);
+    const connection = dispatcher.connect((event) => sendTo(ws, event), ws);
     ws.on('close', () => {
       sockets.delete(ws);
-      for (const jobId of ownedBy(ws)) {
-        owners.delete(jobId);
-        void opts.engine.call('cancel', { jobId }).catch(() => undefined);
-      }
+      connection.close();
     });
     // Protocol errors (unmasked or oversized frames, bad opcodes) close the socket; they are not ours to rethrow.
     ws.on('error', () => ws.terminate());
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       if (isBinary) binary.add(ws);
-      void handle(ws, data, isBinary).catch((e) => log('browser mode: a message failed unexpectedly', e));
+      void handle(ws, connection, data, isBinary).catch((e) => log('browser mode: a message failed unexpectedly', e));
     });
   });
 
@@ -160,44 +156,17 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     }
   };
 
-  async function handle(ws: WebSocket, data: Buffer, isBinary: boolean): Promise<void> {
-    let reply: ReplyMessage;
-    let id = -1;
+  /** Decode a frame (a malformed one is answered BAD_REQUEST here), then let the dispatcher answer it. */
+  async function handle(ws: WebSocket, connection: Connection<void>, data: Buffer, isBinary: boolean): Promise<void> {
+    let message: unknown;
     try {
-      const env = CallMessage.parse(isBinary ? decodeFrame(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)) : decodeWire(data.toString()));
-      id = env.id;
-      if (!isMethod(env.method)) throw Object.assign(new Error(`unknown method "${env.method}"`), { code: 'UNKNOWN_METHOD' });
-      const { jobId } = parseParams(env.method, env.params) as { jobId?: unknown }; // validated here as well as in the host
-      let value: unknown;
-      if (env.method === 'cancel') {
-        const owner = owners.get(jobId as string);
-        // Another socket's job is not this socket's to cancel (nor to learn about).
-        value = owner && owner !== ws ? { cancelled: false } : await opts.engine.call('cancel', env.params as never);
-      } else if (typeof jobId === 'string') {
-        if (owners.has(jobId)) throw Object.assign(new Error(`a job with id "${jobId}" is already running`), { code: 'DUPLICATE_JOB' });
-        owners.set(jobId, ws);
-        try {
-          value = await opts.engine.call(env.method, env.params as never);
-        } finally {
-          if (owners.get(jobId) === ws) owners.delete(jobId);
-        }
-      } else {
-        value = await opts.engine.call(env.method, env.params as never);
-      }
-      reply = { kind: 'reply', id, ok: true, value };
+      message = isBinary ? decodeFrame(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)) : decodeWire(data.toString());
     } catch (e) {
-      if (id === -1) id = callIdOf(data, isBinary);
-      reply = { kind: 'reply', id, ok: false, error: e instanceof SyntaxError || (e as { name?: string }).name === 'ZodError' ? { code: 'BAD_REQUEST', message: 'malformed message' } : toErrorShape(e) };
+      // The wire format names what is wrong where it can (ApiError BAD_REQUEST); a parser's own error is just malformed.
+      return sendTo(ws, malformed(callIdOf(data, isBinary), e instanceof ApiError ? e.message : 'malformed message'));
     }
-    if (ws.readyState === ws.OPEN) ws.send(encodeFor(ws, reply));
+    sendTo(ws, await connection.call(message, undefined));
   }
-
-  const unsubscribe = EVENT_NAMES.map((name) => opts.engine.on(name, (payload) => {
-    const jobId = (payload as { jobId?: unknown }).jobId;
-    // A job's events reach its own socket only; events of no job (downloads) reach every socket.
-    const to = typeof jobId === 'string' ? [owners.get(jobId)].filter((w): w is WebSocket => w !== undefined) : sockets;
-    for (const ws of to) if (ws.readyState === ws.OPEN) ws.send(encodeFor(ws, { kind: 'event', name, payload }));
-  }));
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -214,7 +183,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     url: `http://${shown}:${port}/${token ? `?token=${token}` : ''}`,
     token,
     close: async () => {
-      unsubscribe.forEach((off) => off());
+      dispatcher.dispose();
       for (const ws of sockets) ws.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       await new Promise<void>((resolve) => server.close(() => resolve()));
