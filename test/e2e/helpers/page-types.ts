@@ -27,10 +27,11 @@ export interface SelectionLike {
 export interface DocLike {
   canvas: { width: number; height: number };
   layers: LayerLike[];
-  mask: { strokes: { points: number[]; mode: string }[] };
+  mask: { strokes: { id: string; points: number[]; mode: 'brush' | 'eraser'; size: number; hardness: number }[] };
   selection: SelectionLike | null;
   dragPairs: unknown[];
   reference: { x: number; y: number; width: number; height: number } | null;
+  frame: { x: number; y: number; width: number; height: number } | null;
 }
 
 export interface GalleryItemLike {
@@ -59,6 +60,7 @@ export interface PreviewLike {
   width: number;
   height: number;
   rgb: { length: number };
+  rect: { x: number; y: number; width: number; height: number };
 }
 
 export interface StudioLike {
@@ -66,7 +68,12 @@ export interface StudioLike {
   editor: {
     doc: DocLike;
     currentTool: string;
-    ui: { selected: { kind: string; id?: string } | null; showOriginal: boolean; comparison: { layerId: string; after: string; before: { pixelId: string } } | null };
+    ui: {
+      selected: { kind: string; id?: string } | null;
+      showOriginal: boolean;
+      comparison: { layerId: string; after: string; before: { pixelId: string } } | null;
+      frameRules: { size: number; multiple: number; maxSide: number } | null;
+    };
     store: { history: { inGesture: boolean }; store: { getState(): { history: { canUndo: boolean; canRedo: boolean; undoName: string | null } } } };
     documentToScreen(p: { x: number; y: number }): { x: number; y: number };
     setBrushOptions(mode: 'brush' | 'eraser', o: { size?: number; hardness?: number }): void;
