@@ -9,9 +9,9 @@ import { STUDIO_TOOLS } from '../../renderer/src/tools/tools.js';
 import { createAppState, type GalleryItem, type StatusMessage } from '../../renderer/src/ui/app-state.js';
 import { FrameModule } from '../../renderer/src/ui/frame/frame.js';
 import { frameRulesFromInfo, frameSizeChoices } from '../../renderer/src/ui/frame/rules.js';
-import { GenerateModule, type GeneratePixels } from '../../renderer/src/ui/generate/generation.js';
+import { GenerateModule, type GenerateHost, type GeneratePixels } from '../../renderer/src/ui/generate/generation.js';
 import { DEFAULT_SETTINGS } from '../../renderer/src/ui/generate/settings.js';
-import { fillUncovered, frameSource, type Rgba } from '../../renderer/src/ui/generate/source.js';
+import { fillUncovered, forInpaintingModel, frameSource, type Rgba } from '../../renderer/src/ui/generate/source.js';
 import { Jobs } from '../../renderer/src/ui/jobs.js';
 
 const EMOJI_INFO = { name: 'emoji-32', family: 'pixel', defaultSize: 32, vaeScale: 1, unetMultiple: 4, upscaleFactor: 1, latentChannels: 3, hasVaeDecoder: false, hasVaeEncoder: false };
@@ -64,6 +64,22 @@ describe('the image Generate starts from', () => {
     const out = frameSource(halfImage(8, 8, 4, [1, 2, 3]), painted);
     expect(out.mode).toBe('outpaint');
     expect(Array.from({ length: 8 }, (_, x) => out.mask![8 + x])).toEqual([0, 1, 0, 0, 1, 1, 1, 1]);
+  });
+});
+
+describe('for an inpainting model (it always takes an image and a mask)', () => {
+  it('an empty frame is all mask over mid grey; an image without a mask is all mask over the image; a mask is kept', () => {
+    const empty = forInpaintingModel(frameSource(halfImage(4, 4, 0, [0, 0, 0]), new Float32Array(16)), 4, 4);
+    expect(empty.mode).toBe('txt2img');
+    expect([...empty.mask!]).toEqual(Array(16).fill(1));
+    expect([...empty.init!.data.subarray(0, 4)]).toEqual([128, 128, 128, 255]);
+    const image = forInpaintingModel(frameSource(halfImage(4, 4, 4, [9, 8, 7]), new Float32Array(16)), 4, 4);
+    expect(image.mode).toBe('img2img');
+    expect([...image.mask!]).toEqual(Array(16).fill(1));
+    expect([...image.init!.data.subarray(0, 4)]).toEqual([9, 8, 7, 255]);
+    const painted = new Float32Array(16).fill(0.5);
+    const inpaint = frameSource(halfImage(4, 4, 4, [9, 8, 7]), painted);
+    expect(forInpaintingModel(inpaint, 4, 4)).toBe(inpaint);
   });
 });
 
@@ -143,13 +159,14 @@ function setup(doc: CanvasDocument = createDocument(512, 512)) {
   const said: StatusMessage[] = [];
   const rects: (Rect | null)[] = [];
   const gallery = { add: (entries: unknown[]) => entries.map((_, i) => ({ id: `g${i}` }) as GalleryItem), item: () => undefined };
-  const generation = new GenerateModule({
+  const host: GenerateHost = {
     app, editor, jobs, gallery, frame, pixels, client: () => client, storage: () => null,
     progress: { setGenerationRect: (r) => void rects.push(r), clear: () => {} },
     say: (text, level = 'info') => void said.push({ text, level, at: 0 }),
-  });
+  };
+  const generation = new GenerateModule(host);
   frame.initialize();
-  return { app, editor, jobs, frame, generation, requests, inspected, sent, said, rects, respond: (f: typeof answer) => (answer = f) };
+  return { app, editor, jobs, frame, generation, host, requests, inspected, sent, said, rects, respond: (f: typeof answer) => (answer = f) };
 }
 
 /** A 32×32 canvas holding one opaque 32×32 image at the origin. */
@@ -275,6 +292,30 @@ describe('Generate works on what is under the frame', () => {
     expect(t.editor.doc.layers).toHaveLength(1);
     expect(t.said.at(-1)?.text).toBe('Cancelled.');
     expect(t.app.getState().job).toBeNull();
+  });
+
+  it('with an inpainting model an empty frame is sent as all mask, so text to image works there too', async () => {
+    const t = setup();
+    t.app.setState({ models: [{ name: 'emoji-32', path: '/p', source: 'imported', family: 'inpaint' }] });
+    await t.generation.generate();
+    const req = t.requests[0];
+    expect(req.init && req.mask).toBeTruthy();
+    expect(GenerateRequest.safeParse(req).success).toBe(true);
+    expect(t.sent.masks[0].every((v) => v === 1)).toBe(true);
+    expect(t.editor.doc.layers.map((l) => l.name)).toEqual(['Seed 7']);
+  });
+
+  it('"use these settings again" gives the frame the size the image was made at', () => {
+    const t = setup(withImage());
+    const item = { seed: 3, settings: { ...t.app.getState().settings, sizeMode: 'custom', width: 48, height: 40 } } as unknown as GalleryItem;
+    const generation = new GenerateModule({ ...t.host, gallery: { add: () => [], item: () => item } });
+    t.editor.store.setUi({ frameRules: EMOJI });
+    generation.useSettingsOf('g1');
+    expect(t.frame.current()).toEqual({ x: -8, y: -4, width: 48, height: 40 });
+    expect(names(t.editor)).toEqual(['resize frame']);
+    // Already that size: nothing to undo is added.
+    generation.useSettingsOf('g1');
+    expect(names(t.editor)).toEqual(['resize frame']);
   });
 
   it("a strength outside 0…1 is refused before anything runs", async () => {

@@ -23,7 +23,7 @@ import type { Jobs } from '../jobs.js';
 import type { ProgressModule } from '../progress/progress.js';
 import { errorText, type Say } from '../status.js';
 import { newJobId, sanitizeSettings, samplerRanText, seedForRun, settingsForRerun, toGenerateRequest, validateSettings, type FrameRequest, type GenerateSettings } from './settings.js';
-import { frameSource, type FrameSource, type Rgba } from './source.js';
+import { forInpaintingModel, frameSource, type FrameSource, type Rgba } from './source.js';
 
 type Png = Uint8Array<ArrayBuffer>;
 
@@ -96,7 +96,9 @@ export class GenerateModule {
       const rules = await frame.rules();
       frame.fitEmptyCanvas();
       const rect = frame.current();
-      const source = await this.source(editor.doc, rect);
+      const inpainting = app.getState().models.find((m) => m.name === settings.model)?.family === 'inpaint';
+      const found = await this.source(editor.doc, rect);
+      const source = inpainting ? forInpaintingModel(found, rect.width, rect.height) : found;
       const used: GenerateSettings = { ...settings, seed, ...sizeSettings(rect, rules) };
       progress.setGenerationRect(rect);
       say(`${MODE_VERBS[source.mode]} with ${settings.model} (seed ${seed})…`);
@@ -215,7 +217,7 @@ export function sizeSettings(rect: Rect, rules: FrameRules): Pick<GenerateSettin
 /** What the status line says a generation did beyond making an image (nothing for text to image). */
 export function modeWords(source: FrameSource, used: Pick<GenerateSettings, 'strength'>): string {
   const strength = `strength ${used.strength.toFixed(2)}`;
-  if (source.mode === 'img2img') return ` (image to image, ${strength})`;
+  if (source.mode === 'img2img') return source.mask ? ' (image to image: an inpainting model redraws the whole frame)' : ` (image to image, ${strength})`;
   if (source.mode === 'inpaint') return ` (inpainting the mask, ${strength})`;
   if (source.mode !== 'outpaint' || !source.mask) return '';
   const share = source.mask.reduce((a, v) => a + v, 0) / source.mask.length;

@@ -29,6 +29,17 @@ export function frameSource(under: Rgba, painted: Float32Array): FrameSource {
   return { mode, init: fillUncovered(under), mask: generationMask(mode, data, painted, width, height) };
 }
 
+/**
+ * The same source for an inpainting model (a 9-channel UNet always takes an image and a mask):
+ * without a mask of its own the whole frame is the mask, over the image under it or, on an empty
+ * frame, over mid grey. Such a model ignores strength: it redraws what is masked.
+ */
+export function forInpaintingModel(source: FrameSource, width: number, height: number): FrameSource {
+  if (source.mask) return source;
+  const init = source.init ?? fillUncovered({ width, height, data: new Uint8ClampedArray(4 * width * height) });
+  return { mode: source.mode, init, mask: new Float32Array(width * height).fill(1) };
+}
+
 /** Blur radius of the fill: a sixteenth of the frame's shorter side, at least 1 pixel. */
 export function fillRadius(width: number, height: number): number {
   return Math.max(1, Math.round(Math.min(width, height) / 16));
