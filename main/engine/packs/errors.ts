@@ -16,7 +16,8 @@ export type PackErrorCode =
   | 'unsupported-family' // a model kind the engine does not run (SDXL, unknown channel count)
   | 'missing-tokenizer' // no tokenizer files, or broken ones
   | 'missing-scheduler' // no scheduler/scheduler_config.json
-  | 'invalid-scheduler'; // a scheduler config the engine cannot run (unknown class, bad or out-of-bounds value)
+  | 'invalid-scheduler' // a scheduler config the engine cannot run (unknown class, bad or out-of-bounds value)
+  | 'invalid-limit'; // model_index.json declares a limit (driftline.max_side) that is not a usable number
 
 import type { ComponentName } from './types.js';
 

@@ -26,6 +26,7 @@ import { basename, join, resolve } from 'node:path';
 import { parsePythonJson, SchedulerConfigError, validateSchedulerConfig } from '../scheduler-config/validate.js';
 import { EXPORT_HINT, PackError } from './errors.js';
 import { OnnxFormatError, readOnnxHeader, type OnnxHeader, type TensorDecl } from './onnx-header.js';
+import { DeclaredLimits, MAX_DECLARED_SIDE, unetGeometry, vaeGeometry, type PackGeometry } from './geometry.js';
 import type { ComponentName, PackFamily, PackInfo } from './types.js';
 
 /** What openPack needs beyond PackInfo: where each component is and what it declares. */
@@ -406,6 +407,21 @@ export async function inspectLayout(dirIn: string): Promise<PackLayout> {
   const degradation = declared === 'bicubic' ? 'bicubic' : 'area';
   if (declared !== undefined && declared !== 'area' && declared !== 'bicubic') notes.push(`degradation "${String(declared)}" is not one the engine knows (area, bicubic); calibration uses area averaging`);
 
+  const limits = DeclaredLimits.safeParse(driftline);
+  if (!limits.success) {
+    throw new PackError(
+      'invalid-limit',
+      `model_index.json declares driftline.max_side ${JSON.stringify(driftline.max_side)}, which is not a whole number of pixels from 8 to ${MAX_DECLARED_SIDE}`,
+      'fix driftline.max_side in model_index.json (the largest image side the pack makes), or remove it',
+      'model_index.json',
+    );
+  }
+  const geometry: PackGeometry = {
+    unet: unetGeometry(unetConfig, notes),
+    ...(models.vae_decoder || models.vae_encoder ? { vae: vaeGeometry(vaeConfig, notes) } : {}),
+    weightBytes: await weightBytes(models, headers),
+  };
+
   let timestepCondDim: number | undefined;
   if (timestepCond) timestepCondDim = dimOf(timestepCond, 1) ?? num(unetConfig.time_cond_proj_dim) ?? 256;
 
@@ -428,9 +444,21 @@ export async function inspectLayout(dirIn: string): Promise<PackLayout> {
     textLength,
     hasVaeEncoder: models.vae_encoder !== undefined,
     hasVaeDecoder: models.vae_decoder !== undefined,
+    geometry,
+    ...(limits.data.max_side !== undefined ? { maxSide: limits.data.max_side } : {}),
     schedulerConfig,
   };
   return { info, models, headers, tokenizerDir, vaeEncoderOutput, timestepCondDim, hasClassLabels, notes };
+}
+
+/** Bytes of the components' model files and the external weight files they name (what ONNX Runtime loads). */
+async function weightBytes(models: PackLayout['models'], headers: PackLayout['headers']): Promise<number> {
+  let total = 0;
+  for (const [c, file] of Object.entries(models) as [ComponentName, string][]) {
+    total += (await stat(file)).size;
+    for (const f of headers[c]?.externalFiles ?? []) total += (await stat(join(resolve(file, '..'), f))).size;
+  }
+  return total;
 }
 
 /**

@@ -4,6 +4,7 @@
  * and int64 ids are converted inside the session layer from each model's metadata).
  */
 import type { Tensor } from '../tensor.js';
+import type { PackGeometry } from './geometry.js';
 
 /** Which kind of pack this is, detected from its components' inputs and configs. */
 export type PackFamily =
@@ -80,6 +81,14 @@ export interface PackInfo {
   textLength: number;
   hasVaeEncoder: boolean;
   hasVaeDecoder: boolean;
+  /** The networks' shape as the memory and time estimates read it (`packs/geometry.ts`). */
+  geometry: PackGeometry;
+  /**
+   * The largest image side the pack's authors allow (model_index.json `driftline.max_side`), when
+   * declared: it replaces the engine's default ceiling for the pack, never the engine's own or the
+   * memory budget.
+   */
+  maxSide?: number;
   /** The pack's scheduler/scheduler_config.json as parsed (validated on inspection; plans validate it again into the full config). */
   schedulerConfig: unknown;
 }

@@ -33,6 +33,7 @@ import type { LoadedPack, PackInfo } from '../packs/types.js';
 import { type Preview } from './preview.js';
 import { broadcastMask, featherMask, poolMask } from './mask.js';
 import { composite, conditioning, decodeState, encodeImage, packNetwork, previewFor } from './stages.js';
+import { MAX_EVALUATIONS_PER_STEP, type JobShape } from './cost.js';
 
 /** What a sampling plan gives a pipeline (`SchedulerPlan` from a scheduler config or a catalogue sampler). */
 export interface PipelinePlan {
@@ -105,16 +106,18 @@ export const MAX_IMAGE_SIDE = 4096;
 
 /**
  * The sizes a pack can make: sides a multiple of what its VAE and UNet need (an x4 upscaler's UNet
- * runs on the low-resolution image, pixel SR's on the output), and at most `MAX_IMAGE_SIDE`, or 4×
- * the native size for pixel-space packs, whose attention runs at full resolution (256² on a 32 px
- * pack asks for gigabytes per step).
+ * runs on the low-resolution image, pixel SR's on the output), and at most `MAX_IMAGE_SIDE` — lower
+ * where the pack declares its own `max_side` (model_index.json `driftline`), else 4× the native size
+ * for pixel-space packs, whose attention runs at full resolution (256² on a 32 px pack asks for
+ * gigabytes per step). What fits in memory is checked apart from this (`cost.ts`).
  */
-export function sizeLimits(info: PackInfo): { multiple: number; maxSide: number } {
+export function sizeLimits(info: PackInfo): { multiple: number; maxSide: number; declared: boolean } {
   const multiple = info.family === 'upscaler' ? info.upscaleFactor * info.unetMultiple
     : info.family === 'pixel-sr' ? lcm(info.upscaleFactor, info.unetMultiple)
     : info.vaeScale * info.unetMultiple;
-  const maxSide = info.latentChannels === 3 && !info.hasVaeDecoder ? Math.min(MAX_IMAGE_SIDE, 4 * info.defaultSize) : MAX_IMAGE_SIDE;
-  return { multiple, maxSide };
+  const fallback = info.latentChannels === 3 && !info.hasVaeDecoder ? 4 * info.defaultSize : MAX_IMAGE_SIDE;
+  const maxSide = Math.min(MAX_IMAGE_SIDE, info.maxSide ?? fallback);
+  return { multiple, maxSide, declared: info.maxSide !== undefined && info.maxSide < MAX_IMAGE_SIDE };
 }
 
 const gcd = (a: number, b: number): number => (b ? gcd(b, a % b) : a);
@@ -122,13 +125,33 @@ const lcm = (a: number, b: number): number => (a / gcd(a, b)) * b;
 
 /** Refuse an output size the pack cannot make (see `sizeLimits`), saying what it can. */
 export function checkSize(info: PackInfo, width: number, height: number): void {
-  const { multiple: s, maxSide } = sizeLimits(info);
+  const { multiple: s, maxSide, declared } = sizeLimits(info);
   if (!Number.isInteger(width) || !Number.isInteger(height) || width % s || height % s || width < s || height < s) {
     throw new RangeError(`size ${width}x${height} must be a positive multiple of ${s} for this model`);
   }
   if (width > maxSide || height > maxSide) {
-    throw new RangeError(`size ${width}x${height} is larger than this model can make (at most ${maxSide}x${maxSide}${isUpscaler(info) ? ' output, i.e. a smaller low-resolution image' : ''})`);
+    throw new RangeError(`size ${width}x${height} is larger than this model can make (at most ${maxSide}x${maxSide}${isUpscaler(info) ? ' output, i.e. a smaller low-resolution image' : ''}${declared ? `, the limit ${info.name} declares` : ''})`);
   }
+}
+
+/** Whether a generation on this pack runs classifier-free guidance (LCM embeds w instead; packs without a text encoder have nothing to guide with). */
+export function isGuided(info: PackInfo, cfgScale: number): boolean {
+  return info.family !== 'lcm' && info.hasTextEncoder && usesGuidance(cfgScale);
+}
+
+/**
+ * The model calls a generation makes, for its cost (`cost.ts`): `batch` images per call (twice the
+ * rows with guidance), at most MAX_EVALUATIONS_PER_STEP UNet calls per step, one decode, and an
+ * encode where img2img or inpainting starts from an image through a VAE.
+ */
+export function generateShape(info: PackInfo, r: { width: number; height: number; steps: number; cfgScale: number; batch?: number; init?: boolean }): JobShape {
+  return {
+    width: r.width, height: r.height, batch: r.batch ?? 1,
+    guided: isGuided(info, r.cfgScale),
+    evaluations: r.steps * MAX_EVALUATIONS_PER_STEP,
+    decodes: 1,
+    encodes: Boolean(r.init) && !isUpscaler(info) && info.hasVaeEncoder,
+  };
 }
 
 function checkRequest(pack: LoadedPack, r: GenerateRequest): void {
@@ -167,7 +190,7 @@ export async function generate(pack: LoadedPack, req: GenerateRequest, plan: Pla
   const shape = [B, C, h, w];
   const size = numel(shape);
   const isLcm = info.family === 'lcm';
-  const guided = !isLcm && info.hasTextEncoder && usesGuidance(req.cfgScale);
+  const guided = isGuided(info, req.cfgScale);
 
   const context = await conditioning(pack, req.prompt, req.negativePrompt, B, guided);
 
