@@ -4,6 +4,10 @@
  * native inference), every call in flight fails with `ENGINE_CRASHED` and the next call starts a
  * fresh host — no front-door state is lost.
  *
+ * A call the host gives a deadline (a job's watchdog, `limits.ts`) and that has not replied by then
+ * is stuck inside a native model call: the channel fails it with `JOB_TIMEOUT` and stops the host,
+ * the one way to stop such a call; the next call starts a fresh host.
+ *
  * Two small launchers give it a process: `EngineClient` forks a Node child (CLI, browser mode,
  * tests); Electron's main process passes a utilityProcess launcher (main/electron/engine.ts).
  */
@@ -26,7 +30,10 @@ export interface HostConnection {
 /** Starts a fresh engine host. */
 export type HostLauncher = () => HostConnection;
 
-type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
+type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void; deadline?: NodeJS.Timeout };
+
+/** The longest delay a Node timer takes (a larger one fires at once). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class EngineChannel {
   private host: HostConnection | undefined;
@@ -51,10 +58,13 @@ export class EngineChannel {
           const p = this.pending.get(m.id);
           if (!p) return;
           this.pending.delete(m.id);
+          clearTimeout(p.deadline);
           if (m.ok) p.resolve(m.value);
           else p.reject(new ApiError(m.error.code, m.error.message));
         } else if (m.kind === 'event') {
           for (const l of this.listeners.get(m.name) ?? []) l(m.payload);
+        } else if (m.kind === 'deadline') {
+          this.armDeadline(host, m.id, m.ms, m.message);
         }
       });
       host.onExit((reason) => {
@@ -72,7 +82,30 @@ export class EngineChannel {
   private failPending(err: ApiError): void {
     const calls = [...this.pending.values()];
     this.pending.clear();
-    for (const p of calls) p.reject(err);
+    for (const p of calls) {
+      clearTimeout(p.deadline);
+      p.reject(err);
+    }
+  }
+
+  /**
+   * Call `id` must reply within `ms`: else it fails with JOB_TIMEOUT and the host is stopped (a
+   * synchronous native call cannot be interrupted any other way); calls waiting behind it fail with
+   * ENGINE_CRASHED, and the next call starts a fresh host.
+   */
+  private armDeadline(host: HostConnection, id: number, ms: number, message: string): void {
+    const p = this.pending.get(id);
+    if (!p || !(ms >= 0) || ms > MAX_TIMER_MS) return;
+    clearTimeout(p.deadline);
+    p.deadline = setTimeout(() => {
+      if (this.host !== host || this.pending.get(id) !== p) return;
+      this.pending.delete(id);
+      p.reject(new ApiError('JOB_TIMEOUT', message));
+      this.host = undefined;
+      this.ready = undefined;
+      this.failPending(new ApiError('ENGINE_CRASHED', 'the engine was restarted to stop a job that ran past its time budget; run this again'));
+      void host.kill();
+    }, ms);
   }
 
   async call<M extends MethodName>(method: M, params: Params<M>): Promise<Result<M>> {

@@ -12,12 +12,17 @@ import { editEvaluations, resolveEditSettings, type EditSettings } from '../engi
 import { encodePng, loadImage, loadMask } from '../engine/image/io.js';
 import { formatParameters } from '../engine/image/parameters.js';
 import type { Preview } from '../engine/pipelines/preview.js';
+import type { JobShape } from '../engine/pipelines/cost.js';
+import { isGuided } from '../engine/pipelines/generate.js';
+import type { AdmitOptions } from './limits.js';
 
 type Request = z.output<typeof EditRequest>;
 
 export interface EditJobOptions {
   signal: AbortSignal;
   onProgress: (p: { phase: 'invert' | 'sample'; step: number; total: number; preview?: Preview }) => void;
+  /** Size the job against the host's budgets before its models run (the service's `PackJob.admit`). */
+  admit?: (shape: JobShape, how?: AdmitOptions) => unknown;
 }
 
 /** Largest image side an edit runs at, per pack: 4× the pack's native size, at most 2048 pixels. */
@@ -70,6 +75,8 @@ export async function runEditJob(pack: LoadedPack, req: Request, opts: EditJobOp
   }
   const evaluations = editEvaluations(settings, req.kind === 'paste');
   if (evaluations > MAX_EDIT_EVALUATIONS) throw bad(`these settings need ${evaluations} model evaluations; at most ${MAX_EDIT_EVALUATIONS} per edit (fewer steps or time-travel tries)`);
+  // One image, guided rows, encoded (and the reference too) and decoded once with the composite.
+  opts.admit?.({ width, height, batch: 1, guided: isGuided(pack.info, settings.cfgScale), evaluations, decodes: 1, encodes: true }, { bounds: { multiple: s, maxSide: limit } });
 
   const image = await loadImage(Buffer.from(req.image), width, height, 'fill');
   const mask = req.mask ? await loadMask(Buffer.from(req.mask), width, height, 'fill') : new Float32Array(width * height);

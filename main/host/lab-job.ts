@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import type { z } from 'zod';
 import { LAB_GRIDS, type SolverLabRequest, type SolverTable } from '../api/contract.js';
 import type { LoadedPack, PackInfo } from '../engine/packs/types.js';
-import { DEFAULT_LAB_PROMPTS, labSamplers, runLab } from '../engine/lab/lab.js';
+import { DEFAULT_LAB_PROMPTS, labSamplers, MAX_LAB_EVALUATIONS, runLab } from '../engine/lab/lab.js';
 import { loadSolverTable, saveSolverTable } from '../engine/lab/store.js';
 import { autoChoice, measuredChoice, type AutoChoice, type AutoRequest } from '../engine/lab/auto.js';
 import { loadStatistics, saveStatistics } from '../engine/lab/statistics.js';
@@ -15,6 +15,9 @@ import { USF, V3 } from '../engine/lab/grids.js';
 import { packDigest } from '../engine/sr/store.js';
 import { asBadRequest, eta } from './job-util.js';
 import type { JobProgress } from './upscale-job.js';
+import type { JobShape } from '../engine/pipelines/cost.js';
+import { isGuided } from '../engine/pipelines/generate.js';
+import type { AdmitOptions } from './limits.js';
 
 type Lab = z.output<typeof SolverLabRequest>;
 
@@ -25,6 +28,8 @@ export interface LabJobOptions {
   signal: AbortSignal;
   onProgress: (p: JobProgress) => void;
   dataRoot?: string;
+  /** Size the job against the host's budgets before its models run (the service's `PackJob.admit`). */
+  admit?: (shape: JobShape, how?: AdmitOptions) => unknown;
 }
 
 export async function runLabJob(pack: LoadedPack, req: Lab, opts: LabJobOptions): Promise<{ table: SolverTable; path: string }> {
@@ -41,6 +46,13 @@ export async function runLabJob(pack: LoadedPack, req: Lab, opts: LabJobOptions)
     width: info.defaultSize,
     height: info.defaultSize,
   };
+  // Every prompt × seed in one guided call at the pack's size; its evaluation count is worked out as
+  // the lab runs, so the time budget takes the lab's own ceiling on it.
+  const images = labReq.prompts.length * labReq.seeds.length;
+  opts.admit?.({
+    width: labReq.width, height: labReq.height, batch: images, guided: isGuided(info, labReq.cfgScale),
+    evaluations: Math.ceil(MAX_LAB_EVALUATIONS / images), decodes: 1,
+  }, { what: `a solver lab measurement at ${labReq.width}×${labReq.height} with ${images} images per call`, advice: 'fewer prompts × seeds, or raise the budget' });
   const digest = await packDigest(info.dir, opts.dataRoot);
   const outcome = await asBadRequest(() => runLab(pack, labReq, {
     signal: opts.signal,

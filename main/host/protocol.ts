@@ -25,10 +25,27 @@ export interface EventMessage {
   payload: unknown;
 }
 
-export type HostMessage = ReplyMessage | EventMessage | { kind: 'ready' };
+/** The host asks its parent to stop call `id` (restarting the host) unless it replies within `ms` (a job's watchdog, `limits.ts`). */
+export interface DeadlineMessage {
+  kind: 'deadline';
+  id: number;
+  ms: number;
+  /** Why, for the error the call fails with (JOB_TIMEOUT). */
+  message: string;
+}
 
-/** What serves the methods: each takes validated parameters and may emit events. */
-export type Handlers = { [M in MethodName]: (params: ReturnType<typeof parseParams<M>>) => Promise<unknown> };
+export type HostMessage = ReplyMessage | EventMessage | DeadlineMessage | { kind: 'ready' };
+
+/** What a handler may tell the caller's side about the call it serves (this protocol's, not the contract's). */
+export interface CallContext {
+  /** Stop this call — restarting the host — if it has not replied within `ms`; `message` says why. */
+  deadline(ms: number, message: string): void;
+}
+
+export const NO_CALL_CONTEXT: CallContext = { deadline: () => undefined };
+
+/** What serves the methods: each takes validated parameters (and its call's context) and may emit events. */
+export type Handlers = { [M in MethodName]: (params: ReturnType<typeof parseParams<M>>, call: CallContext) => Promise<unknown> };
 
 /** Turn any thrown value into the error shape that crosses the boundary. */
 export function toErrorShape(e: unknown): ApiErrorShape {
@@ -38,8 +55,8 @@ export function toErrorShape(e: unknown): ApiErrorShape {
   return { code, message: e instanceof Error ? e.message : String(e) };
 }
 
-/** Handle one incoming message: validate, dispatch, and produce the reply (never throws). */
-export async function dispatch(handlers: Handlers, raw: unknown): Promise<ReplyMessage | undefined> {
+/** Handle one incoming message: validate, dispatch, and produce the reply (never throws). `context` gives each call its CallContext. */
+export async function dispatch(handlers: Handlers, raw: unknown, context: (id: number) => CallContext = () => NO_CALL_CONTEXT): Promise<ReplyMessage | undefined> {
   const env = CallMessage.safeParse(raw);
   if (!env.success) {
     const id = raw && typeof raw === 'object' && typeof (raw as { id?: unknown }).id === 'number' ? (raw as { id: number }).id : -1;
@@ -49,7 +66,7 @@ export async function dispatch(handlers: Handlers, raw: unknown): Promise<ReplyM
   try {
     if (!isMethod(method)) throw new ApiError('UNKNOWN_METHOD', `unknown method "${method}"`);
     const parsed = parseParams(method, params);
-    const value = await (handlers[method] as (p: unknown) => Promise<unknown>)(parsed);
+    const value = await (handlers[method] as (p: unknown, call: CallContext) => Promise<unknown>)(parsed, context(id));
     return { kind: 'reply', id, ok: true, value };
   } catch (e) {
     return { kind: 'reply', id, ok: false, error: toErrorShape(e) };

@@ -9,7 +9,7 @@ export function runHost(makeHandlers: (emit: Emit) => Handlers): void {
   const port = hostPort();
   const handlers = makeHandlers((name, payload) => port.send({ kind: 'event', name, payload }));
   port.onMessage((m) => {
-    void dispatch(handlers, m).then((reply) => reply && port.send(reply));
+    void dispatch(handlers, m, (id) => ({ deadline: (ms, message) => port.send({ kind: 'deadline', id, ms, message }) })).then((reply) => reply && port.send(reply));
   });
   port.send({ kind: 'ready' });
 }

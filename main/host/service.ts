@@ -1,12 +1,16 @@
 /**
  * The engine service: the Studio API's methods as the engine host implements them. One pack is
  * kept open at a time (opening a Stable Diffusion pack costs seconds and gigabytes); jobs run one
- * after another and can be cancelled between sampler steps.
+ * after another and can be cancelled between sampler steps. Every job is admitted before its models
+ * run — its estimated peak memory against the budget — and watched against its time budget
+ * (`limits.ts`).
  */
 import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import { ApiError, type GenerateResult, type ProgressEvent, type ModelEntry, type ProviderInfo } from '../api/contract.js';
-import type { Handlers } from './protocol.js';
+import type { CallContext, Handlers } from './protocol.js';
+import { admitJob, jobLimits, Watchdog, type AdmitOptions, type JobLimits } from './limits.js';
+import type { JobCost, JobShape } from '../engine/pipelines/cost.js';
 import type { Emit } from './serve.js';
 import { SAMPLERS } from '../engine/samplers/index.js';
 import { ModelRegistry, type InstalledPack } from '../engine/models/registry.js';
@@ -14,7 +18,7 @@ import { catalogDownloadRequest, catalogEntry, CATALOG } from '../engine/models/
 import { downloadPack } from '../engine/models/downloads.js';
 import type { LoadedPack, PackInfo } from '../engine/packs/types.js';
 import { inspectPack, openPack } from '../engine/packs/pack.js';
-import { checkSize, generate, isUpscaler } from '../engine/pipelines/generate.js';
+import { checkSize, generate, generateShape, isUpscaler, sizeLimits } from '../engine/pipelines/generate.js';
 import { encodePng, loadImage, loadMask } from '../engine/image/io.js';
 import { formatParameters } from '../engine/image/parameters.js';
 import { embeddedPacks } from './embedded.js';
@@ -32,6 +36,22 @@ export interface ServiceOptions {
   provider?: string;
   /** The user's data folder for searched boundary conditions (else DRIFTLINE_HOME or the platform's). */
   dataRoot?: string;
+  /** Memory and time budgets for jobs (the engine host reads them from its environment: `jobLimits`); else the defaults. */
+  limits?: JobLimits;
+}
+
+/** What a running pack job is given. */
+export interface PackJob {
+  signal: AbortSignal;
+  dataRoot?: string;
+  startedAt: number;
+  onProgress: (p: Omit<ProgressEvent, 'jobId'>) => void;
+  /**
+   * Size the job before its models run: BAD_REQUEST when its estimated memory is over the budget
+   * (`how` says how the refusal speaks of it), else its watchdog starts. Call once, after the
+   * request is validated.
+   */
+  admit(shape: JobShape, how?: AdmitOptions): JobCost;
 }
 
 export function createEngineService(emit: Emit, opts: ServiceOptions = {}): Handlers {
@@ -41,7 +61,9 @@ export function createEngineService(emit: Emit, opts: ServiceOptions = {}): Hand
     embedded: embeddedPacks(),
   });
   const jobs = new Map<string, AbortController>();
-  let open: { dir: string; pack: LoadedPack } | undefined;
+  const limits = opts.limits ?? jobLimits({});
+  /** The open pack, and the host's resident bytes measured just after it opened (its weights as loaded, before any arena grows). */
+  let open: { dir: string; pack: LoadedPack; resident: number } | undefined;
   let queue: Promise<unknown> = Promise.resolve();
 
   /** Register a cancellable job under the caller's id. */
@@ -62,17 +84,27 @@ export function createEngineService(emit: Emit, opts: ServiceOptions = {}): Hand
   /**
    * A cancellable job on a pack, queued behind the others: registered under the caller's id at
    * once (so it can be cancelled while it waits), run with the pack open, its progress emitted as
-   * `onProgress` events for that job.
+   * `onProgress` events for that job, admitted and watched once it has sized itself (`job.admit`).
    */
-  const packJob = <T>(req: { jobId: string; model: string }, run: (pack: LoadedPack, job: { signal: AbortSignal; dataRoot?: string; startedAt: number; onProgress: (p: Omit<ProgressEvent, 'jobId'>) => void }) => Promise<T>): Promise<T> => {
+  const packJob = <T>(req: { jobId: string; model: string }, call: CallContext, run: (pack: LoadedPack, job: PackJob) => Promise<T>): Promise<T> => {
     const ctl = startJob(req.jobId);
+    const watchdog = new Watchdog(ctl, limits, call);
     return serial(async () => {
       try {
         ctl.signal.throwIfAborted();
         const startedAt = performance.now();
         const pack = await packFor(req.model);
-        return await run(pack, { signal: ctl.signal, dataRoot: opts.dataRoot, startedAt, onProgress: (p) => emit('onProgress', { jobId: req.jobId, ...p }) });
+        let admitted = false;
+        const admit = (shape: JobShape, how?: AdmitOptions): JobCost => {
+          if (admitted) throw new Error('a job is admitted once');
+          admitted = true;
+          const cost = admitJob(pack.info, shape, limits, { ...how, resident: open?.pack === pack ? open.resident : undefined });
+          watchdog.start(cost, shape.evaluations);
+          return cost;
+        };
+        return await run(pack, { signal: ctl.signal, dataRoot: opts.dataRoot, startedAt, onProgress: (p) => emit('onProgress', { jobId: req.jobId, ...p }), admit });
       } finally {
+        watchdog.stop();
         jobs.delete(req.jobId);
       }
     });
@@ -95,7 +127,7 @@ export function createEngineService(emit: Emit, opts: ServiceOptions = {}): Hand
     if (open) await open.pack.release();
     open = undefined;
     const pack = await openPack(dir, { provider: opts.provider });
-    open = { dir, pack };
+    open = { dir, pack, resident: process.memoryUsage().rss };
     return pack;
   }
 
@@ -148,22 +180,22 @@ export function createEngineService(emit: Emit, opts: ServiceOptions = {}): Hand
       return { cancelled: Boolean(ctl) };
     },
 
-    edit: (req) => packJob(req, async (pack, job) => ({ ...(await runEditJob(pack, req, job)), providers: providersOf(pack) })),
+    edit: (req, call) => packJob(req, call, async (pack, job) => ({ ...(await runEditJob(pack, req, job)), providers: providersOf(pack) })),
 
-    upscale: (req) => packJob(req, async (pack, job) => ({ ...(await runUpscaleJob(pack, req, job)), providers: providersOf(pack) })),
+    upscale: (req, call) => packJob(req, call, async (pack, job) => ({ ...(await runUpscaleJob(pack, req, job)), providers: providersOf(pack) })),
 
-    bcSearch: (req) => packJob(req, async (pack, job) => {
+    bcSearch: (req, call) => packJob(req, call, async (pack, job) => {
       const { record, path: stored } = await runSearchJob(pack, req, job);
       return { jobId: req.jobId, record, path: stored, providers: providersOf(pack) };
     }),
 
-    solverLab: (req) => packJob(req, async (pack, job) => ({ jobId: req.jobId, ...(await runLabJob(pack, req, job)), providers: providersOf(pack) })),
+    solverLab: (req, call) => packJob(req, call, async (pack, job) => ({ jobId: req.jobId, ...(await runLabJob(pack, req, job)), providers: providersOf(pack) })),
 
     getSolverTable: async ({ model }) => findSolverTable(await inspectPack(await resolveModel(model)), opts.dataRoot),
 
     getBoundary: async ({ model, sampler, steps }) => findBoundary(await inspectPack(await resolveModel(model)), sampler, steps, opts.dataRoot),
 
-    generate: (req) => packJob(req, async (pack, job): Promise<GenerateResult> => {
+    generate: (req, call) => packJob(req, call, async (pack, job): Promise<GenerateResult> => {
       const { info } = pack;
       // Upscalers (x4 layout, pixel SR) take a low-resolution image and return upscaleFactor× its size.
       const upscaler = isUpscaler(info);
@@ -185,6 +217,8 @@ export function createEngineService(emit: Emit, opts: ServiceOptions = {}): Hand
         : samplerChoice(req.sampler);
       const steps = auto?.steps ?? req.steps;
       const schedule = auto ? (auto.tuned ? `${auto.grid} σ_hi ${+auto.tuned.sigmaHi.toPrecision(4)} ρ ${auto.tuned.rho}` : auto.grid) : undefined;
+      // Sized in memory and time before any image is decoded or any model runs.
+      job.admit(generateShape(info, { width, height, steps, cfgScale: req.cfgScale, batch: req.batch, init: req.init !== undefined }), { bounds: sizeLimits(info) });
       const init = req.init ? { image: await loadImage(Buffer.from(req.init.image), width / initScale, height / initScale), strength: req.init.strength } : undefined;
       const mask = req.mask ? await loadMask(Buffer.from(req.mask), width, height) : undefined;
       const t1 = performance.now();

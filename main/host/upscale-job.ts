@@ -18,6 +18,8 @@ import { loadBoundary, packDigest, saveBoundary, type BoundaryKey } from '../eng
 import { encodePng, loadImage } from '../engine/image/io.js';
 import { formatParameters } from '../engine/image/parameters.js';
 import type { Preview } from '../engine/pipelines/preview.js';
+import { MAX_EVALUATIONS_PER_STEP, type JobShape } from '../engine/pipelines/cost.js';
+import type { AdmitOptions } from './limits.js';
 
 type Upscale = z.output<typeof UpscaleRequest>;
 type Search = z.output<typeof BcSearchRequest>;
@@ -35,7 +37,12 @@ export interface SrJobOptions {
   onProgress: (p: JobProgress) => void;
   /** The user's data folder (tests use a temporary one). */
   dataRoot?: string;
+  /** Size the job against the host's budgets before its models run (the service's `PackJob.admit`). */
+  admit?: (shape: JobShape, how?: AdmitOptions) => unknown;
 }
+
+/** Calibration pairs per model call of a search. */
+const SEARCH_BATCH = 16;
 
 /** Image-evaluations one search may make (candidates × images × steps). */
 export const MAX_SEARCH_EVALUATIONS = 2_000_000;
@@ -66,6 +73,13 @@ export async function runUpscaleJob(pack: LoadedPack, req: Upscale, opts: SrJobO
   const natural = await imageSize(req.image, 'image');
   // Sized before the image is decoded or any model runs.
   const tiles = await asBadRequest(() => upscalePlan(info, natural.width, natural.height, req.overlap));
+  // One tile per call, unguided; the whole output is blended in float32 (sum, weights, result) beside the input.
+  const tileCount = tiles.xs.length * tiles.ys.length;
+  opts.admit?.({
+    width: tiles.tileWidth, height: tiles.tileHeight, batch: 1, guided: false,
+    evaluations: tileCount * steps * MAX_EVALUATIONS_PER_STEP, decodes: tileCount,
+    extraBytes: 4 * 3 * (3 * tiles.width * tiles.height + natural.width * natural.height),
+  }, { what: `upscaling ${natural.width}×${natural.height} to ${tiles.width}×${tiles.height} in ${tiles.tileWidth}×${tiles.tileHeight} tiles`, advice: 'upscale a smaller image, or raise the budget' });
   const plan = sampler.plan(pack.info);
   let boundary: BoundaryUse = { source: 'random' };
   let z: Tensor | undefined;
@@ -85,7 +99,6 @@ export async function runUpscaleJob(pack: LoadedPack, req: Upscale, opts: SrJobO
     onProgress: (p) => opts.onProgress({ phase: 'sample', step: p.step, total: p.total, etaMs: eta(tSample, p.step, p.total), preview: p.preview }),
   }));
   const { width, height } = tiles;
-  const tileCount = tiles.xs.length * tiles.ys.length;
   const parameters = formatParameters({
     prompt: '', steps, sampler: sampler.label, cfgScale: 0, seed: req.seed, width, height, model: info.name,
     extra: {
@@ -127,10 +140,16 @@ export async function runSearchJob(pack: LoadedPack, req: Search, opts: SrJobOpt
   });
   const cost = req.candidates * calibration.pairs.length * steps;
   if (cost > MAX_SEARCH_EVALUATIONS) throw bad(`a search of ${req.candidates} candidates × ${calibration.pairs.length} images × ${steps} steps = ${cost} evaluations is over the limit of ${MAX_SEARCH_EVALUATIONS}; use fewer candidates or images`);
+  // Calls of up to SEARCH_BATCH calibration pairs sharing one candidate, unguided, each decoded.
+  const calls = req.candidates * Math.ceil(calibration.pairs.length / SEARCH_BATCH);
+  opts.admit?.({
+    width: tile.width, height: tile.height, batch: Math.min(SEARCH_BATCH, calibration.pairs.length), guided: false,
+    evaluations: calls * steps * MAX_EVALUATIONS_PER_STEP, decodes: calls,
+  }, { what: `a boundary search on ${tile.width}×${tile.height} tiles`, advice: 'fewer calibration images (limit), or raise the budget' });
   const key = await keyFor(info, sampler.key, steps, opts.dataRoot);
   const tSearch = performance.now();
   const res = await asBadRequest(() => searchBoundary(pack, {
-    pairs: calibration.pairs, candidates: req.candidates, steps, metric: req.metric, seed: req.seed, batch: 16,
+    pairs: calibration.pairs, candidates: req.candidates, steps, metric: req.metric, seed: req.seed, batch: SEARCH_BATCH,
   }, plan, {
     signal: opts.signal,
     onProgress: (p) => opts.onProgress({ phase: 'search', step: p.done, total: p.total, etaMs: eta(tSearch, p.done, p.total) }),

@@ -47,6 +47,20 @@ describe('engine host over a child process', () => {
   });
 });
 
+describe('a call past the deadline its host gave it', () => {
+  it('fails with JOB_TIMEOUT once the deadline passes, the host blocked inside the call is restarted, and the next call works', async () => {
+    client = new EngineClient({ entry });
+    const t0 = performance.now();
+    const stalled = client.call('generate', { ...base, jobId: 'stuck', prompt: 'stall' });
+    const behind = client.call('listSamplers', {});
+    await expect(stalled).rejects.toMatchObject({ code: 'JOB_TIMEOUT', message: 'stalled past its deadline' });
+    expect(performance.now() - t0).toBeLessThan(5000);
+    await expect(behind).rejects.toMatchObject({ code: 'ENGINE_CRASHED', message: expect.stringMatching(/restarted to stop a job that ran past its time budget/) });
+    expect((await client.call('generate', { ...base, jobId: 'after' })).jobId).toBe('after');
+    expect(client.starts).toBe(2);
+  });
+});
+
 describe('dispatch', () => {
   it('answers malformed envelopes and unknown methods without throwing', async () => {
     const handlers = {} as never;

@@ -1,5 +1,6 @@
 // A host with fake handlers, run as a real child process by the client tests: it echoes, emits
-// progress, honours cancellation, and crashes on request to exercise the client's recovery. Every
+// progress, honours cancellation, crashes on request to exercise the client's recovery, and stalls
+// on request the way a native model call does (the thread blocked) after giving its call a deadline. Every
 // other method of the contract answers that the fake host does not do it.
 // It runs the compiled host code (`npm run build:node` first; `npm test` does).
 import { runHost } from '../../out/main/host/serve.js';
@@ -26,8 +27,12 @@ runHost((emit) => ({
     ctl?.abort();
     return { cancelled: Boolean(ctl) };
   },
-  generate: async (req) => {
+  generate: async (req, call) => {
     if (req.prompt === 'crash') process.exit(3);
+    if (req.prompt === 'stall') {
+      call.deadline(300, 'stalled past its deadline');
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 30_000);
+    }
     const ctl = new AbortController();
     jobs.set(req.jobId, ctl);
     try {
