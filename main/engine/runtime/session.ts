@@ -216,7 +216,9 @@ export class ModelSession {
     }
     let result: ort.InferenceSession.ReturnType;
     try {
-      result = await this.session.run(ortFeeds, [...wanted]);
+      // A failing run's error is thrown with its context (and in words where memory ran out): ONNX
+      // Runtime would also print it raw on the host's stderr, which a CLI user's terminal shows.
+      result = await this.session.run(ortFeeds, [...wanted], { logSeverityLevel: 4 });
     } catch (err) {
       const shapes = this.inputs.map((s) => `${s.name} ${formatShape(ortFeeds[s.name].dims)}`).join(', ');
       const raw = err instanceof Error ? err.message : String(err);
