@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { EngineClient } from '../../main/host/client.js';
-import { dispatch } from '../../main/host/protocol.js';
+import { Dispatcher } from '../../main/api/dispatcher.js';
+import { handlersBackend, NO_CALL_CONTEXT } from '../../main/host/protocol.js';
 
 const entry = fileURLToPath(new URL('./fake-host.mjs', import.meta.url));
 const base = { model: 'm', prompt: 'a cat', steps: 4, cfgScale: 7, seed: 5 };
@@ -61,11 +62,11 @@ describe('a call past the deadline its host gave it', () => {
   });
 });
 
-describe('dispatch', () => {
+describe('the host\'s dispatch', () => {
   it('answers malformed envelopes and unknown methods without throwing', async () => {
-    const handlers = {} as never;
-    expect(await dispatch(handlers, 'garbage')).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
-    expect(await dispatch(handlers, { kind: 'call', id: 3, method: 'rm -rf', params: {} })).toMatchObject({ id: 3, ok: false, error: { code: 'UNKNOWN_METHOD' } });
-    expect(await dispatch(handlers, { kind: 'call', id: 4, method: '__proto__', params: {} })).toMatchObject({ ok: false, error: { code: 'UNKNOWN_METHOD' } });
+    const host = new Dispatcher({ backend: handlersBackend({} as never, () => () => undefined) }).connect(() => undefined, undefined);
+    expect(await host.call('garbage', NO_CALL_CONTEXT)).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
+    expect(await host.call({ kind: 'call', id: 3, method: 'rm -rf', params: {} }, NO_CALL_CONTEXT)).toMatchObject({ id: 3, ok: false, error: { code: 'UNKNOWN_METHOD' } });
+    expect(await host.call({ kind: 'call', id: 4, method: '__proto__', params: {} }, NO_CALL_CONTEXT)).toMatchObject({ ok: false, error: { code: 'UNKNOWN_METHOD' } });
   });
 });
