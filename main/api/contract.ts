@@ -353,6 +353,13 @@ export interface ModelEntry {
   /** Upscalers: output pixels per input pixel, and the side of the tile (output pixels) the model samples. */
   upscaleFactor?: number;
   tile?: number;
+  /**
+   * The sizes it makes (output pixels): its trained side, the multiple every side must be, and the
+   * largest side (the engine's own ceiling or the one the pack declares); absent when the pack could
+   * not be read. What fits this machine's memory is decided per request (batch, guidance) and
+   * refused with the largest size that fits.
+   */
+  size?: { default: number; multiple: number; maxSide: number };
 }
 
 export interface SamplerEntry {

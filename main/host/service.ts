@@ -131,10 +131,15 @@ export function createEngineService(emit: Emit, opts: ServiceOptions = {}): Hand
     return pack;
   }
 
+  const sizeOf = (info: PackInfo): NonNullable<ModelEntry['size']> => {
+    const { multiple, maxSide } = sizeLimits(info);
+    return { default: info.defaultSize, multiple, maxSide };
+  };
   const toEntry = (m: InstalledPack, info?: PackInfo): ModelEntry => ({
     name: m.name, path: m.path, source: m.source, sizeBytes: m.sizeBytes, family: info?.family,
     ...(info && isUpscaler(info) ? { upscaleFactor: info.upscaleFactor, tile: info.defaultSize } : {}),
     ...(info?.recommended ? { recommended: info.recommended } : {}),
+    ...(info ? { size: sizeOf(info) } : {}),
   });
   const providersOf = (pack: LoadedPack): ProviderInfo[] => pack.providers.map((p) => ({ component: p.component, provider: p.provider, skipped: p.skipped }));
 

@@ -84,6 +84,11 @@ describe('a limit the pack declares', () => {
     await expect(c.call('generate', { ...base, jobId: 'over', model: dir, width: 128, height: 128, steps: 1 }))
       .rejects.toMatchObject({ code: 'BAD_REQUEST', message: 'size 128x128 is larger than this model can make (at most 64x64, the limit emoji-32 declares)' });
     expect((await c.call('generate', { ...base, jobId: 'ok', model: dir, width: 64, height: 64, steps: 1 })).width).toBe(64);
+    // The model list tells the studio the same sizes before it asks for any (its frame and size choices).
+    await c.call('importModel', { path: dir, name: 'small-e32', mode: 'link' });
+    const listed = (await c.call('listModels', {})).find((m) => m.name === 'small-e32');
+    expect(listed?.size).toEqual({ default: 32, multiple: 4, maxSide: 64 });
+    expect((await c.call('listModels', {})).find((m) => m.name === 'emoji-32')?.size).toEqual({ default: 32, multiple: 4, maxSide: 128 });
   });
 
   it('is refused when it is not a usable number, naming the key', async () => {

@@ -8,7 +8,7 @@ import { Editor } from '../../renderer/src/tools/index.js';
 import { STUDIO_TOOLS } from '../../renderer/src/tools/tools.js';
 import { createAppState, type GalleryItem, type StatusMessage } from '../../renderer/src/ui/app-state.js';
 import { FrameModule } from '../../renderer/src/ui/frame/frame.js';
-import { frameRulesFromInfo, frameSizeChoices } from '../../renderer/src/ui/frame/rules.js';
+import { frameRulesFromEntry, frameRulesFromInfo, frameSizeChoices } from '../../renderer/src/ui/frame/rules.js';
 import { GenerateModule, type GenerateHost, type GeneratePixels } from '../../renderer/src/ui/generate/generation.js';
 import { DEFAULT_SETTINGS } from '../../renderer/src/ui/generate/settings.js';
 import { fillUncovered, forInpaintingModel, frameSource, type Rgba } from '../../renderer/src/ui/generate/source.js';
@@ -91,6 +91,15 @@ describe("a model's frame rules", () => {
     expect(frameRulesFromInfo({ ...EMOJI_INFO, family: 'pixel-sr', upscaleFactor: 2, unetMultiple: 4 })?.multiple).toBe(4);
     expect(frameRulesFromInfo({ ...EMOJI_INFO, defaultSize: -1 })).toBeNull();
     expect(frameRulesFromInfo('not a pack')).toBeNull();
+  });
+
+  it('are taken from the model list when the engine states them there, validated', () => {
+    expect(frameRulesFromEntry({ size: { default: 32, multiple: 4, maxSide: 128 } })).toEqual(EMOJI);
+    expect(frameRulesFromEntry({ size: { default: 32, multiple: 4, maxSide: 2 } })).toEqual({ size: 32, multiple: 4, maxSide: 4 });
+    for (const size of [undefined, null, { default: 32 }, { default: 32, multiple: 0, maxSide: 64 }, { default: 1e9, multiple: 4, maxSide: 64 }, 'big']) {
+      expect(frameRulesFromEntry({ size })).toBeNull();
+    }
+    expect(frameRulesFromEntry(undefined)).toBeNull();
   });
 
   it('offer the trained size and sensible multiples the model can make', () => {
@@ -185,6 +194,18 @@ describe('Generate works on what is under the frame', () => {
     expect(t.editor.ui.frameRules).toEqual(EMOJI);
     expect(t.frame.current()).toEqual({ x: 240, y: 240, width: 32, height: 32 });
     await t.frame.rules();
+    expect(t.inspected).toEqual(['emoji-32']);
+    t.frame.destroy();
+  });
+
+  it('takes the rules from the model list without opening the pack when the engine states them', async () => {
+    const t = setup();
+    await t.frame.rules();
+    expect(t.inspected).toEqual(['emoji-32']); // the list has not arrived yet
+    t.app.setState({ models: [{ name: 'big', path: '/p', source: 'imported', size: { default: 64, multiple: 8, maxSide: 512 } }] });
+    t.app.setState({ settings: { ...t.app.getState().settings, model: 'big' } });
+    await t.frame.rules();
+    expect(t.editor.ui.frameRules).toEqual({ size: 64, multiple: 8, maxSide: 512 });
     expect(t.inspected).toEqual(['emoji-32']);
     t.frame.destroy();
   });

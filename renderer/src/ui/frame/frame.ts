@@ -12,7 +12,7 @@ import { setFrame } from '../../store/actions/frame.js';
 import type { Editor } from '../../tools/editor.js';
 import type { AppStore } from '../app-state.js';
 import type { StudioModule } from '../module.js';
-import { frameRulesFromInfo } from './rules.js';
+import { frameRulesFromEntry, frameRulesFromInfo } from './rules.js';
 
 export interface FrameHost {
   readonly app: AppStore;
@@ -30,7 +30,7 @@ export class FrameModule implements StudioModule {
 
   initialize(): void {
     this.off = this.host.app.subscribe((s, prev) => {
-      if (s.settings.model !== prev.settings.model) void this.rules();
+      if (s.settings.model !== prev.settings.model || s.models !== prev.models) void this.rules();
     });
     void this.rules();
   }
@@ -89,6 +89,9 @@ export class FrameModule implements StudioModule {
   }
 
   private ask(model: string): Promise<FrameRules | null> {
+    // The model list says the sizes; only an engine that does not is asked to open the pack.
+    const listed = frameRulesFromEntry(this.host.app.getState().models.find((m) => m.name === model));
+    if (listed) return Promise.resolve(listed);
     let pending = this.known.get(model);
     if (!pending) {
       const client = this.host.client();

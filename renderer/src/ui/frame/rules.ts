@@ -1,6 +1,8 @@
 /**
- * What a model allows the generation frame to be, read from the engine's description of its pack
- * (`inspectModel`'s `info`), validated here because it crosses a process boundary. The sizes follow
+ * What a model allows the generation frame to be: the sizes its model-list entry states
+ * (`ModelEntry.size`, the engine's own rule), or — from an engine that does not state them — read
+ * from the description of its pack (`inspectModel`'s `info`); validated here either way, because
+ * both cross a process boundary. For the second, the sizes follow
  * the engine's own rule (its `sizeLimits`): sides a multiple of the VAE's and the UNet's
  * downsampling together, at most 4096, or what the pack declares, or 4× the trained size for
  * pixel-space packs without a decoder. Pure.
@@ -23,6 +25,20 @@ const PackSizes = z.object({
 });
 
 const gcd = (a: number, b: number): number => (b ? gcd(b, a % b) : a);
+
+const EntrySizes = z.object({
+  default: z.number().int().positive().max(MAX_FRAME_SIDE),
+  multiple: z.number().int().positive().max(MAX_FRAME_SIDE),
+  maxSide: z.number().int().positive().max(MAX_FRAME_SIDE),
+});
+
+/** The frame rules a model-list entry states (`size`); null when it states none or nothing usable. */
+export function frameRulesFromEntry(entry: { size?: unknown } | undefined): FrameRules | null {
+  const parsed = EntrySizes.safeParse(entry?.size);
+  if (!parsed.success) return null;
+  const { default: size, multiple, maxSide } = parsed.data;
+  return { size, multiple, maxSide: Math.max(multiple, maxSide) };
+}
 
 /** The frame rules of a pack from `inspectModel`'s info; null when the info does not describe its sizes. */
 export function frameRulesFromInfo(info: unknown): FrameRules | null {
