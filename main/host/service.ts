@@ -218,9 +218,10 @@ export function createEngineService(emit: Emit, opts: ServiceOptions = {}): Hand
       const stateDim = info.latentChannels * (width / info.vaeScale) * (height / info.vaeScale);
       const auto = req.sampler === 'auto' ? await resolveAuto(info, req.steps, { cfgScale: req.cfgScale, dim: stateDim }, job.dataRoot) : undefined;
       const sampler = auto
-        ? { label: `${autoLabel(auto.sampler)} (auto)`, plan: () => auto.plan }
+        ? { label: () => `${autoLabel(auto.sampler)} (auto)`, plan: () => auto.plan }
         : samplerChoice(req.sampler);
       const steps = auto?.steps ?? req.steps;
+      const samplerLabel = sampler.label(info, steps);
       const schedule = auto ? (auto.tuned ? `${auto.grid} σ_hi ${+auto.tuned.sigmaHi.toPrecision(4)} ρ ${auto.tuned.rho}` : auto.grid) : undefined;
       // Sized in memory and time before any image is decoded or any model runs.
       job.admit(generateShape(info, { width, height, steps, cfgScale: req.cfgScale, batch: req.batch, init: req.init !== undefined }), { bounds: sizeLimits(info) });
@@ -234,16 +235,17 @@ export function createEngineService(emit: Emit, opts: ServiceOptions = {}): Hand
       const t2 = performance.now();
       const images = await Promise.all(res.seeds.map(async (seed, b) => {
         const parameters = formatParameters({
-          prompt: req.prompt, negativePrompt: req.negativePrompt, steps, sampler: sampler.label,
-          cfgScale: req.cfgScale, seed, width, height, model: info.name, denoisingStrength: upscaler ? undefined : init?.strength,
+          prompt: req.prompt, negativePrompt: req.negativePrompt, steps, sampler: samplerLabel,
+          // A model with no text encoder takes no guidance: no CFG scale to report.
+          cfgScale: info.hasTextEncoder ? req.cfgScale : undefined, seed, width, height, model: info.name, denoisingStrength: upscaler ? undefined : init?.strength,
           extra: schedule ? { 'Schedule type': schedule } : undefined,
         });
         return { png: new Uint8Array(await encodePng(res.images, { parameters }, b)), seed, parameters };
       }));
       const calls = Math.max(1, res.evaluations);
       const ran = auto
-        ? { name: auto.sampler, label: sampler.label, grid: schedule, reason: auto.reason }
-        : { name: req.sampler, label: sampler.label };
+        ? { name: auto.sampler, label: samplerLabel, grid: schedule, reason: auto.reason }
+        : { name: req.sampler, label: samplerLabel };
       return { jobId: req.jobId, images, width, height, sampler: ran, providers: providersOf(pack), timings: { totalMs: performance.now() - job.startedAt, perStepMs: (t2 - t1) / calls, evaluations: res.evaluations } };
     }),
   };

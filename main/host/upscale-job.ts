@@ -100,7 +100,7 @@ export async function runUpscaleJob(pack: LoadedPack, req: Upscale, opts: SrJobO
   }));
   const { width, height } = tiles;
   const parameters = formatParameters({
-    prompt: '', steps, sampler: sampler.label, cfgScale: 0, seed: req.seed, width, height, model: info.name,
+    prompt: '', steps, sampler: sampler.label(info, steps), seed: req.seed, width, height, model: info.name,
     extra: {
       'Upscale': `${info.upscaleFactor}x from ${natural.width}x${natural.height}`,
       'Boundary condition': boundary.source === 'searched' ? `searched (${boundary.metric}, ${boundary.searchedOn})` : 'random',
@@ -125,7 +125,7 @@ export async function runSearchJob(pack: LoadedPack, req: Search, opts: SrJobOpt
   const steps = req.steps ?? defaultSteps(pack.info);
   const plan = sampler.plan(pack.info);
   if (!(await isDeterministic(plan(steps)))) {
-    throw bad(`sampler: ${sampler.label} is stochastic; a boundary condition fixes the start of a deterministic (ODE) sampler — choose one such as ddim or dpmpp_2m`);
+    throw bad(`sampler: ${sampler.label(info, steps)} is stochastic; a boundary condition fixes the start of a deterministic (ODE) sampler — choose one such as ddim or dpmpp_2m`);
   }
   const tile = trainedTile(info);
   const dir = req.calibration ?? path.join(info.dir, 'calibration');

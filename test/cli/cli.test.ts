@@ -83,6 +83,13 @@ describe('driftline generate', () => {
     expect(sr.code).toBe(0);
     const meta = await sharp(await readFile(big)).metadata();
     expect([meta.width, meta.height]).toEqual([64, 64]);
+    // The pack's own scheduler is named by what it runs, as other tools name it; a model that takes
+    // no prompt reports no CFG scale.
+    const t2iParams = readTextChunks(await readFile(small)).parameters;
+    expect(t2iParams).toMatch(/Sampler: DDIM, CFG scale: 3,/);
+    const srParams = readTextChunks(await readFile(big)).parameters;
+    expect(srParams).toMatch(/Sampler: DDIM,/);
+    expect(srParams).not.toMatch(/CFG scale/);
   });
 
   it('explains bad usage and bad models instead of crashing', async () => {

@@ -15,7 +15,8 @@ export interface GenerationParameters {
   steps: number;
   /** Display name of the sampler, e.g. "DPM++ 2M". */
   sampler: string;
-  cfgScale: number;
+  /** Absent for a model that takes no guidance. */
+  cfgScale?: number;
   seed: number;
   width: number;
   height: number;
