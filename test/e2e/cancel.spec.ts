@@ -7,14 +7,14 @@ test('cancel stops a long generation', async ({ page }, info) => {
   // A thousand steps would take about a minute here; the test cancels after the first few.
   await setGenerateFields(page, { prompt: 'a long one', steps: 1000, seed: 7 });
   await recordJobs(page);
-  const button = page.locator('.generate-actions button');
+  const button = page.locator('.generate-actions button').first();
   await button.click();
   await expect(button).toHaveText('Cancel');
   await expect.poll(async () => Math.max(0, ...(await recorded(page)).steps), { message: 'the engine reports progress', timeout: 30_000 }).toBeGreaterThanOrEqual(2);
   await shot(page, info, '1-running');
   const cancelledAt = Date.now();
   await button.click();
-  await expect(page.locator('.generate-actions button')).toHaveText(/Generate/, { timeout: 20_000 });
+  await expect(page.locator('.generate-actions button').first()).toHaveText(/Generate/, { timeout: 20_000 });
   const took = Date.now() - cancelledAt;
 
   const s = await snapshot(page);
@@ -31,7 +31,7 @@ test('cancel stops a long generation', async ({ page }, info) => {
   await setGenerateFields(page, { steps: 4 });
   await button.click();
   await expect.poll(async () => (await snapshot(page)).app.gallery.length, { message: 'the short run completes', timeout: 30_000 }).toBe(1);
-  await expect(page.locator('.generate-actions button')).toHaveText(/Generate/);
+  await expect(page.locator('.generate-actions button').first()).toHaveText(/Generate/);
   const s2 = await snapshot(page);
   expect(s2.app.status?.text).toMatch(/^Generated 1 image/);
   expect(s2.app.gallery).toHaveLength(1);

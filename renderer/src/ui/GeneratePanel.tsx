@@ -40,7 +40,7 @@ export function GeneratePanel({ studio }: { studio: Studio }) {
   const set = studio.generation.updateSettings.bind(studio.generation);
   const model = models.find((m) => m.name === s.model);
   const provider = providerSummary(providers[s.model]);
-  const canGenerate = connection === 'open' && !anyJob && !!s.model;
+  const canGenerate = connection === 'open' && !!s.model;
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -101,20 +101,21 @@ export function GeneratePanel({ studio }: { studio: Studio }) {
 
         <FrameFields studio={studio} strength={s.strength} setStrength={(strength) => set({ strength })} />
 
+        {/* Cancel comes first while a generation runs, Generate (then Queue) is always there. */}
         <div className="generate-actions">
-          {job ? (
-            <button type="button" className="danger" title="Stop this generation (Esc does not cancel it)" onClick={() => void studio.cancel()} disabled={job.cancelling}>
+          {job && (
+            <button type="button" className="danger" title="Stop this generation (Esc does not cancel it); the queue then goes on" onClick={() => void studio.cancel()} disabled={job.cancelling}>
               {job.cancelling ? 'Cancelling…' : 'Cancel'}
             </button>
-          ) : (
-            <button type="submit" className="primary" disabled={!canGenerate} title={canGenerate ? 'Generate (Ctrl/Cmd+Enter)' : connection !== 'open' ? 'The engine is not connected' : anyJob ? 'An edit is running' : 'Pick a model first'}>
-              Generate <kbd>Ctrl+Enter</kbd>
-            </button>
           )}
+          <button type="submit" className="primary" disabled={!canGenerate} title={canGenerate ? (anyJob ? 'Add to the queue: it starts when the running job ends (Ctrl/Cmd+Enter)' : 'Generate (Ctrl/Cmd+Enter)') : connection !== 'open' ? 'The engine is not connected' : 'Pick a model first'}>
+            {anyJob ? 'Queue' : 'Generate'} <kbd>Ctrl+Enter</kbd>
+          </button>
         </div>
         {job && (
           <JobProgress progress={job.progress} label="Generation progress" caption={`${progressCaption(job.progress)} · seed ${job.seed}`} />
         )}
+        <QueueList studio={studio} />
       </form>
     </aside>
   );
@@ -186,5 +187,29 @@ function SideField({ id, value, step, max, onCommit }: { id: string; value: numb
           commit();
         }
       }} />
+  );
+}
+
+/** The generations waiting behind the running job, next first: each can move up or down or be removed. */
+function QueueList({ studio }: { studio: Studio }) {
+  const { queue } = studio.generation;
+  const waiting = useStore(queue.store, (q) => q.waiting);
+  if (!waiting.length) return null;
+  return (
+    <section className="queue" aria-label="Queue">
+      <h3>Queue ({waiting.length} waiting)</h3>
+      <ol>
+        {waiting.map((q, i) => (
+          <li key={q.id} data-queue-id={q.id}>
+            <span className="queue-what" title={q.settings.prompt}>
+              {q.settings.prompt.trim() || '(no prompt)'} · {q.settings.steps} steps · {q.settings.seedLocked ? `seed ${q.settings.seed}` : 'new seed'}
+            </span>
+            <button type="button" aria-label="Move up" title="Run earlier" disabled={i === 0} onClick={() => queue.shift(q.id, -1)}>↑</button>
+            <button type="button" aria-label="Move down" title="Run later" disabled={i === waiting.length - 1} onClick={() => queue.shift(q.id, 1)}>↓</button>
+            <button type="button" aria-label="Remove from queue" title="Cancel this waiting generation" onClick={() => queue.remove(q.id)}>✕</button>
+          </li>
+        ))}
+      </ol>
+    </section>
   );
 }

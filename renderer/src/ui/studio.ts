@@ -9,6 +9,7 @@
  *   progress    progress events to the running job, previews to the canvas (progress/progress.ts)
  *   frame       what the model allows the generation frame to be, and its size (frame/frame.ts)
  *   generation  the Generate panel's settings and Generate on what is under the frame (generate/generation.ts)
+ *   queue       generations pressed while a job runs, started in turn (queue/queue.ts, owned by generation)
  *   imports     images onto the canvas: results, gallery items, drops, pastes, Open (import/import.ts)
  *   exports     PNGs out: a gallery image or the flattened canvas (export/export.ts)
  *   commands    the app menu's actions and Clear (commands/commands.ts)
@@ -104,7 +105,7 @@ export class Studio {
     });
     this.searches = new BoundarySearchController(common);
     this.labs = new LabController(common);
-    this.modules = [this.upscales, this.searches, this.labs, this.connection, this.frame, this.progress, this.commands, this.autosave];
+    this.modules = [this.upscales, this.searches, this.labs, this.connection, this.frame, this.progress, this.generation.queue, this.commands, this.autosave];
   }
 
   /** Subscribe every module, restore the last canvas, then list the engine's models. */

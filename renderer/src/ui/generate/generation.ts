@@ -21,6 +21,7 @@ import type { FrameModule } from '../frame/frame.js';
 import type { GalleryModule, NewGalleryItem } from '../gallery/gallery.js';
 import type { Jobs } from '../jobs.js';
 import type { ProgressModule } from '../progress/progress.js';
+import { GenerationQueue } from '../queue/queue.js';
 import { errorText, type Say } from '../status.js';
 import { newJobId, sanitizeSettings, samplerRanText, seedForRun, settingsForRerun, toGenerateRequest, validateSettings, type FrameRequest, type GenerateSettings } from './settings.js';
 import { forInpaintingModel, frameSource, type FrameSource, type Rgba } from './source.js';
@@ -67,9 +68,13 @@ const MODE_NAMES: Record<FrameMode, string> = { txt2img: 'generate', img2img: 'i
 const MODE_VERBS: Record<FrameMode, string> = { txt2img: 'Generating', img2img: 'Redrawing the frame (image to image)', inpaint: 'Inpainting the mask', outpaint: 'Outpainting the frame' };
 
 export class GenerateModule {
+  /** Generations pressed while a job runs, started one by one as jobs end (a module: the studio initialises it). */
+  readonly queue: GenerationQueue;
+
   /** Takes the remembered settings into the app store at once, before the panel first draws. */
   constructor(private readonly host: GenerateHost) {
     host.app.setState({ settings: { ...host.app.getState().settings, ...this.load() } });
+    this.queue = new GenerationQueue({ app: host.app, run: (s) => this.run(s) });
   }
 
   updateSettings(patch: Partial<GenerateSettings>): void {
@@ -78,13 +83,29 @@ export class GenerateModule {
     this.save(settings);
   }
 
-  /** Generate with the panel's settings on what is under the frame; resolves when the result has landed, failed or been cancelled. */
+  /**
+   * Generate pressed: with the panel's settings on what is under the frame, at once when nothing
+   * runs (resolves when the result has landed, failed or been cancelled), else queued behind the
+   * running job and the generations already waiting (resolves at once).
+   */
   async generate(): Promise<void> {
+    const { app, jobs } = this.host;
+    const settings = app.getState().settings;
+    if (!this.queue.mustWait) return this.run(settings);
+    if (!this.host.client()) return void jobs.ready(null, 'Generation', this.host.say);
+    const errors = validateSettings(settings);
+    if (errors.length) return this.host.say(errors.join(' '), 'error');
+    this.queue.add(settings);
+    const n = this.queue.waiting.length;
+    this.host.say(`Queued: ${n} generation${n === 1 ? '' : 's'} waiting; each starts when the one before it ends.`);
+  }
+
+  /** One generation with `settings` on what is under the frame when it starts; resolves when the result has landed, failed or been cancelled. */
+  async run(settings: GenerateSettings): Promise<void> {
     const { app, jobs, progress, editor, frame } = this.host;
     const say: Say = (t, l) => this.host.say(t, l);
     const client = jobs.ready(this.host.client(), 'Generation', say);
     if (!client) return;
-    const settings = app.getState().settings;
     const errors = validateSettings(settings);
     if (errors.length) return say(errors.join(' '), 'error');
     if (editor.isBusy) editor.cancel();
