@@ -65,9 +65,20 @@ export function GeneratePanel({ studio }: { studio: Studio }) {
         </p>
 
         <label htmlFor="gen-prompt">Prompt</label>
-        <textarea id="gen-prompt" rows={4} value={s.prompt} placeholder="a red fox in the snow" onChange={(e) => set({ prompt: e.target.value })} />
+        <textarea id="gen-prompt" rows={4} value={s.prompt} placeholder="a red fox in the snow" title="Drop a PNG here to use its generation settings" onChange={(e) => set({ prompt: e.target.value })}
+          onDragOver={(e) => {
+            if (e.dataTransfer.types.includes('Files')) e.preventDefault();
+          }}
+          onDrop={(e) => {
+            const file = e.dataTransfer.files[0];
+            if (!file) return;
+            e.preventDefault();
+            void studio.recall.fromFile(file, file.name || 'the dropped image');
+          }} />
         <label htmlFor="gen-negative">Negative prompt</label>
         <textarea id="gen-negative" rows={2} value={s.negativePrompt} placeholder="blurry, low quality" onChange={(e) => set({ negativePrompt: e.target.value })} />
+
+        <RecalledFields studio={studio} />
 
         <label htmlFor="gen-sampler">Sampler</label>
         <select id="gen-sampler" value={s.sampler} onChange={(e) => set({ sampler: e.target.value })}>
@@ -211,5 +222,24 @@ function QueueList({ studio }: { studio: Studio }) {
         ))}
       </ol>
     </section>
+  );
+}
+
+/** The fields of the last recalled PNG that the panel has no place for, shown rather than dropped. */
+function RecalledFields({ studio }: { studio: Studio }) {
+  const { kept, source } = useStore(studio.recall.store);
+  if (!kept) return null;
+  return (
+    <div className="recalled hint" data-testid="recalled-fields">
+      <span>Settings from {source}.{kept.length ? ' Also in it, not used here:' : ''}</span>
+      {kept.length > 0 && (
+        <dl>
+          {kept.map(([k, v], i) => (
+            <div key={`${i}-${k}`}><dt>{k}</dt><dd>{v}</dd></div>
+          ))}
+        </dl>
+      )}
+      <button type="button" className="link" aria-label="Dismiss recalled settings" onClick={() => studio.recall.dismiss()}>Dismiss</button>
+    </div>
   );
 }

@@ -10,6 +10,7 @@
  *   frame       what the model allows the generation frame to be, and its size (frame/frame.ts)
  *   generation  the Generate panel's settings and Generate on what is under the frame (generate/generation.ts)
  *   queue       generations pressed while a job runs, started in turn (queue/queue.ts, owned by generation)
+ *   recall      a PNG's `parameters` back into the Generate panel (recall/recall.ts)
  *   imports     images onto the canvas: results, gallery items, drops, pastes, Open (import/import.ts)
  *   exports     PNGs out: a gallery image or the flattened canvas (export/export.ts)
  *   commands    the app menu's actions and Clear (commands/commands.ts)
@@ -41,6 +42,7 @@ import { LabController } from './lab/lab-controller.js';
 import type { StudioModule } from './module.js';
 import { PixelBank } from './pixel-bank.js';
 import { ProgressModule, type PreviewImage } from './progress/progress.js';
+import { RecallModule } from './recall/recall.js';
 import { statusLine, type Say } from './status.js';
 import { UpscaleController } from './upscale/controller.js';
 import { pageUpscalePixels } from './upscale/pixels.js';
@@ -66,6 +68,7 @@ export class Studio {
   readonly progress: ProgressModule;
   readonly frame: FrameModule;
   readonly generation: GenerateModule;
+  readonly recall: RecallModule;
   readonly imports: ImportModule;
   readonly exports: ExportModule;
   readonly commands: CommandsModule;
@@ -89,6 +92,7 @@ export class Studio {
     const pixels = pagePixels(bank);
     this.frame = new FrameModule({ app, editor, client });
     this.generation = new GenerateModule({ app, editor, jobs, gallery, progress: this.progress, frame: this.frame, pixels: pageGeneratePixels(bank, pixels), client, say, storage: page.storage });
+    this.recall = new RecallModule({ app, generation: this.generation, frame: this.frame, say });
     this.commands = new CommandsModule({ app, editor, imports: this.imports, exports: this.exports, text: pageTextField, client, say });
     this.autosave = new AutosaveModule({ app, editor, bank, say, openBackend: page.openBackend });
     const common = { app, editor, jobs, client, say, now: () => performance.now() };
