@@ -322,6 +322,8 @@ export interface GeneratedImage {
   seed: number;
   /** The A1111-style parameters text written into the PNG. */
   parameters: string;
+  /** Its id in the gallery on disk, when the engine saved it there. */
+  galleryId?: string;
 }
 
 export interface GenerateResult {
@@ -334,6 +336,8 @@ export interface GenerateResult {
   /** Which execution provider each model component ran on. */
   providers: ProviderInfo[];
   timings: { totalMs: number; perStepMs: number; evaluations: number };
+  /** The gallery batch the images were saved as, or why they could not be saved (the images are here all the same). */
+  gallery?: { batch: string } | { error: string };
 }
 
 export interface ProviderInfo {
@@ -394,6 +398,35 @@ export const ModelRef = z.object({ model: z.string().min(1).max(4096) });
 export const ImportRequest = z.object({ path: z.string().min(1).max(4096), name: z.string().min(1).max(100).optional(), mode: z.enum(['copy', 'link']).default('copy') });
 export const ModelName = z.object({ name: z.string().min(1).max(100) });
 
+/** A gallery id: letters, digits, `_` and `-` only, so it never names a path outside the gallery. */
+export const GALLERY_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+export const GalleryId = z.object({ id: z.string().regex(GALLERY_ID_PATTERN, 'not a gallery id') }).strict();
+export const GalleryListRequest = z.object({ offset: z.number().int().min(0).max(1e9).default(0), limit: z.number().int().min(1).max(200).default(50) }).strict();
+
+/** One image of the gallery on disk. */
+export interface GalleryEntry {
+  id: string;
+  /** Milliseconds since the epoch. */
+  createdAt: number;
+  width: number;
+  height: number;
+  /** The `parameters` text inside the PNG. */
+  parameters: string;
+  /** What made it, as the request said (for an image recovered from its file: as its `parameters` say). */
+  settings: { model: string; prompt: string; negativePrompt?: string; sampler: string; steps: number; cfgScale?: number; seed: number; strength?: number };
+  /** The batch it came from: one request's images share its id. */
+  batch: { id: string; index: number; size: number };
+  recovered?: boolean;
+}
+
+export interface GalleryPage {
+  /** Newest first, each with a small PNG thumbnail. */
+  entries: (GalleryEntry & { thumbnail: Uint8Array })[];
+  total: number;
+  /** Set when the gallery's index was found damaged and rebuilt from the images: what happened. */
+  damaged?: string;
+}
+
 /** The methods, their validated parameters and their results. */
 export const METHODS = {
   listSamplers: { params: z.object({}).strict(), result: null as unknown as SamplerEntry[] },
@@ -409,6 +442,9 @@ export const METHODS = {
   getBoundary: { params: BoundaryRef, result: null as unknown as BoundaryRecord | null },
   solverLab: { params: SolverLabRequest, result: null as unknown as SolverLabResult },
   getSolverTable: { params: ModelRef, result: null as unknown as SolverTable | null },
+  galleryList: { params: GalleryListRequest, result: null as unknown as GalleryPage },
+  galleryGet: { params: GalleryId, result: null as unknown as { entry: GalleryEntry; png: Uint8Array } },
+  galleryDelete: { params: GalleryId, result: null as unknown as { deleted: boolean } },
   cancel: { params: CancelRequest, result: null as unknown as { cancelled: boolean } },
 } as const;
 

@@ -28,6 +28,7 @@ import { imageSize } from './image-size.js';
 import { samplerChoice } from './sampler-choice.js';
 import { findSolverTable, resolveAuto, runLabJob } from './lab-job.js';
 import { autoLabel } from '../engine/lab/auto.js';
+import { galleryHandlers, galleryStore, saveGenerated } from './gallery-job.js';
 
 export interface ServiceOptions {
   /** Models folder (tests use a temporary one); defaults to the user's data folder. */
@@ -62,6 +63,7 @@ export function createEngineService(emit: Emit, opts: ServiceOptions = {}): Hand
   });
   const jobs = new Map<string, AbortController>();
   const limits = opts.limits ?? jobLimits({});
+  const gallery = galleryStore(opts.dataRoot);
   /** The open pack, and the host's resident bytes measured just after it opened (its weights as loaded, before any arena grows). */
   let open: { dir: string; pack: LoadedPack; resident: number } | undefined;
   let queue: Promise<unknown> = Promise.resolve();
@@ -198,6 +200,8 @@ export function createEngineService(emit: Emit, opts: ServiceOptions = {}): Hand
 
     getSolverTable: async ({ model }) => findSolverTable(await inspectPack(await resolveModel(model)), opts.dataRoot),
 
+    ...galleryHandlers(gallery),
+
     getBoundary: async ({ model, sampler, steps }) => findBoundary(await inspectPack(await resolveModel(model)), sampler, steps, opts.dataRoot),
 
     generate: (req, call) => packJob(req, call, async (pack, job): Promise<GenerateResult> => {
@@ -246,7 +250,8 @@ export function createEngineService(emit: Emit, opts: ServiceOptions = {}): Hand
       const ran = auto
         ? { name: auto.sampler, label: samplerLabel, grid: schedule, reason: auto.reason }
         : { name: req.sampler, label: samplerLabel };
-      return { jobId: req.jobId, images, width, height, sampler: ran, providers: providersOf(pack), timings: { totalMs: performance.now() - job.startedAt, perStepMs: (t2 - t1) / calls, evaluations: res.evaluations } };
+      const result = { jobId: req.jobId, images, width, height, sampler: ran, providers: providersOf(pack), timings: { totalMs: performance.now() - job.startedAt, perStepMs: (t2 - t1) / calls, evaluations: res.evaluations } };
+      return saveGenerated(gallery, req, result, info.name);
     }),
   };
 }

@@ -2,7 +2,8 @@
  * Fault suite: a process killed with SIGKILL while it writes — at whatever moment the kill lands —
  * leaves the previous version or the new one, whole, for every kind of file the project writes:
  * the one atomic write (CLI outputs, packs the builder writes), JSON indexes (the model registry)
- * and searched boundary conditions (a tensor and its record, which must stay a matching pair).
+ * searched boundary conditions (a tensor and its record, which must stay a matching pair) and the
+ * gallery (images, thumbnails and the index that names them, which must agree).
  * Each kind is killed at random moments (seeded) across many writes; after each kill the file is
  * read back through the product's own loader and checked against its content hash.
  */
@@ -14,6 +15,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadBoundary } from '../../main/engine/sr/store.js';
+import { GalleryStore } from '../../main/engine/gallery/store.js';
+import { readTextChunks } from '../../main/engine/image/png-text.js';
 
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'writer-child.mjs');
 const KEY = { digest: 'ab'.repeat(32), sampler: 'pack', steps: 4, tile: { width: 64, height: 64 } };
@@ -57,6 +60,28 @@ async function readVersion(kind: string, dir: string): Promise<number> {
     expect(v.packs.every((p) => p.n === v.n)).toBe(true);
     return v.n;
   }
+  if (kind === 'gallery') {
+    // A fresh store, as the next start opens it: every entry it lists has its image, whose own
+    // parameters agree with the entry; every image on disk is listed; versions are consecutive.
+    const store = new GalleryStore(dir);
+    const page = await store.list(0, 1000);
+    expect(page.damaged).toBeUndefined();
+    const seeds = page.entries.map((e) => e.settings.seed);
+    for (const e of page.entries) {
+      const got = await store.get(e.id);
+      expect(got).toBeDefined();
+      expect(readTextChunks(Buffer.from(got!.png)).parameters).toBe(e.parameters);
+      expect(e.parameters).toContain(`Seed: ${e.settings.seed},`);
+      expect(e.thumbnail.length).toBeGreaterThan(0);
+    }
+    const images = await readdir(path.join(dir, 'gallery', 'images'));
+    expect(images.filter((n) => n.endsWith('.png')).length).toBe(page.total);
+    const n = Math.max(...seeds);
+    // The newest three or four (a kill between an add and its delete leaves four), nothing older.
+    expect(seeds.every((s) => s > n - 4)).toBe(true);
+    expect(new Set(seeds).size).toBe(seeds.length);
+    return n;
+  }
   const loaded = await loadBoundary(KEY, SHAPE, dir);
   expect(loaded).toBeDefined();
   const n = loaded!.record.seed;
@@ -65,7 +90,7 @@ async function readVersion(kind: string, dir: string): Promise<number> {
 }
 
 describe('SIGKILL during a write leaves a whole version', () => {
-  for (const kind of ['atomic', 'json', 'boundary']) {
+  for (const kind of ['atomic', 'json', 'boundary', 'gallery']) {
     it(`${kind}: ${KILLS} kills at random moments, each leaving the last finished version or a newer one, whole`, async () => {
       const dir = await mkdtemp(path.join(tmpdir(), `driftline-kill-${kind}-`));
       const rand = moments(kind.length * 7919);

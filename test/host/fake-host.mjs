@@ -4,8 +4,11 @@
 // other method of the contract answers that the fake host does not do it.
 // It runs the compiled host code (`npm run build:node` first; `npm test` does).
 import { runHost } from '../../out/main/host/serve.js';
+import { ApiError } from '../../out/main/api/contract.js';
 
 const jobs = new Map();
+const gallery = [];
+let galleryCount = 0;
 const notUsed = async () => { throw new Error('not in the fake host'); };
 
 runHost((emit) => ({
@@ -22,6 +25,19 @@ runHost((emit) => ({
   getBoundary: notUsed,
   solverLab: notUsed,
   getSolverTable: notUsed,
+  // A gallery in memory: what generate made, newest first (the web tests read it back).
+  galleryList: async ({ offset, limit }) => ({ entries: gallery.slice(offset, offset + limit).map(({ png, ...e }) => ({ ...e, thumbnail: png })), total: gallery.length }),
+  galleryGet: async ({ id }) => {
+    const e = gallery.find((g) => g.id === id);
+    if (!e) throw new ApiError('NOT_FOUND', `no gallery image "${id}"`);
+    const { png, ...entry } = e;
+    return { entry, png };
+  },
+  galleryDelete: async ({ id }) => {
+    const at = gallery.findIndex((g) => g.id === id);
+    if (at >= 0) gallery.splice(at, 1);
+    return { deleted: at >= 0 };
+  },
   cancel: async ({ jobId }) => {
     const ctl = jobs.get(jobId);
     ctl?.abort();
@@ -44,6 +60,10 @@ runHost((emit) => ({
     } finally {
       jobs.delete(req.jobId);
     }
-    return { jobId: req.jobId, images: [{ png: new Uint8Array([1, 2, 3]), seed: req.seed, parameters: req.prompt }], width: 8, height: 8, providers: [], timings: { totalMs: 0, perStepMs: 0, evaluations: req.steps } };
+    const png = new Uint8Array([1, 2, 3]);
+    const id = `fake-${++galleryCount}`;
+    gallery.unshift({ id, createdAt: Date.now(), width: 8, height: 8, parameters: req.prompt, png,
+      settings: { model: req.model, prompt: req.prompt, sampler: req.sampler, steps: req.steps, cfgScale: req.cfgScale, seed: req.seed }, batch: { id, index: 0, size: 1 } });
+    return { jobId: req.jobId, images: [{ png, seed: req.seed, parameters: req.prompt, galleryId: id }], width: 8, height: 8, providers: [], timings: { totalMs: 0, perStepMs: 0, evaluations: req.steps }, gallery: { batch: id } };
   },
 }));

@@ -100,6 +100,9 @@ const PARAMS: { [M in MethodName]: fc.Arbitrary<Record<string, unknown>> } = {
   removeModel: fc.record({ name: hostileString }),
   downloadModel: fc.record({ name: hostileString }),
   cancel: fc.record({ jobId }),
+  galleryList: fc.record({ offset: fc.integer({ min: -1, max: 1e9 }), limit: fc.integer({ min: 0, max: 300 }) }, { requiredKeys: [] }),
+  galleryGet: fc.record({ id: fc.oneof(fc.constantFrom('fake-1', '../index', '..', 'a/b'), hostileString) }),
+  galleryDelete: fc.record({ id: fc.oneof(fc.constantFrom('fake-1', '../index', '..', 'a/b'), hostileString) }),
   generate: fc.record({
     jobId, model, prompt: hostileString, negativePrompt: hostileString, sampler, steps: fc.integer({ min: 1, max: 4 }), cfgScale: scale, seed,
     width: fc.integer({ min: 8, max: 4096 }), height: fc.integer({ min: 8, max: 4096 }), batch: fc.integer({ min: 1, max: 64 }),
@@ -440,10 +443,10 @@ function judgeBinary(f: Uint8Array): { id: number; expect: Expect } {
 interface Reply { kind: 'reply'; id: number; ok: boolean; value?: unknown; error?: { code: string; message: string } }
 
 /** Codes the studio names at this door: the server's, the engine channel's, the host protocol's. */
-const CODES = new Set(['BAD_REQUEST', 'UNKNOWN_METHOD', 'DUPLICATE_JOB', 'CANCELLED', 'ENGINE_CRASHED', 'ENGINE_ERROR']);
+const CODES = new Set(['BAD_REQUEST', 'UNKNOWN_METHOD', 'DUPLICATE_JOB', 'CANCELLED', 'ENGINE_CRASHED', 'ENGINE_ERROR', 'NOT_FOUND']);
 /** The fake host's sentence for the methods it does not implement (its only ENGINE_ERROR). */
 const NOT_FAKED = 'not in the fake host';
-const FAKED = new Set<string>(['listSamplers', 'listModels', 'generate', 'cancel']);
+const FAKED = new Set<string>(['listSamplers', 'listModels', 'generate', 'cancel', 'galleryList', 'galleryGet', 'galleryDelete']);
 const JOBS = new Set<string>(['generate', 'edit', 'upscale', 'bcSearch', 'solverLab']);
 /** What a runtime failure's text looks like; no reply may carry one. */
 const RAW = [
@@ -469,6 +472,7 @@ function accepts(e: Expect, r: Reply): boolean {
   const code = r.error!.code;
   if (code === 'DUPLICATE_JOB') return JOBS.has(e.valid);
   if (code === 'CANCELLED') return e.valid === 'generate';
+  if (code === 'NOT_FOUND') return e.valid === 'galleryGet';
   return code === 'ENGINE_ERROR' && !FAKED.has(e.valid);
 }
 
