@@ -58,10 +58,15 @@ export function Gallery({ studio }: { studio: Studio }) {
       <h2>Gallery</h2>
       {!items.length && <p className="hint">Generated images appear here with their settings. Drag one onto the canvas or out of the window.</p>}
       <ul className="gallery-list">
-        {items.map((item) => {
+        {items.map((item, i) => {
           const s = item.settings;
+          // A batch shows as a group: its items side by side under one heading (the first of them that is shown).
+          const batch = item.batch && item.batch.size > 1 ? item.batch : undefined;
+          const opens = batch && items[i - 1]?.batch?.id !== batch.id;
+          const className = [item.id === selectedId ? 'selected' : '', batch ? 'in-batch' : '', opens ? 'batch-start' : ''].filter(Boolean).join(' ');
           return (
-            <li key={item.id} className={item.id === selectedId ? 'selected' : ''} onClick={() => studio.gallery.select(item.id)}>
+            <li key={item.id} className={className} data-batch={batch?.id} onClick={() => studio.gallery.select(item.id)}>
+              {opens && <p className="gallery-batch hint">Batch of {batch.size} · {s.prompt || '(no prompt)'}</p>}
               <img src={item.url} alt={`Generated: ${s.prompt || '(no prompt)'}, seed ${item.seed}`} width={72} height={72} draggable onDragStart={(e) => onDragStart(e, item, studio)} title="Drag onto the canvas, or out of the window to save the PNG" />
               <div className="gallery-meta">
                 <p className="prompt" title={item.parameters}>{s.prompt || <em>(no prompt)</em>}</p>
@@ -74,7 +79,7 @@ export function Gallery({ studio }: { studio: Studio }) {
                   <button type="button" title="Add as a new layer" onClick={() => void studio.imports.addGalleryItem(item.id)}>To canvas</button>
                   <button type="button" className="gallery-upscale" title={canUpscale ? `Upscale into a new gallery image with ${upscaler} (settings in the Upscale panel)` : 'Upscaling needs the engine, an upscaling model and no job running'} disabled={!canUpscale} onClick={(e) => { e.stopPropagation(); void studio.upscales.upscaleGalleryItem(item.id); }}>Upscale</button>
                   <button type="button" title="Save the PNG (its settings are in the file)" onClick={() => void studio.exports.exportGalleryItem(item.id)}>Export PNG</button>
-                  <button type="button" title="Remove from the gallery" aria-label="Remove from the gallery" onClick={(e) => { e.stopPropagation(); studio.gallery.remove(item.id); }}>✕</button>
+                  <button type="button" title={item.stored ? 'Delete from the gallery (and from disk)' : 'Remove from the gallery'} aria-label="Remove from the gallery" onClick={(e) => { e.stopPropagation(); void studio.gallery.remove(item.id); }}>✕</button>
                 </div>
               </div>
             </li>

@@ -43,6 +43,10 @@ export interface GalleryItem {
   upscale?: { factor: number; from: { width: number; height: number }; steps: number | null; boundary: BoundaryUse; tiles: number };
   /** What a generation ran, as the engine reports it (for sampler `auto`: what it chose and why). */
   ran?: SamplerRan;
+  /** The batch it came from (one request's images): shown as a group when it has more than one. */
+  batch?: { id: string; index: number; size: number };
+  /** Kept in the gallery on disk under `id` (survives a reload); else only in this page. */
+  stored?: boolean;
 }
 
 export interface StatusMessage {

@@ -62,7 +62,7 @@ export class Studio {
   readonly app: AppStore = createAppState();
   readonly say: Say = statusLine(this.app);
   readonly jobs = new Jobs(this.app);
-  readonly gallery = new GalleryModule(this.app);
+  readonly gallery: GalleryModule = new GalleryModule(this.app, () => this.connection?.client ?? null, (text, level) => this.say(text, level));
   readonly editor: Editor;
   readonly connection: ConnectionModule;
   readonly progress: ProgressModule;
@@ -109,7 +109,7 @@ export class Studio {
     });
     this.searches = new BoundarySearchController(common);
     this.labs = new LabController(common);
-    this.modules = [this.upscales, this.searches, this.labs, this.connection, this.frame, this.progress, this.generation.queue, this.commands, this.autosave];
+    this.modules = [this.upscales, this.searches, this.labs, this.connection, this.gallery, this.frame, this.progress, this.generation.queue, this.commands, this.autosave];
   }
 
   /** Subscribe every module, restore the last canvas, then list the engine's models. */

@@ -165,6 +165,7 @@ export class GenerateModule {
 
   private async accept(result: GenerateResult, used: GenerateSettings, rect: Rect, source: FrameSource): Promise<void> {
     const items = this.host.gallery.add(generationEntries(result, used));
+    if (result.gallery && 'error' in result.gallery) this.host.say(`Generated, but ${result.gallery.error}.`, 'warn');
     const first = result.images[0];
     if (first) await this.land(first.png, first.seed, rect, source.mode);
     const per = result.timings.perStepMs;
@@ -223,9 +224,11 @@ export class GenerateModule {
 
 /** A generation's images as gallery items, each with the settings that rerun it (its own seed). */
 export function generationEntries(result: GenerateResult, used: GenerateSettings): NewGalleryItem[] {
-  return result.images.map((image) => ({
+  const batchId = result.gallery && 'batch' in result.gallery ? result.gallery.batch : undefined;
+  return result.images.map((image, index) => ({
     image, width: result.width, height: result.height, settings: settingsForRerun(used, image.seed), model: used.model, providers: result.providers,
     ...(result.sampler ? { ran: result.sampler } : {}),
+    ...(batchId ? { batch: { id: batchId, index, size: result.images.length } } : {}),
   }));
 }
 
