@@ -126,7 +126,7 @@ export class Editor {
 
   keyDown(key: string, mods: Modifiers = {}): void {
     const info = this.keyInput(key, mods, true);
-    if (key === 'Escape') return this.cancel();
+    if (key === 'Escape') return void handleShortcut(this, info);
     const held = this.tools.forHoldKey(key);
     if (held) return this.hold(key, held.id);
     this.dispatch('onKeyDown', info);

@@ -15,6 +15,12 @@ export interface ToolButton {
   readonly icon: string;
 }
 
+/** A key the tool takes while it is active (the brush's `[` and `]`), for the keyboard map. */
+export interface ToolKey {
+  readonly key: string;
+  readonly what: string;
+}
+
 export interface ToolDefinition {
   /** Unique among the editor's tools; the root of the tool's state paths ('select.idle'). */
   readonly id: string;
@@ -25,6 +31,8 @@ export interface ToolDefinition {
   readonly toolbar: ToolButton;
   /** Held down, this key switches to the tool until it is released (the hand on Space). */
   readonly holdKey?: string;
+  /** Keys the tool takes while it is active; the tool's own key handling reads the same list. */
+  readonly keys?: readonly ToolKey[];
   /** The tool's state machine for one editor. */
   create(editor: Editor, definition: ToolDefinition): Tool;
 }

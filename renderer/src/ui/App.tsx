@@ -4,6 +4,7 @@ import { CanvasPane } from './CanvasPane.js';
 import { EditPanel } from './EditPanel.js';
 import { Gallery } from './Gallery.js';
 import { GeneratePanel } from './GeneratePanel.js';
+import { KeyboardHelp } from './KeyboardHelp.js';
 import { attachKeyboard } from './keyboard.js';
 import { LayersPanel } from './LayersPanel.js';
 import { SolverLabPanel } from './SolverLabPanel.js';
@@ -27,6 +28,7 @@ export function App({ studio }: { studio: Studio }) {
         <Gallery studio={studio} />
       </div>
       <StatusBar studio={studio} />
+      <KeyboardHelp studio={studio} />
     </div>
   );
 }

@@ -2,6 +2,7 @@
  * Which key presses the studio takes from the page, and which it leaves alone (typing in a text
  * field, the Electron menu's own accelerators). Pure; ui/keyboard.ts wires it to `window`.
  */
+import { EDITOR_SHORTCUTS } from '../tools/shortcuts.js';
 
 export interface KeyLike {
   key: string;
@@ -36,6 +37,8 @@ export type KeyAction =
   | 'generate'
   | 'openImage'
   | 'exportPng'
+  /** Open or close the keyboard map. */
+  | 'help'
   | 'none';
 
 export interface KeyDecision {
@@ -44,18 +47,35 @@ export interface KeyDecision {
   preventDefault: boolean;
 }
 
-const EDITOR_ACCEL = new Set(['z', 'y', 'enter', '+', '=', '-', '0']);
+/** A key the page itself takes (not the editor): what it does, for the keyboard map, and when. */
+export interface PageShortcut {
+  key: string;
+  accel: boolean;
+  shift?: boolean;
+  action: Exclude<KeyAction, 'editor' | 'none'>;
+  what: string;
+  /** Also while typing in a text field. */
+  whileTyping?: boolean;
+  /** Left to the Electron menu's accelerator, which sends the action back itself. */
+  menuInElectron?: boolean;
+}
+
+export const PAGE_SHORTCUTS: readonly PageShortcut[] = [
+  { key: 'enter', accel: true, action: 'generate', what: 'Generate (queued while a job runs), also from a text field', whileTyping: true },
+  { key: 'o', accel: true, action: 'openImage', what: 'Open an image', menuInElectron: true },
+  { key: 'e', accel: true, shift: true, action: 'exportPng', what: 'Export the canvas as PNG', menuInElectron: true },
+  { key: '?', accel: false, action: 'help', what: 'Show or hide this keyboard map' },
+];
+
+/** Ctrl/Cmd keys the editor's shortcut table takes (the browser must not zoom or undo itself). */
+const EDITOR_ACCEL = new Set(EDITOR_SHORTCUTS.filter((s) => s.accel).flatMap((s) => s.keys.map((k) => k.toLowerCase())));
 
 export function decideKeyDown(e: KeyLike, ctx: { typing: boolean; electron: boolean }): KeyDecision {
   const accel = e.ctrlKey || e.metaKey;
-  const key = e.key.length === 1 ? e.key.toLowerCase() : e.key.toLowerCase();
-  if (accel && key === 'enter') return { action: 'generate', preventDefault: true };
+  const key = e.key.toLowerCase();
+  const page = PAGE_SHORTCUTS.find((p) => p.key === key && p.accel === accel && (p.shift === undefined || p.shift === e.shiftKey) && (p.whileTyping || !ctx.typing) && !(p.menuInElectron && ctx.electron));
+  if (page) return { action: page.action, preventDefault: true };
   if (ctx.typing) return { action: 'none', preventDefault: false };
-  if (accel && !ctx.electron) {
-    // In Electron these are menu accelerators; the menu sends them back as actions.
-    if (key === 'o') return { action: 'openImage', preventDefault: true };
-    if (key === 'e' && e.shiftKey) return { action: 'exportPng', preventDefault: true };
-  }
   if (accel) return EDITOR_ACCEL.has(key) ? { action: 'editor', preventDefault: true } : { action: 'none', preventDefault: false };
   if (key === ' ' || key === 'delete' || key === 'backspace' || key === 'escape') return { action: 'editor', preventDefault: true };
   return { action: 'editor', preventDefault: false };

@@ -8,6 +8,10 @@ export function attachKeyboard(studio: Studio): () => void {
 
   const keydown = (e: KeyboardEvent) => {
     if (e.isComposing) return;
+    if (e.key === 'Escape' && studio.help.store.getState().open) {
+      e.preventDefault();
+      return studio.help.close();
+    }
     const typing = isTypingTarget(e.target as HTMLElement | null);
     const d = decideKeyDown(e, { typing, electron: studio.connection.client?.mode === 'electron' });
     if (d.preventDefault) e.preventDefault();
@@ -25,6 +29,9 @@ export function attachKeyboard(studio: Studio): () => void {
         break;
       case 'exportPng':
         void studio.exports.exportPng();
+        break;
+      case 'help':
+        studio.help.toggle();
         break;
     }
   };

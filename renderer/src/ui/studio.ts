@@ -11,6 +11,7 @@
  *   generation  the Generate panel's settings and Generate on what is under the frame (generate/generation.ts)
  *   queue       generations pressed while a job runs, started in turn (queue/queue.ts, owned by generation)
  *   recall      a PNG's `parameters` back into the Generate panel (recall/recall.ts)
+ *   help        whether the keyboard map (`?`) is open (help/help.ts; the map is help/keymap.ts)
  *   imports     images onto the canvas: results, gallery items, drops, pastes, Open (import/import.ts)
  *   exports     PNGs out: a gallery image or the flattened canvas (export/export.ts)
  *   commands    the app menu's actions and Clear (commands/commands.ts)
@@ -34,6 +35,7 @@ import { FrameModule } from './frame/frame.js';
 import { downloadBytes, flattenCanvas } from './export/page.js';
 import { editEntry, GalleryModule, upscaleEntry } from './gallery/gallery.js';
 import { GenerateModule, type GenerateHost } from './generate/generation.js';
+import { HelpModule } from './help/help.js';
 import { pageGeneratePixels } from './generate/pixels.js';
 import type { GenerateSettings } from './generate/settings.js';
 import { ImportModule } from './import/import.js';
@@ -62,6 +64,7 @@ export class Studio {
   readonly app: AppStore = createAppState();
   readonly say: Say = statusLine(this.app);
   readonly jobs = new Jobs(this.app);
+  readonly help = new HelpModule();
   readonly gallery: GalleryModule = new GalleryModule(this.app, () => this.connection?.client ?? null, (text, level) => this.say(text, level));
   readonly editor: Editor;
   readonly connection: ConnectionModule;

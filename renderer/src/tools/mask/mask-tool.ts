@@ -1,6 +1,6 @@
 /** B / E: paint or erase the mask. `[` and `]` shrink and grow the brush. */
 import type { Editor } from '../editor.js';
-import { Tool, type ToolDefinition } from '../tool.js';
+import { Tool, type ToolDefinition, type ToolKey } from '../tool.js';
 import type { KeyInput } from '../types.js';
 import { MaskDrawing } from './drawing.js';
 import { MaskIdle } from './idle.js';
@@ -8,11 +8,18 @@ import { MaskIdle } from './idle.js';
 /** The brush outline is the cursor (drawn by the canvas). */
 const OUTLINE_CURSOR = 'none';
 
+/** The brush's keys: each resizes the active brush (or eraser). */
+const BRUSH_KEYS: readonly (ToolKey & { size(size: number): number })[] = [
+  { key: '[', what: 'Smaller brush', size: (s) => Math.round(s / 1.25) },
+  { key: ']', what: 'Larger brush', size: (s) => Math.round(s * 1.25) + 1 },
+];
+
 export const brushTool: ToolDefinition = {
   id: 'brush',
   key: 'b',
   cursor: OUTLINE_CURSOR,
   toolbar: { label: 'Brush (paint the mask)', icon: 'Brush' },
+  keys: BRUSH_KEYS,
   create: (editor, definition) => new MaskTool(editor, definition, 'brush'),
 };
 
@@ -21,6 +28,7 @@ export const eraserTool: ToolDefinition = {
   key: 'e',
   cursor: OUTLINE_CURSOR,
   toolbar: { label: 'Eraser (erase the mask)', icon: 'Eraser' },
+  keys: BRUSH_KEYS,
   create: (editor, definition) => new MaskTool(editor, definition, 'eraser'),
 };
 
@@ -39,8 +47,7 @@ export class MaskTool extends Tool {
 
   override onKeyDown(info: KeyInput): void {
     if (info.ctrlKey || info.metaKey) return;
-    const size = this.editor.ui[this.mode].size;
-    if (info.key === '[') this.editor.setBrushOptions(this.mode, { size: Math.round(size / 1.25) });
-    if (info.key === ']') this.editor.setBrushOptions(this.mode, { size: Math.round(size * 1.25) + 1 });
+    const resize = BRUSH_KEYS.find((k) => k.key === info.key);
+    if (resize) this.editor.setBrushOptions(this.mode, { size: resize.size(this.editor.ui[this.mode].size) });
   }
 }
