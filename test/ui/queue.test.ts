@@ -1,4 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import type { GenerateRequest, GenerateResult } from '../../main/api/contract.js';
+import { createDocument } from '../../renderer/src/document/index.js';
+import { Editor } from '../../renderer/src/tools/index.js';
+import { STUDIO_TOOLS } from '../../renderer/src/tools/tools.js';
+import { FrameModule } from '../../renderer/src/ui/frame/frame.js';
+import { GenerateModule, type GenerateHost } from '../../renderer/src/ui/generate/generation.js';
 import { createAppState } from '../../renderer/src/ui/app-state.js';
 import { DEFAULT_SETTINGS, type GenerateSettings } from '../../renderer/src/ui/generate/settings.js';
 import { Jobs } from '../../renderer/src/ui/jobs.js';
@@ -132,5 +138,72 @@ describe('the generation queue', () => {
     expect(tried).toEqual(['x', 'y']);
     queue.destroy();
     h.queue.destroy();
+  });
+});
+
+describe('Generate pressed while a job runs', () => {
+  const INFO = { name: 'emoji-32', family: 'pixel', defaultSize: 32, vaeScale: 1, unetMultiple: 4, upscaleFactor: 1, latentChannels: 3, hasVaeDecoder: false, hasVaeEncoder: false };
+
+  function studio() {
+    const app = createAppState();
+    app.setState({ connection: 'open', settings: { ...DEFAULT_SETTINGS, model: 'emoji-32', prompt: 'one', steps: 4, seedLocked: true, seed: 1 } });
+    const editor = new Editor({ tools: STUDIO_TOOLS, document: createDocument(32, 32) });
+    const jobs = new Jobs(app, () => 0);
+    const requests: GenerateRequest[] = [];
+    const pending: (() => void)[] = [];
+    const client = {
+      inspectModel: async () => ({ info: INFO, providers: [] }),
+      generate: (req: GenerateRequest) => {
+        requests.push(req);
+        return new Promise<GenerateResult>((resolve) => pending.push(() => resolve({ jobId: req.jobId, images: [], width: 32, height: 32, providers: [], timings: { totalMs: 1, perStepMs: 1, evaluations: 1 } })));
+      },
+    };
+    const frame = new FrameModule({ app, editor, client: () => client });
+    const said: string[] = [];
+    const host: GenerateHost = {
+      app, editor, jobs, frame, client: () => client, storage: () => null,
+      gallery: { add: () => [], item: () => undefined },
+      pixels: { composite: async () => ({ width: 0, height: 0, data: new Uint8ClampedArray() }), png: async () => new Uint8Array(), mask: async () => new Uint8Array(), addResult: async () => ({ id: 'r', width: 32, height: 32 }), settle: () => {} },
+      progress: { setGenerationRect: () => {}, clear: () => {} },
+      say: (text) => void said.push(text),
+    };
+    const generation = new GenerateModule(host);
+    generation.queue.initialize();
+    const until = async (f: () => boolean) => {
+      for (let i = 0; i < 200 && !f(); i++) await flush();
+      expect(f()).toBe(true);
+    };
+    return { app, generation, requests, pending, said, until };
+  }
+
+  it('queues with the settings of the moment, says so, and runs them in turn when the job ends', async () => {
+    const t = studio();
+    const first = t.generation.generate();
+    await t.until(() => t.requests.length === 1);
+    t.generation.updateSettings({ prompt: 'two', seed: 2 });
+    await t.generation.generate();
+    t.generation.updateSettings({ prompt: 'three', seed: 3 });
+    await t.generation.generate();
+    expect(t.said.at(-1)).toBe('Queued: 2 generations waiting; each starts when the one before it ends.');
+    expect(t.generation.queue.waiting.map((q) => q.settings.prompt)).toEqual(['two', 'three']);
+    t.pending[0]();
+    await first;
+    await t.until(() => t.requests.length === 2);
+    t.pending[1]();
+    await t.until(() => t.requests.length === 3);
+    t.pending[2]();
+    await t.until(() => t.app.getState().job === null);
+    expect(t.requests.map((r) => [r.prompt, r.seed])).toEqual([['one', 1], ['two', 2], ['three', 3]]);
+  });
+
+  it('settings that cannot run are refused at once, not queued', async () => {
+    const t = studio();
+    void t.generation.generate();
+    await t.until(() => t.requests.length === 1);
+    t.generation.updateSettings({ steps: 0 });
+    await t.generation.generate();
+    expect(t.generation.queue.waiting).toHaveLength(0);
+    expect(t.said.at(-1)).toMatch(/^Steps must be/);
+    t.pending[0]();
   });
 });
