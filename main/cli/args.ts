@@ -47,3 +47,26 @@ export async function withJob<T>(client: EngineClient, jobId: string, run: () =>
     process.off('SIGINT', cancel);
   }
 }
+
+/** What a job reports of its execution providers (the contract's ProviderInfo, as far as this reads it). */
+export interface ProviderReport {
+  component: string;
+  provider: string;
+  skipped: readonly { provider: string; reason: string }[];
+}
+
+/**
+ * The providers a job ran on, said once: components grouped by provider, each provider that was
+ * passed over named once with the short form of why (up to its first parenthesis: the remedy
+ * follows there), and a pointer to `--verbose`; with `verbose`, every component's full reasons.
+ */
+export function providerLines(providers: readonly ProviderReport[], verbose = false): string[] {
+  if (verbose) return providers.map((p) => `${p.component}: ${p.provider}${p.skipped.length ? ` (skipped ${p.skipped.map((s) => `${s.provider}: ${s.reason}`).join('; ')})` : ''}`);
+  const byProvider = new Map<string, string[]>();
+  for (const p of providers) byProvider.set(p.provider, [...(byProvider.get(p.provider) ?? []), p.component]);
+  const ran = [...byProvider].map(([provider, components]) => `${components.join(', ')}: ${provider}`).join('; ');
+  const skipped = new Map<string, string>();
+  for (const p of providers) for (const s of p.skipped) if (!skipped.has(s.provider)) skipped.set(s.provider, s.reason.split(' (')[0].trim());
+  if (skipped.size === 0) return [ran];
+  return [`${ran} · not used: ${[...skipped].map(([provider, why]) => `${provider} (${why})`).join(', ')} — --verbose for why in full`];
+}

@@ -19,7 +19,7 @@ import path from 'node:path';
 import { EngineClient } from '../host/client.js';
 import { ApiError } from '../api/contract.js';
 import { ProgressBar } from './progress.js';
-import { num, UsageError, withJob, writeAtomic } from './args.js';
+import { num, providerLines, UsageError, withJob, writeAtomic } from './args.js';
 import { edit, EDIT_USAGE } from './edit.js';
 import { bcSearch, upscale, UPSCALE_USAGE } from './upscale.js';
 import { solvers, SOLVERS_USAGE } from './solvers.js';
@@ -29,7 +29,7 @@ import { rendererDir } from '../web/static.js';
 const USAGE = `usage:
   driftline generate --model NAME|PATH [--prompt TEXT] [--negative TEXT] [--sampler NAME|pack|auto]
                      [--steps N] [--cfg X] [--seed N] [--size WxH] [--batch N]
-                     [--init IMG --strength S] [--mask IMG] --out FILE.png
+                     [--init IMG --strength S] [--mask IMG] [--verbose] --out FILE.png
                      (--steps / --cfg default to the pack's recommended values, else 20 / 7)
 ${EDIT_USAGE}
 ${UPSCALE_USAGE}
@@ -45,7 +45,7 @@ async function generate(client: EngineClient, argv: string[]): Promise<void> {
       model: { type: 'string' }, prompt: { type: 'string' }, negative: { type: 'string' }, sampler: { type: 'string' },
       steps: { type: 'string' }, cfg: { type: 'string' }, seed: { type: 'string' }, size: { type: 'string' },
       batch: { type: 'string' }, init: { type: 'string' }, strength: { type: 'string' }, mask: { type: 'string' },
-      out: { type: 'string' }, preview: { type: 'string' },
+      out: { type: 'string' }, preview: { type: 'string' }, verbose: { type: 'boolean' },
     },
     strict: true,
   });
@@ -84,7 +84,7 @@ async function generate(client: EngineClient, argv: string[]): Promise<void> {
   const outs = res.images.map((_, i) => (res.images.length === 1 ? values.out! : values.out!.replace(/\.png$/i, `-${i + 1}.png`)));
   await Promise.all(res.images.map((img, i) => writeAtomic(outs[i], img.png)));
   if (res.sampler?.reason) console.error(`auto: ${res.sampler.label}${res.sampler.grid ? ` on the ${res.sampler.grid} grid` : ''} — ${res.sampler.reason}`);
-  for (const p of res.providers) console.error(`${p.component}: ${p.provider}${p.skipped.length ? ` (skipped ${p.skipped.map((s) => `${s.provider}: ${s.reason}`).join('; ')})` : ''}`);
+  for (const line of providerLines(res.providers, values.verbose)) console.error(line);
   console.error(`${res.width}x${res.height}, ${res.timings.evaluations} model evaluations, ${res.timings.perStepMs.toFixed(0)} ms/step, ${(res.timings.totalMs / 1000).toFixed(1)} s`);
   for (const [i, img] of res.images.entries()) console.log(`${path.resolve(outs[i])}  seed ${img.seed}`);
 }
