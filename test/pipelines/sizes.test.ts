@@ -33,7 +33,7 @@ describe('job sizes', () => {
     const req = { prompt: 'a cat', steps: 2, cfgScale: 3, seed: 1 };
     let calls = 0;
     const counted: LoadedPack = { ...t2i, info: t2i.info, providers: t2i.providers, encodePrompt: (p) => t2i.encodePrompt(p), unet: (...a) => { calls++; return t2i.unet(...a); }, release: async () => undefined };
-    await expect(generate(counted, { ...req, width: 9, height: 13 }, planFor(t2i.info))).rejects.toThrow(/size 9x13 must be a positive multiple of 4 for this model/);
+    await expect(generate(counted, { ...req, width: 9, height: 13 }, planFor(t2i.info))).rejects.toThrow(/size 9x13 must be a positive multiple of 4 for this model \(nearest: 8x12 or 12x16\)/);
     await expect(generate(counted, { ...req, width: 256, height: 256 }, planFor(t2i.info))).rejects.toThrow(/at most 128x128/);
     expect(calls).toBe(0);
     const ok = await generate(counted, { ...req, width: 36, height: 28 }, planFor(t2i.info));

@@ -127,7 +127,12 @@ const lcm = (a: number, b: number): number => (a / gcd(a, b)) * b;
 export function checkSize(info: PackInfo, width: number, height: number): void {
   const { multiple: s, maxSide, declared } = sizeLimits(info);
   if (!Number.isInteger(width) || !Number.isInteger(height) || width % s || height % s || width < s || height < s) {
-    throw new RangeError(`size ${width}x${height} must be a positive multiple of ${s} for this model`);
+    // The nearest sizes it can make, rounding each side down and up (within its largest side).
+    const near = (v: number, up: boolean) => Math.min(maxSide - (maxSide % s), Math.max(s, (up ? Math.ceil(v / s) : Math.floor(v / s)) * s));
+    const options = Number.isFinite(width) && Number.isFinite(height)
+      ? [...new Set([`${near(width, false)}x${near(height, false)}`, `${near(width, true)}x${near(height, true)}`])]
+      : [];
+    throw new RangeError(`size ${width}x${height} must be a positive multiple of ${s} for this model${options.length ? ` (nearest: ${options.join(' or ')})` : ''}`);
   }
   if (width > maxSide || height > maxSide) {
     throw new RangeError(`size ${width}x${height} is larger than this model can make (at most ${maxSide}x${maxSide}${isUpscaler(info) ? ' output, i.e. a smaller low-resolution image' : ''}${declared ? `, the limit ${info.name} declares` : ''})`);
