@@ -128,7 +128,7 @@ test.describe.serial('editing on the canvas', () => {
     await recordEdit(page);
     const apply = page.locator('.edit-actions button');
     await apply.click();
-    await expect.poll(async () => (await snapshot(page)).app.gallery.length, { message: 'the edit arrives', timeout: 120_000 }).toBe(1);
+    await expect.poll(async () => (await snapshot(page)).app.gallery.length, { message: 'the edit arrives', timeout: 120_000 }).toBe(beforeEdit.app.gallery.length + 1);
     await expect(page.locator('.edit-actions button')).toHaveText('Apply edit');
     await shot(page, info, '2-edited');
 

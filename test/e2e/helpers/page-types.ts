@@ -36,6 +36,8 @@ export interface DocLike {
 
 export interface GalleryItemLike {
   id: string;
+  stored?: boolean;
+  batch?: { id: string; index: number; size: number };
   seed: number;
   width: number;
   height: number;
@@ -80,6 +82,7 @@ export interface StudioLike {
     zoomToFit(): void;
   };
   bank: { image(id: string): object | null };
+  gallery: { load(): Promise<void> };
   onPreview(listener: (p: PreviewLike | null) => void): () => void;
   updateSettings(patch: Record<string, unknown>): void;
   addImage(blob: BlobLike, opts?: { name?: string }): Promise<string | null>;

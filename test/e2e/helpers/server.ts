@@ -16,9 +16,12 @@ export interface Served {
   stop(): Promise<void>;
 }
 
-/** `before` runs with the server's data folder before the server starts (to store something there first). */
-export async function serve(args: string[], timeoutMs = 30_000, opts: { before?: (home: string) => Promise<void> } = {}): Promise<Served> {
-  const home = await mkdtemp(path.join(tmpdir(), 'driftline-e2e-serve-'));
+/**
+ * `before` runs with the server's data folder before the server starts (to store something there first);
+ * `home` serves an existing data folder (a restarted server), which `stop` then leaves in place.
+ */
+export async function serve(args: string[], timeoutMs = 30_000, opts: { before?: (home: string) => Promise<void>; home?: string } = {}): Promise<Served> {
+  const home = opts.home ?? await mkdtemp(path.join(tmpdir(), 'driftline-e2e-serve-'));
   await opts.before?.(home);
   const child: ChildProcess = spawn('nice', [process.execPath, CLI, 'serve', ...args], {
     env: { ...process.env, DRIFTLINE_HOME: home, DRIFTLINE_EP: 'cpu' },
@@ -35,7 +38,7 @@ export async function serve(args: string[], timeoutMs = 30_000, opts: { before?:
       await exited;
       clearTimeout(timer);
     }
-    await rm(home, { recursive: true, force: true });
+    if (!opts.home) await rm(home, { recursive: true, force: true });
   };
   try {
     const url = await new Promise<string>((resolve, reject) => {

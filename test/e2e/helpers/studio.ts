@@ -9,6 +9,8 @@ export async function openStudio(page: Page, url = '/'): Promise<void> {
     const s = (globalThis as unknown as PageWindow).driftlineStudio?.app.getState();
     return s ? `${s.connection}/${s.models.length > 0}` : 'no studio';
   }), { message: 'the studio connects and lists the models', timeout: 30_000 }).toBe('open/true');
+  // The gallery kept on disk has come back before a test counts its items.
+  await page.evaluate(() => (globalThis as unknown as PageWindow).driftlineStudio!.gallery.load());
 }
 
 export interface Snapshot {
