@@ -1,12 +1,12 @@
 /**
  * The queue and recall in browser mode: three generations pressed one after another run in turn
  * and a waiting one removed never runs; an exported PNG dropped on the prompt box puts its
- * settings (prompt, negative prompt, sampler, steps, CFG, seed, size) back.
+ * settings (prompt, negative prompt, sampler, steps, CFG, seed, size) back; `?` opens the keyboard map.
  */
 import { readFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
 import type { AppStateLike, PageWindow, StudioLike } from './helpers/page-types.js';
-import { openStudio, setGenerateFields, shot } from './helpers/studio.js';
+import { blurFields, openStudio, setGenerateFields, shot } from './helpers/studio.js';
 
 /** The members of the studio these tests use beyond the shared page types. */
 interface StudioMore {
@@ -113,4 +113,22 @@ test('an exported PNG dropped on the prompt box restores its settings and frame 
   // Fields the panel has no place for are shown, not dropped.
   await expect(page.getByTestId('recalled-fields')).toContainText('Settings from exported.png');
   await shot(page, info, '1-recalled');
+});
+
+test('? opens the keyboard map of every shortcut; Esc closes it; typed in a field it is just a character', async ({ page }, info) => {
+  await openStudio(page);
+  await page.locator('#gen-prompt').fill('');
+  await page.locator('#gen-prompt').press('?');
+  await expect(page.locator('#gen-prompt')).toHaveValue('?');
+  await expect(page.getByRole('dialog', { name: 'Keyboard shortcuts' })).toHaveCount(0);
+  await blurFields(page);
+  await page.keyboard.press('?');
+  const map = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
+  await expect(map).toBeVisible();
+  for (const section of ['Tools', 'While a tool is active', 'Canvas', 'Studio']) await expect(map.getByRole('region', { name: section })).toBeVisible();
+  await expect(map.getByRole('row', { name: /Undo/ })).toContainText('Ctrl+Z');
+  await expect(map.getByRole('row', { name: /Smaller brush/ })).toContainText('[');
+  await shot(page, info, '1-keyboard-map');
+  await page.keyboard.press('Escape');
+  await expect(map).toHaveCount(0);
 });
