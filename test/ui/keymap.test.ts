@@ -13,7 +13,7 @@ describe('the keyboard map', () => {
   it("lists every tool's key and hold key under its toolbar label", () => {
     for (const t of STUDIO_TOOLS) {
       expect(listed(keyLabel(t.key), t.toolbar.label), `${t.id} (${t.key})`).toBe(true);
-      if (t.holdKey !== undefined) expect(listed(`${keyLabel(t.holdKey)} (hold)`, `${t.toolbar.label} while held`)).toBe(true);
+      if (t.holdKey !== undefined) expect(listed(`${keyLabel(t.holdKey)} (hold)`, `${t.toolbar.icon}, while held`)).toBe(true);
     }
     expect(listed('Space (hold)', /while held/)).toBe(true);
   });
@@ -26,7 +26,9 @@ describe('the keyboard map', () => {
   });
 
   it("lists every one of the editor's and the page's shortcuts, with every key of each", () => {
-    for (const s of EDITOR_SHORTCUTS) for (const k of s.keys) expect(listed(keyLabel(k, { accel: s.accel, shift: s.shift }), s.what), `${k}: ${s.what}`).toBe(true);
+    // The page's Ctrl+Enter reaches the same Generate before the canvas sees it: listed under Studio.
+    for (const s of EDITOR_SHORTCUTS) for (const k of s.keys) expect(listed(keyLabel(k, { accel: s.accel, shift: s.shift }), k === 'Enter' ? /^Generate/ : s.what), `${k}: ${s.what}`).toBe(true);
+    expect(rows.filter((r) => r.keys.includes('Ctrl+Enter'))).toHaveLength(1);
     for (const p of PAGE_SHORTCUTS) expect(listed(keyLabel(p.key, { accel: p.accel, shift: p.shift }), p.what), p.what).toBe(true);
     expect(listed('Ctrl+Z', 'Undo')).toBe(true);
     expect(listed('Ctrl+Shift+Z', 'Redo')).toBe(true);

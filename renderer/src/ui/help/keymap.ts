@@ -29,7 +29,7 @@ export function keyLabel(key: string, mods: { accel?: boolean; shift?: boolean }
 export function keyboardMap(tools: readonly ToolDefinition[], mac = false): KeymapSection[] {
   const toolRows: KeymapRow[] = tools.flatMap((t) => [
     { keys: [keyLabel(t.key)], what: t.toolbar.label },
-    ...(t.holdKey !== undefined ? [{ keys: [`${keyLabel(t.holdKey)} (hold)`], what: `${t.toolbar.label} while held` }] : []),
+    ...(t.holdKey !== undefined ? [{ keys: [`${keyLabel(t.holdKey)} (hold)`], what: `${t.toolbar.icon}, while held` }] : []),
   ]);
   // Keys several tools share (the brush and the eraser's `[`) are one row naming the tools.
   const active = new Map<string, { key: string; what: string; tools: string[] }>();
@@ -41,10 +41,14 @@ export function keyboardMap(tools: readonly ToolDefinition[], mac = false): Keym
       active.set(id, row);
     }
   }
+  const page = PAGE_SHORTCUTS.map((p) => ({ keys: [keyLabel(p.key, { accel: p.accel, shift: p.shift }, mac)], what: p.what }));
+  // A key the page takes before the canvas sees it (Ctrl+Enter) is listed once, under Studio.
+  const taken = new Set(page.flatMap((r) => r.keys));
+  const canvas = EDITOR_SHORTCUTS.map((s) => ({ keys: s.keys.map((k) => keyLabel(k, { accel: s.accel, shift: s.shift }, mac)), what: s.what })).filter((r) => !r.keys.every((k) => taken.has(k)));
   return [
     { title: 'Tools', rows: toolRows },
     { title: 'While a tool is active', rows: [...active.values()].map((r) => ({ keys: [keyLabel(r.key)], what: `${r.what} (${r.tools.join(', ')})` })) },
-    { title: 'Canvas', rows: EDITOR_SHORTCUTS.map((s) => ({ keys: s.keys.map((k) => keyLabel(k, { accel: s.accel, shift: s.shift }, mac)), what: s.what })) },
-    { title: 'Studio', rows: PAGE_SHORTCUTS.map((p) => ({ keys: [keyLabel(p.key, { accel: p.accel, shift: p.shift }, mac)], what: p.what })) },
+    { title: 'Canvas', rows: canvas },
+    { title: 'Studio', rows: page },
   ].filter((s) => s.rows.length > 0);
 }
