@@ -2,7 +2,10 @@
  * The generation queue: Generate pressed while a job runs waits here, in order, with the settings
  * it was pressed with; the user can reorder or remove waiting ones. One job runs at a time (the
  * engine runs one anyway): whenever the studio's job ends — done, failed or cancelled — the first
- * waiting generation starts. No DOM; its own store, which the Generate panel draws.
+ * waiting generation starts. Each runs on what is under the frame when it starts, not when it was
+ * pressed: a result that grows the canvas left or up shifts the document, and the frame with it,
+ * so a rectangle remembered at the press could point at the wrong pixels by then. No DOM; its own
+ * store, which the Generate panel draws.
  */
 import { createStore } from 'zustand/vanilla';
 import type { AppStore } from '../app-state.js';
