@@ -160,6 +160,24 @@ describe('attention-memory cache', () => {
     });
   });
 
+  it('two packs with the same model.onnx but other weights get a build each, and neither rebuilds the other\'s', async () => {
+    const a = await buildAttentionPack(join(tmp, 'twin-a'), { form: 'unfused', externalData: true });
+    const b = await buildAttentionPack(join(tmp, 'twin-b'), { form: 'unfused', externalData: true });
+    const [ua, ub] = [join(a, 'unet', 'model.onnx'), join(b, 'unet', 'model.onnx')];
+    expect(await sha(ua)).toBe(await sha(ub)); // the graph files are byte-identical
+    // b's weights differ (the graph refers to them by location only).
+    const wb = join(b, 'unet', 'weights.pb');
+    const bytes = await readFile(wb);
+    bytes[bytes.length - 1] ^= 0x40;
+    await writeFile(wb, bytes);
+    const data = join(tmp, 'data-twins');
+    const da = await attentionMemoryModel(ua, { dataDir: data });
+    const db = await attentionMemoryModel(ub, { dataDir: data });
+    expect(db.dir).not.toBe(da.dir);
+    expect((await attentionMemoryModel(ua, { dataDir: data })).rebuilt).toBe(false);
+    expect((await attentionMemoryModel(ub, { dataDir: data })).rebuilt).toBe(false);
+  });
+
   it('a UNet without attention: a clear refusal, and nothing left in the cache', async () => {
     const pack = await buildTinyPack(join(tmp, 'plain'), 'sd1');
     const data = join(tmp, 'data-plain');

@@ -2,7 +2,7 @@
  * Derived attention-memory UNets (memory.ts), made once per source model and kept in the user's
  * data folder; the user's own files are only ever read.
  *
- *   <data>/cache/attention-memory/<first 32 hex of the source model.onnx's SHA-256>/
+ *   <data>/cache/attention-memory/<first 32 hex of SHA-256(source model.onnx's SHA-256, its path)>/
  *     model.onnx   the derived graph. Weights stay as the source stores them: inline tensors inline,
  *                  external ones with the source's own location, offset and length —
  *     weights.pb … — which resolve to hard links of the source's data files placed here (a copy
@@ -10,8 +10,10 @@
  *     layers.json  the layer map (MemoryInterface) with the source's fingerprint and the derived
  *                  model's digest; written last, so its presence marks a finished build.
  *
+ * Keyed by the source's bytes *and* where it lives: two packs whose model.onnx files are identical
+ * but whose external weights differ get a build each instead of rebuilding over each other.
  * A cached build is used when layers.json parses, was made by this surgery version, names the same
- * source digest, the source's data files still have the size, modification time and identity they
+ * source digest and path, the source's data files still have the size, modification time and identity they
  * had, and the derived model still has its digest; anything else (a changed source, an interrupted
  * build, a corrupt file) rebuilds it. Builds write every file atomically (io/atomic.ts), so two
  * processes building at once each leave a complete, identical result.
@@ -79,7 +81,7 @@ export async function attentionMemoryModel(source: string, opts: CacheOptions = 
   const file = resolve(source);
   const sha256 = await digestFile(file);
   const root = attentionMemoryCacheRoot(opts);
-  const dir = join(root, sha256.slice(0, 32));
+  const dir = join(root, createHash('sha256').update(`${sha256}\0${file}`).digest('hex').slice(0, 32));
   const cached = await readValidMap(dir, file, sha256);
   if (cached) return { dir, file: join(dir, MODEL_FILE), map: cached, rebuilt: false };
   const map = await build(file, sha256, dir);
@@ -118,7 +120,7 @@ async function build(file: string, sha256: string, dir: string): Promise<LayerMa
 async function readValidMap(dir: string, file: string, sha256: string): Promise<LayerMapFile | undefined> {
   try {
     const map = JSON.parse(await readFile(join(dir, MAP_FILE), 'utf8')) as LayerMapFile;
-    if (map.version !== SURGERY_VERSION || map.source?.sha256 !== sha256 || !Array.isArray(map.layers)) return undefined;
+    if (map.version !== SURGERY_VERSION || map.source?.sha256 !== sha256 || map.source.file !== file || !Array.isArray(map.layers)) return undefined;
     for (const e of map.source.externalData ?? []) {
       const now = await fingerprint(insideFolder(dirname(file), e.location));
       if (now.bytes !== e.bytes || now.mtimeMs !== e.mtimeMs || now.identity !== e.identity) return undefined;
