@@ -38,6 +38,8 @@ export function GeneratePanel({ studio }: { studio: Studio }) {
   const job = anyJob?.kind === 'generate' ? anyJob : null;
   const connection = useStore(studio.app, (a) => a.connection);
   const set = studio.generation.updateSettings.bind(studio.generation);
+  // A file dragged over the prompt box: it shows it takes the PNG's settings.
+  const [dropping, setDropping] = useState(false);
   const model = models.find((m) => m.name === s.model);
   const provider = providerSummary(providers[s.model]);
   const canGenerate = connection === 'open' && !!s.model;
@@ -65,11 +67,15 @@ export function GeneratePanel({ studio }: { studio: Studio }) {
         </p>
 
         <label htmlFor="gen-prompt">Prompt</label>
-        <textarea id="gen-prompt" rows={4} value={s.prompt} placeholder="a red fox in the snow" title="Drop a PNG here to use its generation settings" onChange={(e) => set({ prompt: e.target.value })}
+        <textarea id="gen-prompt" rows={4} value={s.prompt} placeholder="a red fox in the snow" title="Drop a PNG here to use its generation settings" className={dropping ? 'drop-target' : undefined} onChange={(e) => set({ prompt: e.target.value })}
           onDragOver={(e) => {
-            if (e.dataTransfer.types.includes('Files')) e.preventDefault();
+            if (!e.dataTransfer.types.includes('Files')) return;
+            e.preventDefault();
+            setDropping(true);
           }}
+          onDragLeave={() => setDropping(false)}
           onDrop={(e) => {
+            setDropping(false);
             const file = e.dataTransfer.files[0];
             if (!file) return;
             e.preventDefault();
