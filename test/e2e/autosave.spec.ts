@@ -50,3 +50,27 @@ test('autosave restores after a reload, and a failed write keeps the last good s
   await expect.poll(layers).toEqual(['first']);
   await context.close();
 });
+
+test('a reload right after a change loses nothing: the page saves as it is left', async ({ browser }) => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const layers = async () => (await snapshot(page)).doc.layers.map((l) => l.name);
+  await openStudio(page);
+  await addScene(page, { width: 32, height: 32, name: 'kept' });
+  await expect.poll(() => page.evaluate(() => (globalThis as unknown as PageWindow).driftlineStudio!.app.getState().savedAt)).not.toBeNull();
+  // A change, and the reload at once — well inside the time a save normally waits for the document to settle.
+  await page.evaluate(() => {
+    const studio = (globalThis as unknown as { driftlineStudio: { editor: { update(f: (doc: { layers: { name: string }[] }) => void, o: { name: string }): void } } }).driftlineStudio;
+    studio.editor.update((doc) => { doc.layers[0].name = 'renamed just before the reload'; }, { name: 'rename' });
+  });
+  await page.reload();
+  await openStudio(page);
+  await expect.poll(layers, { message: 'the change made just before the reload comes back' }).toEqual(['renamed just before the reload']);
+  // A new image too: its pixels go in the same write.
+  await addScene(page, { width: 16, height: 16, name: 'added just before the reload' });
+  await page.reload();
+  await openStudio(page);
+  await expect.poll(layers, { message: 'an image added just before the reload comes back' }).toEqual(['renamed just before the reload', 'added just before the reload']);
+  expect((await snapshot(page)).app.status?.text).toMatch(/^Restored the last canvas \(/);
+  await context.close();
+});

@@ -120,4 +120,39 @@ describe('autosave', () => {
     expect(docs()).toEqual(['{"tab":"a3"}']);
     expect([...mem.data.pixels.keys()]).toEqual(['pa']);
   });
+
+  it('an urgent save is one write issued at once, and an ordinary save finishing after it never points back to an older version', async () => {
+    const backend = new MemoryBackend();
+    const saver = new Autosaver<string>(backend, () => 1000, 'tab');
+    await saver.save('{"v":1}', ['a'], () => ({ blob: 'A', width: 1, height: 1 }));
+    let writes = 0;
+    const write = backend.write.bind(backend);
+    backend.write = async (ops) => { writes++; return write(ops); };
+    // Pixels already stored are not written again; a new one is, with the version and the pointer, in one write.
+    const urgent = saver.saveUrgently('{"v":2}', ['a', 'b'], (id) => ({ blob: id.toUpperCase(), width: 1, height: 1 }));
+    expect(writes).toBe(1);
+    await urgent;
+    expect([...backend.data.pixels.keys()].sort()).toEqual(['a', 'b']);
+    expect((await saver.restore())!.json).toBe('{"v":2}');
+
+    // An ordinary save issued before an urgent one, finishing after it, leaves the urgent one current.
+    const slow = new MemoryBackend();
+    const s2 = new Autosaver<string>(slow, () => 2000, 'tab2');
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const slowWrite = slow.write.bind(slow);
+    let first = true;
+    slow.write = async (ops) => {
+      if (first) { first = false; await gate; }
+      return slowWrite(ops);
+    };
+    const ordinary = s2.save('{"old":1}', ['x'], () => ({ blob: 'X', width: 1, height: 1 }));
+    await new Promise((r) => setTimeout(r, 0));
+    await s2.saveUrgently('{"new":1}', ['y'], () => ({ blob: 'Y', width: 1, height: 1 }));
+    release();
+    await ordinary;
+    const back = (await s2.restore())!;
+    expect(back.json).toBe('{"new":1}');
+    expect([...back.pixels.keys()]).toEqual(['y']);
+  });
 });

@@ -236,6 +236,30 @@ describe('autosave module', () => {
     expect([...backend.data.docs.values()]).toEqual(saved);
   });
 
+  it('saves at once when the page is hidden or left, without waiting for the change to settle; nothing when nothing changed', async () => {
+    vi.useFakeTimers();
+    const backend = new MemoryBackend();
+    const app = createAppState();
+    const editor = editorWith();
+    const hide = new Set<() => void>();
+    const bank = { add: async (_b: Blob, id?: string) => ({ id: id ?? 'x', width: 1, height: 1 }), get: () => undefined };
+    const m = new AutosaveModule({ app, editor, bank, say: () => undefined, openBackend: async () => backend, onPageHide: (l) => { hide.add(l); return () => hide.delete(l); } });
+    m.initialize();
+    await m.ready;
+    expect(hide.size).toBe(1);
+    for (const l of hide) l();
+    expect(backend.data.docs.size).toBe(0); // nothing changed since the restore
+    editor.addImageLayer('px', 8, 8);
+    for (const l of hide) l(); // well before the debounce
+    // Issued before the listener returned: the version and the pointer to it are there at once.
+    expect(backend.data.docs.size).toBe(1);
+    expect(backend.data.meta.get('current')).toBe([...backend.data.docs.keys()][0]);
+    await vi.waitFor(() => expect(app.getState().savedAt).not.toBeNull());
+    m.destroy();
+    expect(hide.size).toBe(0);
+    vi.useRealTimers();
+  });
+
   it('destroyed while restoring, it never starts saving', async () => {
     let open!: (b: AutosaveBackend) => void;
     const t = setup(new Promise<AutosaveBackend>((r) => (open = r)));

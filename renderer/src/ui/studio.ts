@@ -55,9 +55,23 @@ export interface StudioPage {
   connect: ConnectionHost['connect'];
   openBackend: AutosaveHost['openBackend'];
   storage: GenerateHost['storage'];
+  onPageHide?: AutosaveHost['onPageHide'];
 }
 
-const PAGE: StudioPage = { connect: () => createStudioClient(), openBackend: () => openIndexedDbBackend(), storage: () => localStorage };
+/** The page being hidden or left: `pagehide` (reload, close, navigation) and the tab going to the background. */
+function onPageHide(listener: () => void): () => void {
+  const onVisibility = () => {
+    if (document.visibilityState === 'hidden') listener();
+  };
+  window.addEventListener('pagehide', listener);
+  document.addEventListener('visibilitychange', onVisibility);
+  return () => {
+    window.removeEventListener('pagehide', listener);
+    document.removeEventListener('visibilitychange', onVisibility);
+  };
+}
+
+const PAGE: StudioPage = { connect: () => createStudioClient(), openBackend: () => openIndexedDbBackend(), storage: () => localStorage, onPageHide };
 
 export class Studio {
   readonly bank = new PixelBank();
@@ -97,7 +111,7 @@ export class Studio {
     this.generation = new GenerateModule({ app, editor, jobs, gallery, progress: this.progress, frame: this.frame, pixels: pageGeneratePixels(bank, pixels), client, say, storage: page.storage });
     this.recall = new RecallModule({ app, generation: this.generation, frame: this.frame, say });
     this.commands = new CommandsModule({ app, editor, imports: this.imports, exports: this.exports, text: pageTextField, client, say });
-    this.autosave = new AutosaveModule({ app, editor, bank, say, openBackend: page.openBackend });
+    this.autosave = new AutosaveModule({ app, editor, bank, say, openBackend: page.openBackend, onPageHide: page.onPageHide });
     const common = { app, editor, jobs, client, say, now: () => performance.now() };
     this.edits = new EditController({
       ...common,

@@ -5,6 +5,11 @@
  * older versions and pixels nothing references any more. A failed write therefore never touches
  * the previous save. Pure over a small key–value backend (IndexedDB in the page, a Map in tests).
  *
+ * When the page is going away there is no time for that: `saveUrgently` issues the new version, the
+ * pixels not yet stored and the pointer switch as ONE write, before it returns (an IndexedDB
+ * transaction created while the page unloads is still committed), and leaves the clean-up to the
+ * next save. An ordinary save that finishes after a newer one never points back to its own version.
+ *
  * Every open studio tab is its own session: it deletes only its own older versions, never what
  * another open tab saved (a version another session has not refreshed for STALE_MS belongs to a
  * tab that is gone, and is pruned), and a pixel blob goes only when no remaining version of any
@@ -56,6 +61,11 @@ export class Autosaver<B = unknown> {
   private loop: Promise<void> | null = null;
   private latest: (() => Promise<void>) | null = null;
   private counter = 0;
+  /** Pixel ids this tab knows are in the store (written by its saves, or found there by its restore). */
+  private readonly stored = new Set<string>();
+  /** The newest version this tab has issued, by order of issue, and its key. */
+  private newest = -1;
+  private newestVersion: string | null = null;
 
   constructor(
     private readonly backend: AutosaveBackend,
@@ -94,9 +104,42 @@ export class Autosaver<B = unknown> {
     if (error !== undefined) throw error;
   }
 
+  /**
+   * Save at once, as one write issued before this returns (the page is being hidden or unloaded):
+   * the pixels not known to be stored, the new version and the pointer to it. Older versions are
+   * left for the next ordinary save to clean up.
+   */
+  saveUrgently(json: string, pixelIds: string[], pixel: (id: string) => StoredPixels<B> | undefined): Promise<void> {
+    const savedAt = this.now();
+    const seq = this.counter++;
+    const version = this.versionKey(savedAt, seq);
+    const ops: WriteOp[] = [];
+    const written: string[] = [];
+    for (const id of pixelIds) {
+      if (this.stored.has(id)) continue;
+      const p = pixel(id);
+      if (!p) continue;
+      ops.push({ store: 'pixels', key: id, value: p });
+      written.push(id);
+    }
+    const record: StoredDocument = { json, pixelIds, savedAt, session: this.session };
+    ops.push({ store: 'docs', key: version, value: record }, { store: 'meta', key: POINTER, value: version });
+    const done = this.backend.write(ops);
+    this.newest = seq;
+    this.newestVersion = version;
+    return done.then(() => {
+      for (const id of written) this.stored.add(id);
+    });
+  }
+
+  private versionKey(savedAt: number, seq: number): string {
+    return `${this.session}:v-${savedAt.toString(36)}-${seq.toString(36)}`;
+  }
+
   private async saveNow(json: string, pixelIds: string[], pixel: (id: string) => StoredPixels<B> | undefined): Promise<void> {
     const savedAt = this.now();
-    const version = `${this.session}:v-${savedAt.toString(36)}-${(this.counter++).toString(36)}`;
+    const seq = this.counter++;
+    const version = this.versionKey(savedAt, seq);
     const stored = new Set(await this.backend.keys('pixels'));
     const ops: WriteOp[] = [];
     const keep: string[] = [];
@@ -116,20 +159,37 @@ export class Autosaver<B = unknown> {
     ops.push({ store: 'docs', key: version, value: record });
     // 1. The new version, beside the old one.
     await this.backend.write(ops);
-    // 2. Switch to it, then drop this tab's older versions, versions of tabs long gone, and the
-    //    pixels no remaining version references.
+    for (const id of keep) this.stored.add(id);
+    if (seq > this.newest) {
+      this.newest = seq;
+      this.newestVersion = version;
+    }
+    // 2. Switch to it — unless a newer save of this tab was issued meanwhile (an urgent one) — then
+    //    drop this tab's older versions, versions of tabs long gone, and the pixels no remaining
+    //    version references.
+    const current = this.newestVersion ?? version;
     const live = new Set(keep);
-    const cleanup: WriteOp[] = [{ store: 'meta', key: POINTER, value: version }];
+    const cleanup: WriteOp[] = current === version ? [{ store: 'meta', key: POINTER, value: version }] : [];
     for (const key of await this.backend.keys('docs')) {
-      if (key === version) continue;
+      if (key === version || key === current) continue;
       const doc = (await this.backend.get('docs', key)) as Partial<StoredDocument> | undefined;
       const mine = doc?.session === this.session;
       const stale = typeof doc?.savedAt !== 'number' || savedAt - doc.savedAt > STALE_MS;
       if (mine || stale) cleanup.push({ store: 'docs', key, delete: true });
       else for (const id of Array.isArray(doc?.pixelIds) ? doc.pixelIds : []) if (typeof id === 'string') live.add(id);
     }
-    for (const key of await this.backend.keys('pixels')) if (!live.has(key)) cleanup.push({ store: 'pixels', key, delete: true });
+    if (current !== version) {
+      const newer = (await this.backend.get('docs', current)) as Partial<StoredDocument> | undefined;
+      for (const id of Array.isArray(newer?.pixelIds) ? newer.pixelIds : []) if (typeof id === 'string') live.add(id);
+    }
+    const dropped: string[] = [];
+    for (const key of await this.backend.keys('pixels')) {
+      if (live.has(key)) continue;
+      cleanup.push({ store: 'pixels', key, delete: true });
+      dropped.push(key);
+    }
     await this.backend.write(cleanup);
+    for (const key of dropped) this.stored.delete(key);
   }
 
   /** The last saved canvas, or null when there is none. */
@@ -149,8 +209,10 @@ export class Autosaver<B = unknown> {
     const missing: string[] = [];
     for (const id of record.pixelIds) {
       const p = (await this.backend.get('pixels', id)) as StoredPixels<B> | undefined;
-      if (p && typeof p === 'object' && 'blob' in p && Number.isInteger(p.width) && Number.isInteger(p.height)) pixels.set(id, p);
-      else missing.push(id);
+      if (p && typeof p === 'object' && 'blob' in p && Number.isInteger(p.width) && Number.isInteger(p.height)) {
+        pixels.set(id, p);
+        this.stored.add(id);
+      } else missing.push(id);
     }
     return { json: record.json, savedAt: record.savedAt, pixels, missing };
   }

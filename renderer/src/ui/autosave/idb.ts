@@ -40,6 +40,9 @@ export async function openIndexedDbBackend(name = DB_NAME): Promise<AutosaveBack
             if ('delete' in op) os.delete(op.key);
             else os.put(op.value, op.key);
           }
+          // Ask for the commit now rather than when the event loop next turns: a save made as the
+          // page is left must not wait for a turn that never comes.
+          tx.commit?.();
         } catch (e) {
           tx.abort();
           reject(e);
