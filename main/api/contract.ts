@@ -40,6 +40,8 @@ export const GenerateRequest = z.object({
   /** Inpainting mask: white repaints, black keeps. */
   mask: imageBytes.optional(),
   previewEvery: z.number().int().min(0).max(1000).default(0),
+  /** Keep the images in the gallery on disk (the studio's); the CLI writes its own files and asks not to. */
+  keep: z.boolean().default(true),
 }).refine((r) => !r.mask || r.init, { message: 'a mask needs init.image, the image to inpaint', path: ['mask'] });
 export type GenerateRequest = z.input<typeof GenerateRequest>;
 

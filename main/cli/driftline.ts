@@ -80,6 +80,7 @@ async function generate(client: EngineClient, argv: string[]): Promise<void> {
     batch: num(values.batch, 'batch', 1),
     init: values.init ? { image: await readFile(values.init), strength: num(values.strength, 'strength', 0.75)! } : undefined,
     mask: values.mask ? await readFile(values.mask) : undefined,
+    keep: false, // the CLI writes its own --out files; the studio's gallery is not its to fill
   }));
   const outs = res.images.map((_, i) => (res.images.length === 1 ? values.out! : values.out!.replace(/\.png$/i, `-${i + 1}.png`)));
   await Promise.all(res.images.map((img, i) => writeAtomic(outs[i], img.png)));

@@ -251,7 +251,7 @@ export function createEngineService(emit: Emit, opts: ServiceOptions = {}): Hand
         ? { name: auto.sampler, label: samplerLabel, grid: schedule, reason: auto.reason }
         : { name: req.sampler, label: samplerLabel };
       const result = { jobId: req.jobId, images, width, height, sampler: ran, providers: providersOf(pack), timings: { totalMs: performance.now() - job.startedAt, perStepMs: (t2 - t1) / calls, evaluations: res.evaluations } };
-      return saveGenerated(gallery, req, result, info.name);
+      return req.keep ? saveGenerated(gallery, req, result, info.name) : result;
     }),
   };
 }

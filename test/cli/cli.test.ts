@@ -4,6 +4,7 @@
  */
 import { describe, expect, it, beforeAll } from 'vitest';
 import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -45,6 +46,8 @@ describe('driftline generate', () => {
     expect([meta.width, meta.height]).toEqual([48, 32]);
     const p = parseParameters(readTextChunks(png).parameters);
     expect(p).toMatchObject({ prompt: 'a photo of a cat', negativePrompt: 'blurry', steps: 5, sampler: 'DPM++ 2M', cfgScale: 6.5, seed: 1234, width: 48, height: 32 });
+    // The CLI writes its own file; the studio's gallery in the data folder is left alone.
+    expect(existsSync(path.join(home, 'gallery', 'index.json'))).toBe(false);
   });
 
   it('img2img and inpainting from files', async () => {
