@@ -106,7 +106,7 @@ describe('boundary-condition search and store (emoji-sr-64)', () => {
     const again = await searchBoundary(pack, { pairs: cal.pairs, candidates: 3, steps: 2, metric: 'psnr', seed: 5 }, plan);
     expect(again.candidates).toEqual(res.candidates);
 
-    const digest = await packDigest(PACK);
+    const digest = await packDigest(PACK, home);
     const record = {
       version: 1 as const, pack: { name: 'emoji-sr-64', digest }, sampler: 'pack', steps: 2, tile: { width: 64, height: 64 }, shape: res.boundary.shape.slice(),
       metric: 'psnr' as const, seed: 5, calibration: { source: 'test', digest: cal.digest, count: 4 }, candidates: res.candidates, best: res.best,
