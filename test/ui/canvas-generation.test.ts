@@ -221,6 +221,8 @@ describe('Generate works on what is under the frame', () => {
     expect(GenerateRequest.safeParse(req).success).toBe(true);
     expect(t.editor.doc.canvas).toEqual({ width: 32, height: 32 });
     expect(t.editor.doc.layers.map((l) => [l.name, l.pixelId, l.x, l.y])).toEqual([['Seed 7', 'result-1', 0, 0]]);
+    // The layer keeps the generation's settings (what the canvas exports with).
+    expect(t.editor.doc.layers[0].parameters).toBe('p');
     expect(t.rects).toEqual([{ x: 0, y: 0, width: 32, height: 32 }]);
     expect(names(t.editor)).toEqual(['generate']);
     expect(t.sent.settled).toEqual(['result-1']);

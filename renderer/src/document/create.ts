@@ -23,6 +23,8 @@ export interface NewImageLayer {
   at?: Point;
   name?: string;
   id?: string;
+  /** The generation's PNG `parameters`, for a generated image. */
+  parameters?: string;
 }
 
 export function createImageLayer(init: NewImageLayer): ImageLayer {
@@ -40,6 +42,7 @@ export function createImageLayer(init: NewImageLayer): ImageLayer {
     rotation: 0,
     opacity: 1,
     visible: true,
+    ...(init.parameters !== undefined ? { parameters: init.parameters } : {}),
   };
 }
 

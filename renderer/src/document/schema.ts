@@ -24,6 +24,7 @@ const imageLayer = z.object({
   rotation: z.literal(0),
   opacity: unit,
   visible: z.boolean(),
+  parameters: z.string().max(100_000).optional(),
 });
 
 const maskStroke = z.object({

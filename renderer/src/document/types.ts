@@ -37,6 +37,8 @@ export interface ImageLayer {
   rotation: 0;
   opacity: number;
   visible: boolean;
+  /** The PNG `parameters` text of the generation that made it; absent for images from elsewhere. */
+  parameters?: string;
 }
 
 /** A brush or eraser polyline on the mask. `points` is flat: [x0, y0, x1, y1, …]. */

@@ -105,7 +105,7 @@ export class Studio {
     this.connection = new ConnectionModule({ app, say, connect: page.connect });
     this.progress = new ProgressModule({ jobs, client, doc: () => editor.doc });
     this.imports = new ImportModule({ editor, bank, gallery, client, say });
-    this.exports = new ExportModule({ app, gallery, client, say, flatten: () => flattenCanvas(editor.doc, bank), download: downloadBytes });
+    this.exports = new ExportModule({ app, gallery, client, say, flatten: () => flattenCanvas(editor.doc, bank), doc: () => editor.doc, download: downloadBytes });
     const pixels = pagePixels(bank);
     this.frame = new FrameModule({ app, editor, client });
     this.generation = new GenerateModule({ app, editor, jobs, gallery, progress: this.progress, frame: this.frame, pixels: pageGeneratePixels(bank, pixels), client, say, storage: page.storage });

@@ -167,7 +167,7 @@ export class GenerateModule {
     const items = this.host.gallery.add(generationEntries(result, used));
     if (result.gallery && 'error' in result.gallery) this.host.say(`Generated, but ${result.gallery.error}.`, 'warn');
     const first = result.images[0];
-    if (first) await this.land(first.png, first.seed, rect, source.mode);
+    if (first) await this.land(first.png, first.seed, rect, source.mode, first.parameters);
     const per = result.timings.perStepMs;
     const ran = samplerRanText(used.sampler, result.sampler);
     this.host.say(`Generated ${items.length} image${items.length === 1 ? '' : 's'} ${result.width}×${result.height}${modeWords(source, used)}${ran ? ` with ${ran}` : ''} in ${(result.timings.totalMs / 1000).toFixed(1)} s (${per.toFixed(0)} ms per evaluation).`);
@@ -178,12 +178,12 @@ export class GenerateModule {
    * undo step. Where the canvas grows left or up the document shifts, and the view with it, so
    * nothing moves on screen.
    */
-  private async land(png: Uint8Array, seed: number, rect: Rect, mode: FrameMode): Promise<void> {
+  private async land(png: Uint8Array, seed: number, rect: Rect, mode: FrameMode, parameters?: string): Promise<void> {
     const { editor, pixels } = this.host;
     const added = await pixels.addResult(png);
     try {
       await whenIdle(editor);
-      const layer = createImageLayer({ pixelId: added.id, width: added.width, height: added.height, name: mode === 'txt2img' ? `Seed ${seed}` : `Seed ${seed} (${MODE_NAMES[mode]})` });
+      const layer = createImageLayer({ pixelId: added.id, width: added.width, height: added.height, name: mode === 'txt2img' ? `Seed ${seed}` : `Seed ${seed} (${MODE_NAMES[mode]})`, parameters });
       const grown = canvasGrowth(editor.doc.canvas, rect);
       editor.update(landGeneration(rect, layer), { name: MODE_NAMES[mode] });
       if (grown.dx || grown.dy) editor.panBy(-grown.dx * editor.viewport.zoom, -grown.dy * editor.viewport.zoom);
