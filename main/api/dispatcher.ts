@@ -161,24 +161,21 @@ export class Dispatcher<P = void, X = void> {
     }
     if (this.owners.has(jobId)) throw new ApiError('DUPLICATE_JOB', `a job with id "${jobId}" is already running`);
     this.owners.set(jobId, from);
-    from.jobs.add(jobId);
     try {
       return await this.opts.backend.call(method, parsed, extra);
     } finally {
       if (this.owners.get(jobId) === from) this.owners.delete(jobId);
-      from.jobs.delete(jobId);
     }
   }
 
   /** @internal */
   drop(p: Peer<P, X>): void {
     if (!this.peers.delete(p)) return;
-    for (const jobId of p.jobs) {
-      if (this.owners.get(jobId) !== p) continue;
+    for (const [jobId, owner] of [...this.owners]) {
+      if (owner !== p) continue;
       this.owners.delete(jobId);
       void this.opts.backend.call('cancel', { jobId }, undefined as X).catch(() => undefined);
     }
-    p.jobs.clear();
   }
 
   /** A job's events reach its own connection only; events of no job reach every connection. */
@@ -191,7 +188,6 @@ export class Dispatcher<P = void, X = void> {
 }
 
 class Peer<P, X> implements Connection<X> {
-  readonly jobs = new Set<string>();
   private open = true;
 
   constructor(private readonly dispatcher: Dispatcher<P, X>, private readonly send: (event: EventMessage) => void, readonly peer: P) {}
