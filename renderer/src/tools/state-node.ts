@@ -45,6 +45,12 @@ export abstract class StateNode {
     return this.active ? `${this.id}.${this.active.path()}` : this.id;
   }
 
+  /** Every state this node can be in, as paths below it ('idle', 'drawing'); [''] for a node with no children. */
+  statePaths(): string[] {
+    if (!this.children.size) return [''];
+    return [...this.children.values()].flatMap((child) => child.statePaths().map((rest) => (rest ? `${child.id}.${rest}` : child.id)));
+  }
+
   enter(info: EnterInfo = {}): void {
     this.onEnter?.(info);
     if (this.initial) {

@@ -33,6 +33,12 @@ export interface ToolDefinition {
   readonly holdKey?: string;
   /** Keys the tool takes while it is active; the tool's own key handling reads the same list. */
   readonly keys?: readonly ToolKey[];
+  /**
+   * What the status bar says in each of the tool's states, keyed by the state's path below the
+   * tool ('idle', 'translating'): words the user reads, never the path itself. Every state the
+   * tool can be in needs words here (or in the studio's fallback table); a unit test walks them all.
+   */
+  readonly status?: Readonly<Record<string, string>>;
   /** The tool's state machine for one editor. */
   create(editor: Editor, definition: ToolDefinition): Tool;
 }

@@ -2,6 +2,7 @@
 import { useStore } from 'zustand';
 import { providerSummary } from './app-state.js';
 import type { Studio } from './studio.js';
+import { toolStatusText } from './tool-status.js';
 
 const CONNECTION: Record<string, string> = {
   connecting: 'Connecting to the engine…',
@@ -29,7 +30,7 @@ export function StatusBar({ studio }: { studio: Studio }) {
       <span title="Execution provider of the current model">{model ? `${model}: ${provider ?? 'provider known after the first image'}` : 'No model'}</span>
       <span className={`message ${status?.level ?? ''}`} role="status" aria-live="polite">{status?.text ?? ''}</span>
       <span className="right">
-        <span>{toolState}</span>
+        <span className="tool-status" data-state={toolState}>{toolStatusText(studio.editor.tools, toolState)}</span>
         <span>{canvas.width}×{canvas.height}</span>
         <span>{pointer ? `${Math.floor(pointer.x)}, ${Math.floor(pointer.y)}` : ''}</span>
         <span title="The canvas is saved in this browser as you work">{savedAt ? `Saved ${new Date(savedAt).toLocaleTimeString()}` : 'Not saved yet'}</span>

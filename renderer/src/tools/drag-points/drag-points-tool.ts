@@ -16,6 +16,11 @@ export const dragPointsTool: ToolDefinition = {
   key: 'd',
   cursor: 'crosshair',
   toolbar: { label: 'Drag points', icon: 'Drag' },
+  status: {
+    idle: 'Drag points — click a point of the image, then where it should go',
+    targeting: 'Drag points — click where the point should go (Esc removes it)',
+    dragging: 'Dragging a point',
+  },
   create: (editor, definition) => new DragPointsTool(editor, definition),
 };
 

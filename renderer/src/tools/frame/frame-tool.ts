@@ -15,6 +15,11 @@ export const frameTool: ToolDefinition = {
   key: 'f',
   cursor: 'move',
   toolbar: { label: 'Generation frame (what Generate works on)', icon: 'Frame' },
+  status: {
+    idle: 'Frame — drag inside to move it, a handle to resize it, press outside to bring it there',
+    moving: 'Moving the frame — Shift locks to one axis, Esc puts it back',
+    resizing: 'Resizing the frame — sides snap to the model’s multiple, Shift keeps the proportions',
+  },
   create: (editor, definition) => new FrameTool(editor, definition),
 };
 

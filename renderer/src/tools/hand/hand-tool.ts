@@ -8,6 +8,10 @@ export const handTool: ToolDefinition = {
   key: 'h',
   holdKey: ' ',
   cursor: 'grab',
+  status: {
+    idle: 'Hand — drag to pan',
+    panning: 'Panning',
+  },
   toolbar: { label: 'Hand: pan (or hold Space)', icon: 'Hand' },
   create: (editor, definition) => new HandTool(editor, definition),
 };

@@ -15,6 +15,10 @@ export const referenceTool: ToolDefinition = {
   key: 'r',
   cursor: 'crosshair',
   toolbar: { label: 'Reference region (for appearance edits)', icon: 'Ref' },
+  status: {
+    idle: 'Reference — drag a rectangle over the appearance to carry; a click clears it',
+    marking: 'Marking the reference region — Esc puts the previous one back',
+  },
   create: (editor, definition) => new ReferenceTool(editor, definition),
 };
 

@@ -11,6 +11,12 @@ export const selectTool: ToolDefinition = {
   key: 'v',
   cursor: 'default',
   toolbar: { label: 'Move and resize', icon: 'Move' },
+  status: {
+    idle: 'Select — click a layer, drag to move it, drag a handle to resize it',
+    pointing: 'Select — drag to move',
+    translating: 'Moving — Shift locks to one axis, Esc puts it back',
+    resizing: 'Resizing — Shift on a corner keeps the proportions, Esc puts it back',
+  },
   create: (editor, definition) => new SelectTool(editor, definition),
 };
 

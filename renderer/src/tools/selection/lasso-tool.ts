@@ -13,6 +13,10 @@ export const lassoTool: ToolDefinition = {
   key: 'l',
   cursor: 'crosshair',
   toolbar: { label: 'Lasso selection', icon: 'Lasso' },
+  status: {
+    idle: 'Lasso — drag around what to select; a click clears the selection',
+    drawing: 'Drawing a lasso — release to close it',
+  },
   create: (editor, definition) => new LassoTool(editor, definition),
 };
 

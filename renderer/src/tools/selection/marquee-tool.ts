@@ -10,6 +10,10 @@ export const marqueeTool: ToolDefinition = {
   key: 'm',
   cursor: 'crosshair',
   toolbar: { label: 'Rectangle selection', icon: 'Rect' },
+  status: {
+    idle: 'Rectangle selection — drag to select; a click clears the selection',
+    selecting: 'Selecting a rectangle',
+  },
   create: (editor, definition) => new MarqueeTool(editor, definition),
 };
 
