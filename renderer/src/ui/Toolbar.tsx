@@ -40,7 +40,8 @@ export function Toolbar({ studio }: { studio: Studio }) {
       </div>
       <div className="tool-group">
         <button type="button" title="Open an image as a new layer (Ctrl+O)" onClick={() => void studio.imports.openImage()}>Open…</button>
-        <button type="button" title="Export the selected gallery image, else the canvas (Ctrl+Shift+E)" onClick={() => void studio.exports.exportPng()}>Export</button>
+        <button type="button" title="Export the selected gallery image, else the whole canvas flattened, as PNG with its settings (Ctrl+Shift+E)" onClick={() => void studio.exports.exportPng()}>Export</button>
+        <button type="button" title="Export only what lies under the generation frame, at the frame's size, as PNG with its settings" onClick={() => void studio.exports.exportFrame()}>Export frame</button>
         <button type="button" title="Remove every layer, mask, selection and drag point (undoable)" onClick={() => studio.commands.clearCanvas()}>Clear</button>
       </div>
     </header>

@@ -13,7 +13,7 @@
  *   recall      a PNG's `parameters` back into the Generate panel (recall/recall.ts)
  *   help        whether the keyboard map (`?`) is open (help/help.ts; the map is help/keymap.ts)
  *   imports     images onto the canvas: results, gallery items, drops, pastes, Open (import/import.ts)
- *   exports     PNGs out: a gallery image or the flattened canvas (export/export.ts)
+ *   exports     PNGs out: a gallery image, the flattened canvas or the generation frame (export/export.ts)
  *   commands    the app menu's actions and Clear (commands/commands.ts)
  *   autosave    restore at the start, then save every settled change (autosave/autosave-module.ts)
  *   edits, upscales, searches, labs, gallery, jobs, and the status line (`say`, status.ts)
@@ -32,7 +32,7 @@ import { EditController } from './edit/controller.js';
 import { pagePixels } from './edit/pixels.js';
 import { ExportModule } from './export/export.js';
 import { FrameModule } from './frame/frame.js';
-import { downloadBytes, flattenCanvas } from './export/page.js';
+import { downloadBytes, flattenCanvas, flattenFrame } from './export/page.js';
 import { editEntry, GalleryModule, upscaleEntry } from './gallery/gallery.js';
 import { GenerateModule, type GenerateHost } from './generate/generation.js';
 import { HelpModule } from './help/help.js';
@@ -105,9 +105,19 @@ export class Studio {
     this.connection = new ConnectionModule({ app, say, connect: page.connect });
     this.progress = new ProgressModule({ jobs, client, doc: () => editor.doc });
     this.imports = new ImportModule({ editor, bank, gallery, client, say });
-    this.exports = new ExportModule({ app, gallery, client, say, flatten: () => flattenCanvas(editor.doc, bank), doc: () => editor.doc, download: downloadBytes });
     const pixels = pagePixels(bank);
     this.frame = new FrameModule({ app, editor, client });
+    this.exports = new ExportModule({
+      app,
+      gallery,
+      client,
+      say,
+      flatten: () => flattenCanvas(editor.doc, bank),
+      frame: () => this.frame.current(),
+      flattenFrame: (rect) => flattenFrame(editor.doc, bank, rect),
+      doc: () => editor.doc,
+      download: downloadBytes,
+    });
     this.generation = new GenerateModule({ app, editor, jobs, gallery, progress: this.progress, frame: this.frame, pixels: pageGeneratePixels(bank, pixels), client, say, storage: page.storage });
     this.recall = new RecallModule({ app, generation: this.generation, frame: this.frame, say });
     this.commands = new CommandsModule({ app, editor, imports: this.imports, exports: this.exports, text: pageTextField, client, say });

@@ -2,6 +2,7 @@
 import type { CanvasDocument, Rect } from '../../document/types.js';
 import type { PixelBank } from '../pixel-bank.js';
 import { pngBlob } from '../png.js';
+import { layersUnder } from './export.js';
 
 type Context2d = CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D;
 
@@ -40,6 +41,15 @@ export function flattenRegion(doc: CanvasDocument, bank: Pick<PixelBank, 'image'
   if (!ctx) throw new Error('this browser cannot draw offscreen');
   drawVisibleLayers(ctx, doc, bank, rect);
   return ctx.getImageData(0, 0, rect.width, rect.height);
+}
+
+/** The visible layers composited over `rect`, rect-sized, as PNG bytes; null when no layer with pixels shows there. */
+export async function flattenFrame(doc: CanvasDocument, bank: Pick<PixelBank, 'image'>, rect: Rect): Promise<Uint8Array | null> {
+  const canvas = new OffscreenCanvas(rect.width, rect.height);
+  const ctx = canvas.getContext('2d');
+  if (!ctx) throw new Error('this browser cannot draw offscreen');
+  if (!drawVisibleLayers(ctx, { ...doc, layers: layersUnder(doc.layers, rect) }, bank, rect)) return null;
+  return new Uint8Array(await (await canvas.convertToBlob({ type: 'image/png' })).arrayBuffer());
 }
 
 export function downloadBytes(name: string, bytes: Uint8Array): void {
