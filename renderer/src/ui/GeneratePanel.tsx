@@ -11,6 +11,7 @@ import { progressCaption } from './generate/progress.js';
 import { AUTO_SAMPLER, generateSamplerOptions, MAX_SEED, randomSeed, withModel } from './generate/settings.js';
 import type { Studio } from './studio.js';
 import { JobProgress } from './JobProgress.js';
+import { promptPlaceholder, takesPrompt } from './generate/placeholder.js';
 
 /** What the panel says Generate will do with what is under the frame. */
 const UNDER_FRAME: Record<FrameMode, string> = {
@@ -67,7 +68,7 @@ export function GeneratePanel({ studio }: { studio: Studio }) {
         </p>
 
         <label htmlFor="gen-prompt">Prompt</label>
-        <textarea id="gen-prompt" rows={4} value={s.prompt} placeholder="a red fox in the snow" title="Drop a PNG here to use its generation settings" className={dropping ? 'drop-target' : undefined} onChange={(e) => set({ prompt: e.target.value })}
+        <textarea id="gen-prompt" rows={4} value={s.prompt} placeholder={promptPlaceholder(model)} title="Drop a PNG here to use its generation settings" className={dropping ? 'drop-target' : undefined} onChange={(e) => set({ prompt: e.target.value })}
           onDragOver={(e) => {
             if (!e.dataTransfer.types.includes('Files')) return;
             e.preventDefault();
@@ -82,7 +83,7 @@ export function GeneratePanel({ studio }: { studio: Studio }) {
             void studio.recall.fromFile(file, file.name || 'the dropped image');
           }} />
         <label htmlFor="gen-negative">Negative prompt</label>
-        <textarea id="gen-negative" rows={2} value={s.negativePrompt} placeholder="blurry, low quality" onChange={(e) => set({ negativePrompt: e.target.value })} />
+        <textarea id="gen-negative" rows={2} value={s.negativePrompt} placeholder={takesPrompt(model) ? 'blurry, low quality' : 'This model takes no prompt'} onChange={(e) => set({ negativePrompt: e.target.value })} />
 
         <RecalledFields studio={studio} />
 
@@ -130,7 +131,7 @@ export function GeneratePanel({ studio }: { studio: Studio }) {
           </button>
         </div>
         {job && (
-          <JobProgress progress={job.progress} label="Generation progress" caption={`${progressCaption(job.progress)} · seed ${job.seed}`} />
+          <JobProgress progress={job.progress} label="Generation progress" caption={`${progressCaption(job.progress)} · seed ${job.seed}`} cancelling={job.cancelling} />
         )}
         <QueueList studio={studio} />
       </form>

@@ -1,8 +1,16 @@
-/** A running job's progress bar and its caption, as every panel shows them (a polite live region for screen readers). */
-import type { ReactNode } from 'react';
+/**
+ * A running job's progress bar and its caption, as every panel shows them (a polite live region
+ * for screen readers). While a step runs long it says so, and that a cancel waits for the step.
+ */
+import { useEffect, useState, type ReactNode } from 'react';
+import type { ProgressSnapshot } from './generate/progress.js';
+import { longStepNote } from './progress/long-step.js';
+
+/** How often the long-step note is re-read while a job runs. */
+const TICK_MS = 500;
 
 export interface JobProgressProps {
-  progress: { step: number; total: number };
+  progress: Pick<ProgressSnapshot, 'step' | 'total'> & Partial<Pick<ProgressSnapshot, 'perStepMs' | 'stepStartedAt'>>;
   /** The bar's accessible name ("Upscale progress"). */
   label: string;
   caption: ReactNode;
@@ -11,13 +19,29 @@ export interface JobProgressProps {
   phase?: string;
   id?: string;
   testId?: string;
+  /** Cancel was pressed: the long-step note says the engine stops when the step ends. */
+  cancelling?: boolean;
 }
 
-export function JobProgress({ progress, label, caption, captionClass, phase, id, testId }: JobProgressProps) {
+/** `performance.now()`, re-read every `TICK_MS` while `running`. */
+function useNow(running: boolean): number {
+  const [now, setNow] = useState(() => performance.now());
+  useEffect(() => {
+    if (!running) return;
+    const timer = setInterval(() => setNow(performance.now()), TICK_MS);
+    return () => clearInterval(timer);
+  }, [running]);
+  return now;
+}
+
+export function JobProgress({ progress, label, caption, captionClass, phase, id, testId, cancelling }: JobProgressProps) {
+  const now = useNow(progress.total > 0 && progress.step < progress.total);
+  const note = longStepNote({ perStepMs: null, ...progress }, now, cancelling);
   return (
     <div className="progress" role="status" aria-live="polite" data-testid={testId}>
       <progress id={id} value={progress.step} max={Math.max(1, progress.total)} aria-label={label} />
       <span className={captionClass} data-phase={phase}>{caption}</span>
+      {note && <span className="long-step" data-testid="long-step">{note}</span>}
     </div>
   );
 }

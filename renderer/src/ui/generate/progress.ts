@@ -14,6 +14,8 @@ export interface ProgressSnapshot {
   etaMs: number | null;
   /** Since the job started. */
   elapsedMs: number;
+  /** When the step now running began (the last progress event, on the clock's timeline); absent before any. */
+  stepStartedAt?: number;
 }
 
 export class JobClock {
@@ -36,6 +38,7 @@ export class JobClock {
       perStepMs,
       etaMs: perStepMs === null ? null : left * perStepMs,
       elapsedMs: now - this.startedAt,
+      stepStartedAt: now,
     };
     return this.last;
   }
