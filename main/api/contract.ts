@@ -83,6 +83,17 @@ export const EditOptions = z.object({
   }).optional(),
   /** Paste the result onto the original outside the edit region (feathered, dilated mask). */
   composite: z.boolean().optional(),
+  /**
+   * Attention memory (docs/attention-memory.md): the self-attention keys and values recorded while
+   * inverting, attended to while sampling. On by default where the model's UNet supports it.
+   */
+  memory: z.object({
+    enabled: z.boolean().optional(),
+    /** Which self-attention layers take part: the decoder's (DiffEditor's choice) or all. */
+    layers: z.enum(['decoder', 'all']).optional(),
+    /** The steps (fractions) it is injected on, inclusive. */
+    window: z.tuple([fraction, fraction]).optional(),
+  }).optional(),
 });
 export type EditOptions = z.input<typeof EditOptions>;
 
@@ -111,6 +122,8 @@ export const EditRequest = z.object({
   seed: seed.default(0),
   options: EditOptions.default({}),
   previewEvery: z.number().int().min(0).max(1000).default(0),
+  /** Keep the result in the gallery on disk (the studio's); the CLI writes its own file and asks not to. */
+  keep: z.boolean().default(true),
 });
 export type EditRequest = z.input<typeof EditRequest>;
 
@@ -126,6 +139,24 @@ export interface EditResult {
   settings: Record<string, unknown>;
   providers: ProviderInfo[];
   timings: { totalMs: number; invertMs: number; sampleMs: number; evaluations: number };
+  /** The gallery batch the result was saved as, or why it could not be saved (the result is here all the same). */
+  gallery?: { batch: string } | { error: string };
+  /** What attention memory did: used or not (and why not), and what it held. */
+  memory: EditMemoryReport;
+}
+
+export interface EditMemoryReport {
+  used: boolean;
+  /** Why it was not used (turned off, or the model's UNet has no attention the engine can rewrite). */
+  reason?: string;
+  /** Layer labels that took part. */
+  layers: string[];
+  /** Steps recorded, and bytes per step (all layers, the base image and any reference). */
+  steps: number;
+  bytesPerStep: number;
+  /** Most bytes held in memory at once, and bytes written to disk when over the budget. */
+  peakBytes: number;
+  spilledBytes: number;
 }
 
 /**
@@ -157,6 +188,8 @@ export const UpscaleRequest = z.object({
   /** Overlap of neighbouring tiles in output pixels, for images larger than the model's trained size. */
   overlap: z.number().int().min(0).max(1024).optional(),
   previewEvery: z.number().int().min(0).max(1000).default(0),
+  /** Keep the result in the gallery on disk (the studio's); the CLI writes its own file and asks not to. */
+  keep: z.boolean().default(true),
 });
 export type UpscaleRequest = z.input<typeof UpscaleRequest>;
 
@@ -181,6 +214,8 @@ export interface UpscaleResult {
   tiles: { count: number; size: [number, number]; overlap: number };
   providers: ProviderInfo[];
   timings: { totalMs: number; evaluations: number };
+  /** The gallery batch the result was saved as, or why it could not be saved (the result is here all the same). */
+  gallery?: { batch: string } | { error: string };
 }
 
 export const BcSearchRequest = z.object({
@@ -403,7 +438,14 @@ export const ModelName = z.object({ name: z.string().min(1).max(100) });
 /** A gallery id: letters, digits, `_` and `-` only, so it never names a path outside the gallery. */
 export const GALLERY_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 export const GalleryId = z.object({ id: z.string().regex(GALLERY_ID_PATTERN, 'not a gallery id') }).strict();
-export const GalleryListRequest = z.object({ offset: z.number().int().min(0).max(1e9).default(0), limit: z.number().int().min(1).max(200).default(50) }).strict();
+export const GalleryListRequest = z.object({
+  offset: z.number().int().min(0).max(1e9).default(0),
+  limit: z.number().int().min(1).max(200).default(50),
+  /** Send each entry's thumbnail with it; a grid that loads thumbnails as they scroll into view asks for none. */
+  thumbnails: z.boolean().default(true),
+}).strict();
+/** Thumbnails by id, at most 100 a call. */
+export const GalleryThumbnailsRequest = z.object({ ids: z.array(z.string().regex(GALLERY_ID_PATTERN, 'not a gallery id')).min(1).max(100) }).strict();
 
 /** One image of the gallery on disk. */
 export interface GalleryEntry {
@@ -418,12 +460,16 @@ export interface GalleryEntry {
   settings: { model: string; prompt: string; negativePrompt?: string; sampler: string; steps: number; cfgScale?: number; seed: number; strength?: number };
   /** The batch it came from: one request's images share its id. */
   batch: { id: string; index: number; size: number };
+  /** Set for an edit's or an upscale's result: what was done (a generation's has none). */
+  origin?:
+    | { kind: 'edit'; task: string; preset: string; steps: number | null; evaluations: number }
+    | { kind: 'upscale'; factor: number; from: { width: number; height: number }; steps: number | null; boundary: 'searched' | 'random'; tiles: number };
   recovered?: boolean;
 }
 
 export interface GalleryPage {
-  /** Newest first, each with a small PNG thumbnail. */
-  entries: (GalleryEntry & { thumbnail: Uint8Array })[];
+  /** Newest first, each with a small PNG thumbnail unless the listing asked for none. */
+  entries: (GalleryEntry & { thumbnail?: Uint8Array })[];
   total: number;
   /** Set when the gallery's index was found damaged and rebuilt from the images: what happened. */
   damaged?: string;
@@ -446,6 +492,8 @@ export const METHODS = {
   getSolverTable: { params: ModelRef, result: null as unknown as SolverTable | null },
   galleryList: { params: GalleryListRequest, result: null as unknown as GalleryPage },
   galleryGet: { params: GalleryId, result: null as unknown as { entry: GalleryEntry; png: Uint8Array } },
+  /** Small PNGs (at most 128 pixels a side) for a grid; ids the gallery does not hold come back in `missing`. */
+  galleryThumbnails: { params: GalleryThumbnailsRequest, result: null as unknown as { thumbnails: { id: string; png: Uint8Array }[]; missing: string[] } },
   galleryDelete: { params: GalleryId, result: null as unknown as { deleted: boolean } },
   cancel: { params: CancelRequest, result: null as unknown as { cancelled: boolean } },
 } as const;

@@ -85,6 +85,7 @@ export async function edit(client: EngineClient, argv: string[]): Promise<void> 
     preset: values.preset as EditRequest['preset'],
     steps: num(values.steps, 'steps'), cfgScale: num(values.cfg, 'cfg'), seed: num(values.seed, 'seed', 0),
     options,
+    keep: false, // the CLI writes its own --out file; the studio's gallery is not its to fill
   }));
   await writeAtomic(values.out!, res.image.png);
   if (values['raw-out'] && res.uncomposited) await writeAtomic(values['raw-out'], res.uncomposited);

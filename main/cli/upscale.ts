@@ -50,6 +50,7 @@ export async function upscale(client: EngineClient, argv: string[]): Promise<voi
   const common = {
     model: values.model!, sampler: values.sampler ?? 'pack', bc, steps: num(values.steps, 'steps'), seed: num(values.seed, 'seed', 0),
     noiseLevel: num(values['noise-level'], 'noise-level'), overlap: num(values.overlap, 'overlap'),
+    keep: false, // the CLI writes its own --out files; the studio's gallery is not its to fill
   };
   let said = false;
   for (const [i, job] of jobs.entries()) {

@@ -28,7 +28,7 @@ import { imageSize } from './image-size.js';
 import { samplerChoice } from './sampler-choice.js';
 import { findSolverTable, resolveAuto, runLabJob } from './lab-job.js';
 import { autoLabel } from '../engine/lab/auto.js';
-import { galleryHandlers, galleryStore, saveGenerated } from './gallery-job.js';
+import { galleryHandlers, galleryStore, saveEdited, saveGenerated, saveUpscaled } from './gallery-job.js';
 
 export interface ServiceOptions {
   /** Models folder (tests use a temporary one); defaults to the user's data folder. */
@@ -187,9 +187,15 @@ export function createEngineService(emit: Emit, opts: ServiceOptions = {}): Hand
       return { cancelled: Boolean(ctl) };
     },
 
-    edit: (req, call) => packJob(req, call, async (pack, job) => ({ ...(await runEditJob(pack, req, job)), providers: providersOf(pack) })),
+    edit: (req, call) => packJob(req, call, async (pack, job) => {
+      const result = { ...(await runEditJob(pack, req, job)), providers: providersOf(pack) };
+      return req.keep ? saveEdited(gallery, req, result, pack.info.name) : result;
+    }),
 
-    upscale: (req, call) => packJob(req, call, async (pack, job) => ({ ...(await runUpscaleJob(pack, req, job)), providers: providersOf(pack) })),
+    upscale: (req, call) => packJob(req, call, async (pack, job) => {
+      const result = { ...(await runUpscaleJob(pack, req, job)), providers: providersOf(pack) };
+      return req.keep ? saveUpscaled(gallery, req, await imageSize(req.image, 'image'), result, pack.info.name) : result;
+    }),
 
     bcSearch: (req, call) => packJob(req, call, async (pack, job) => {
       const { record, path: stored } = await runSearchJob(pack, req, job);

@@ -5,6 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -63,6 +64,8 @@ describe('driftline edit', () => {
     for (const v of meanColour(img, source)) expect(v).toBeGreaterThan(0.75);
     const p = parseParameters(readTextChunks(await readFile(out)).parameters);
     expect(p).toMatchObject({ prompt: 'red circle', steps: 8, sampler: 'DDIM', cfgScale: 4, seed: 3, width: 32, height: 32, model: 'emoji-32' });
+    // The CLI writes its own file; the studio's gallery in the data folder is left alone.
+    expect(existsSync(path.join(home, 'gallery', 'index.json'))).toBe(false);
     expect(p.extra).toMatchObject({ 'Edit': 'move', 'Edit preset': 'fast', 'Inversion': 'exact', 'SDE eta': '0.4', 'Time travel': '0.5 x2', 'Composite': 'on' });
     expect(p.extra?.['Guidance']).toMatch(/scale 0.15 content 6 edit 6/);
     expect((await readFile(raw)).length).toBeGreaterThan(0);

@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -68,6 +69,8 @@ describe('driftline upscale / bc-search', () => {
     expect(p.get('Model')).toBe('emoji-sr-64');
     expect(p.get('Steps')).toBe('3');
     expect(p.get('Boundary condition')).toBe('random');
+    // The CLI writes its own file; the studio's gallery in the data folder is left alone.
+    expect(existsSync(path.join(home, 'gallery', 'index.json'))).toBe(false);
     expect(p.get('Tiles')).toBe('3 of 64x64, overlap 16');
     expect(p.get('Upscale')).toBe('2x from 64x32');
   });

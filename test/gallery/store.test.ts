@@ -4,7 +4,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { GalleryStore, THUMB_SIDE, type NewGalleryImage } from '../../main/engine/gallery/store.js';
+import { GalleryIdError, GalleryStore, THUMB_SIDE, type NewGalleryImage } from '../../main/engine/gallery/store.js';
 import { formatParameters } from '../../main/engine/image/parameters.js';
 import { readTextChunks, withTextChunks } from '../../main/engine/image/png-text.js';
 
@@ -106,5 +106,63 @@ describe('GalleryStore', () => {
     const page = await new GalleryStore(root).list();
     expect(page.entries.map((e) => e.id)).toEqual([b.id]);
     expect(page.damaged).toBeUndefined();
+  });
+
+  it('serves thumbnails by id without the full images, at most THUMB_SIDE a side, in the order asked', async () => {
+    const store = new GalleryStore(root);
+    const [wide] = await store.add([{ ...(await image(1, 16)), png: await sharp({ create: { width: 400, height: 100, channels: 3, background: '#204060' } }).png().toBuffer(), width: 400, height: 100 }]);
+    const [small] = await store.add([await image(2, 16)]);
+    const got = await store.thumbnails([small.id, wide.id, 'zz-not-there']);
+    expect(got.thumbnails.map((t) => t.id)).toEqual([small.id, wide.id]);
+    expect(got.missing).toEqual(['zz-not-there']);
+    const wideMeta = await sharp(Buffer.from(got.thumbnails[1].png)).metadata();
+    expect([wideMeta.width, wideMeta.height]).toEqual([THUMB_SIDE, THUMB_SIDE / 4]);
+    // A small image is not enlarged.
+    const smallMeta = await sharp(Buffer.from(got.thumbnails[0].png)).metadata();
+    expect([smallMeta.width, smallMeta.height]).toEqual([16, 16]);
+    await expect(store.thumbnails(['../index'])).rejects.toBeInstanceOf(GalleryIdError);
+  });
+
+  it('lists entries without thumbnails when asked for none', async () => {
+    const store = new GalleryStore(root);
+    await store.add([await image(1, 16), await image(2, 16)]);
+    const page = await store.list(0, 10, { thumbnails: false });
+    expect(page.total).toBe(2);
+    expect(page.entries.every((e) => !('thumbnail' in e))).toBe(true);
+    expect((await store.list(0, 10)).entries.every((e) => (e.thumbnail?.length ?? 0) > 0)).toBe(true);
+  });
+
+  it('makes the thumbnail of an entry that has none (kept before thumbnails, or lost) on first asking, and keeps it', async () => {
+    const store = new GalleryStore(root);
+    const [a] = await store.add([await image(5, 300)]);
+    await rm(path.join(root, 'gallery', 'thumbs'), { recursive: true });
+    const reopened = new GalleryStore(root);
+    const { thumbnails } = await reopened.thumbnails([a.id]);
+    const meta = await sharp(Buffer.from(thumbnails[0].png)).metadata();
+    expect(Math.max(meta.width!, meta.height!)).toBe(THUMB_SIDE);
+    const onDisk = await readFile(path.join(root, 'gallery', 'thumbs', `${a.id}.png`));
+    expect(onDisk.equals(Buffer.from(thumbnails[0].png))).toBe(true);
+  });
+
+  it('keeps a batch together: one id, its order, newest batch first, a single image its own batch of one', async () => {
+    const store = new GalleryStore(root);
+    const [single] = await store.add([await image(9, 16)], 1000);
+    const batch = await store.add([await image(1, 16), await image(2, 16), await image(3, 16)], 2000);
+    const page = await new GalleryStore(root).list(0, 10, { thumbnails: false });
+    expect(page.entries.map((e) => e.id)).toEqual([...batch.map((e) => e.id), single.id]);
+    expect(new Set(page.entries.slice(0, 3).map((e) => e.batch.id)).size).toBe(1);
+    expect(page.entries.slice(0, 3).map((e) => [e.batch.index, e.batch.size])).toEqual([[0, 3], [1, 3], [2, 3]]);
+    expect(page.entries[3].batch).toEqual({ id: single.batch.id, index: 0, size: 1 });
+    expect(single.batch.id).not.toBe(batch[0].batch.id);
+  });
+
+  it('keeps what made an edit or an upscale across a reopen', async () => {
+    const store = new GalleryStore(root);
+    const origin = { kind: 'upscale' as const, factor: 2, from: { width: 8, height: 8 }, steps: 4, boundary: 'searched' as const, tiles: 1 };
+    const [up] = await store.add([{ ...(await image(4, 16)), origin }]);
+    const [gen] = await store.add([await image(5, 16)]);
+    const page = await new GalleryStore(root).list(0, 10, { thumbnails: false });
+    expect(page.entries.find((e) => e.id === up.id)?.origin).toEqual(origin);
+    expect(page.entries.find((e) => e.id === gen.id)?.origin).toBeUndefined();
   });
 });

@@ -26,13 +26,17 @@ runHost((emit) => ({
   solverLab: notUsed,
   getSolverTable: notUsed,
   // A gallery in memory: what generate made, newest first (the web tests read it back).
-  galleryList: async ({ offset, limit }) => ({ entries: gallery.slice(offset, offset + limit).map(({ png, ...e }) => ({ ...e, thumbnail: png })), total: gallery.length }),
+  galleryList: async ({ offset, limit, thumbnails }) => ({ entries: gallery.slice(offset, offset + limit).map(({ png, ...e }) => (thumbnails ? { ...e, thumbnail: png } : e)), total: gallery.length }),
   galleryGet: async ({ id }) => {
     const e = gallery.find((g) => g.id === id);
     if (!e) throw new ApiError('NOT_FOUND', `no gallery image "${id}"`);
     const { png, ...entry } = e;
     return { entry, png };
   },
+  galleryThumbnails: async ({ ids }) => ({
+    thumbnails: ids.flatMap((id) => gallery.filter((g) => g.id === id).map((g) => ({ id, png: g.png }))),
+    missing: ids.filter((id) => !gallery.some((g) => g.id === id)),
+  }),
   galleryDelete: async ({ id }) => {
     const at = gallery.findIndex((g) => g.id === id);
     if (at >= 0) gallery.splice(at, 1);

@@ -103,6 +103,7 @@ const PARAMS: { [M in MethodName]: fc.Arbitrary<Record<string, unknown>> } = {
   galleryList: fc.record({ offset: fc.integer({ min: -1, max: 1e9 }), limit: fc.integer({ min: 0, max: 300 }) }, { requiredKeys: [] }),
   galleryGet: fc.record({ id: fc.oneof(fc.constantFrom('fake-1', '../index', '..', 'a/b'), hostileString) }),
   galleryDelete: fc.record({ id: fc.oneof(fc.constantFrom('fake-1', '../index', '..', 'a/b'), hostileString) }),
+  galleryThumbnails: fc.record({ ids: fc.array(fc.oneof(fc.constantFrom('fake-1', '../index', '..', 'a/b'), hostileString), { maxLength: 120 }) }),
   generate: fc.record({
     jobId, model, prompt: hostileString, negativePrompt: hostileString, sampler, steps: fc.integer({ min: 1, max: 4 }), cfgScale: scale, seed,
     width: fc.integer({ min: 8, max: 4096 }), height: fc.integer({ min: 8, max: 4096 }), batch: fc.integer({ min: 1, max: 64 }),
@@ -446,7 +447,7 @@ interface Reply { kind: 'reply'; id: number; ok: boolean; value?: unknown; error
 const CODES = new Set(['BAD_REQUEST', 'UNKNOWN_METHOD', 'DUPLICATE_JOB', 'CANCELLED', 'ENGINE_CRASHED', 'ENGINE_ERROR', 'NOT_FOUND']);
 /** The fake host's sentence for the methods it does not implement (its only ENGINE_ERROR). */
 const NOT_FAKED = 'not in the fake host';
-const FAKED = new Set<string>(['listSamplers', 'listModels', 'generate', 'cancel', 'galleryList', 'galleryGet', 'galleryDelete']);
+const FAKED = new Set<string>(['listSamplers', 'listModels', 'generate', 'cancel', 'galleryList', 'galleryGet', 'galleryThumbnails', 'galleryDelete']);
 const JOBS = new Set<string>(['generate', 'edit', 'upscale', 'bcSearch', 'solverLab']);
 /** What a runtime failure's text looks like; no reply may carry one. */
 const RAW = [

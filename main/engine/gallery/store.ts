@@ -4,7 +4,8 @@
  *
  *   <data>/gallery/index.json          { version: 1, entries: [...] }, newest first
  *   <data>/gallery/images/<id>.png     the image, as generated
- *   <data>/gallery/thumbs/<id>.png     at most THUMB_SIDE pixels a side
+ *   <data>/gallery/thumbs/<id>.png     at most THUMB_SIDE pixels a side, made when the image is
+ *                                      added (and again, on first asking, for one that is missing)
  *
  * Every file is written with the one atomic write; an image goes to disk before the index names
  * it, and a delete removes the image before the index forgets it. So whatever moment a process is
@@ -40,6 +41,16 @@ export const GallerySettings = z.object({
 });
 export type GallerySettings = z.infer<typeof GallerySettings>;
 
+/** What made an image other than a generation: an edit of an image, or an upscale of one. */
+export const GalleryOrigin = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('edit'), task: z.string().max(100), preset: z.string().max(100), steps: z.number().int().min(0).nullable(), evaluations: z.number().int().min(0) }),
+  z.object({
+    kind: z.literal('upscale'), factor: z.number().positive(), from: z.object({ width: z.number().int().min(1), height: z.number().int().min(1) }),
+    steps: z.number().int().min(0).nullable(), boundary: z.enum(['searched', 'random']), tiles: z.number().int().min(1),
+  }),
+]);
+export type GalleryOrigin = z.infer<typeof GalleryOrigin>;
+
 export const GalleryEntry = z.object({
   id: z.string().regex(GALLERY_ID),
   /** Milliseconds since the epoch. */
@@ -51,6 +62,8 @@ export const GalleryEntry = z.object({
   settings: GallerySettings,
   /** The batch it came from: the images of one request share its id; `index` of `size`. */
   batch: z.object({ id: z.string().regex(GALLERY_ID), index: z.number().int().min(0), size: z.number().int().min(1) }),
+  /** Set for an edit's or an upscale's result; a generation's has none. */
+  origin: GalleryOrigin.optional(),
   /** Set when the index was rebuilt from the image's own `parameters`. */
   recovered: z.boolean().optional(),
 });
@@ -65,10 +78,12 @@ export interface NewGalleryImage {
   width: number;
   height: number;
   settings: GallerySettings;
+  origin?: GalleryOrigin;
 }
 
 export interface GalleryPage {
-  entries: (GalleryEntry & { thumbnail: Uint8Array })[];
+  /** Each with its thumbnail, unless the listing asked for none. */
+  entries: (GalleryEntry & { thumbnail?: Uint8Array })[];
   total: number;
   /** Set when the index was found damaged on load: what happened, by file name. */
   damaged?: string;
@@ -96,6 +111,11 @@ export function galleryDir(dataRoot: string): string {
   return path.join(dataRoot, 'gallery');
 }
 
+/** Where the image with this id lives (the id checked first). */
+export function galleryImageFile(dataRoot: string, id: string): string {
+  return path.join(galleryDir(dataRoot), 'images', `${checkGalleryId(id)}.png`);
+}
+
 export class GalleryStore {
   readonly dir: string;
   private index: GalleryIndex | undefined;
@@ -111,7 +131,7 @@ export class GalleryStore {
     return path.join(this.dir, 'index.json');
   }
   imageFile(id: string): string {
-    return path.join(this.dir, 'images', `${checkGalleryId(id)}.png`);
+    return galleryImageFile(path.dirname(this.dir), id);
   }
   thumbFile(id: string): string {
     return path.join(this.dir, 'thumbs', `${checkGalleryId(id)}.png`);
@@ -135,7 +155,10 @@ export class GalleryStore {
         const id = newGalleryId(now);
         await writeFileAtomic(this.imageFile(id), img.png);
         await writeFileAtomic(this.thumbFile(id), await thumbnail(img.png));
-        entries.push(GalleryEntry.parse({ id, createdAt: now, width: img.width, height: img.height, parameters: img.parameters, settings: img.settings, batch: { id: batch, index: i, size: images.length } }));
+        entries.push(GalleryEntry.parse({
+          id, createdAt: now, width: img.width, height: img.height, parameters: img.parameters, settings: img.settings,
+          batch: { id: batch, index: i, size: images.length }, ...(img.origin ? { origin: img.origin } : {}),
+        }));
       }
       // Newest first; within a batch, in the batch's order.
       const next: GalleryIndex = { version: 1, entries: [...entries, ...index.entries] };
@@ -144,13 +167,31 @@ export class GalleryStore {
     });
   }
 
-  /** A page of entries, newest first, each with its thumbnail. */
-  list(offset = 0, limit = 50): Promise<GalleryPage> {
+  /** A page of entries, newest first, each with its thumbnail unless `thumbnails` is false. */
+  list(offset = 0, limit = 50, { thumbnails = true }: { thumbnails?: boolean } = {}): Promise<GalleryPage> {
     return this.serial(async () => {
       const index = await this.load();
       const slice = index.entries.slice(offset, offset + limit);
-      const entries = await Promise.all(slice.map(async (e) => ({ ...e, thumbnail: new Uint8Array(await this.readThumb(e.id)) })));
+      const entries = thumbnails ? await Promise.all(slice.map(async (e) => ({ ...e, thumbnail: new Uint8Array(await this.readThumb(e.id)) }))) : slice;
       return { entries, total: index.entries.length, ...(this.damaged ? { damaged: this.damaged } : {}) };
+    });
+  }
+
+  /**
+   * The thumbnails of these entries, in the order asked; an id the gallery does not hold is listed
+   * in `missing`. A thumbnail lost or never made (an entry older than thumbnails) is made now.
+   */
+  async thumbnails(ids: string[]): Promise<{ thumbnails: { id: string; png: Uint8Array }[]; missing: string[] }> {
+    for (const id of ids) checkGalleryId(id);
+    return this.serial(async () => {
+      const known = new Set((await this.load()).entries.map((e) => e.id));
+      const thumbnails: { id: string; png: Uint8Array }[] = [];
+      const missing: string[] = [];
+      for (const id of new Set(ids)) {
+        if (!known.has(id)) missing.push(id);
+        else thumbnails.push({ id, png: new Uint8Array(await this.readThumb(id)) });
+      }
+      return { thumbnails, missing };
     });
   }
 
