@@ -25,7 +25,9 @@ It shows, if at all, in the distribution of the images. This script measures tha
     npm run -s build:node                                       # compiles scripts/sample-grid.ts
     nice -n 10 /usr/bin/python3 models/train/eval_samplers.py [--n 600] [--steps 10,20]
         [--settings "pack;ddim;ddim_ts:40,300"]
-Results: models/train/.work/eval_samplers.json and a Markdown table on stdout.
+Results: models/train/.work/eval_samplers.json, a Markdown table on stdout, and the `samplers`
+section of models/packs/<pack>/evaluation.json (eval_report.py; `--no-report` leaves it alone).
+`--from-json FILE` writes that section from an earlier run's results file instead of sampling again.
 """
 from __future__ import annotations
 
@@ -44,6 +46,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 from classifier import load_classifier, load_data, predict, to_input  # noqa: E402
+from eval_report import HELD_OUT_SPLIT, write_report  # noqa: E402
 
 
 def sqrtm_psd(m: np.ndarray) -> np.ndarray:
@@ -109,7 +112,16 @@ def main():
     ap.add_argument("--seed", type=int, default=50_000)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", default=os.path.join(HERE, ".work", "eval_samplers.json"))
+    ap.add_argument("--no-report", action="store_true", help="do not write models/packs/<pack>/evaluation.json")
+    ap.add_argument("--from-json", default=None, help="write the pack's report from this earlier results file; sample nothing")
     args = ap.parse_args()
+    if args.from_json:
+        with open(args.from_json) as f:
+            saved = json.load(f)
+        made = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(os.path.getmtime(args.from_json)))
+        report(args.pack, saved, source=f"regenerated from an earlier run's results ({os.path.basename(args.from_json)}, "
+                                        f"written {made}); not sampled again", date=made)
+        return
     torch.set_num_threads(2)
 
     x_all, meta = load_data()
@@ -148,9 +160,25 @@ def main():
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as f:
         json.dump(dict(n=args.n, seed=args.seed, floor=floor, results=results), f, indent=1)
+    if not args.no_report:
+        report(args.pack, dict(n=args.n, seed=args.seed, floor=floor, results=results), source="this run")
     print("\n| steps | setting | FD vs held-out | KID×1000 vs held-out | FD vs training |\n|---|---|---|---|---|")
     for r in results:
         print(f"| {r['steps']} | {r['setting']} | {r['fd_held']:.2f} | {1000 * r['kid_held']:.2f} ± {1000 * r['kid_held_se']:.2f} | {r['fd_train']:.2f} |")
+
+
+def report(pack: str, saved: dict, source: str, date: str | None = None) -> None:
+    """The `samplers` section of the pack's evaluation.json: FD and KID×1000 (± its error) per setting and step count."""
+    r4 = lambda v: round(float(v), 4)  # noqa: E731
+    numbers = dict(
+        samples_per_setting=saved["n"], seed=saved["seed"],
+        floor=dict(fd_held=r4(saved["floor"]["fd_held"]), kid_held_x1000=r4(1000 * saved["floor"]["kid_held"][0]),
+                   fd_train=r4(saved["floor"]["fd_train"])),
+        results=[dict(steps=r["steps"], setting=r["setting"], fd_held=r4(r["fd_held"]), kid_held_x1000=r4(1000 * r["kid_held"]),
+                      kid_held_x1000_se=r4(1000 * r["kid_held_se"]), fd_train=r4(r["fd_train"])) for r in saved["results"]],
+    )
+    write_report(pack, "samplers", numbers, source=source, date=date,
+                 split=HELD_OUT_SPLIT + "; reference features of all 412 held-out images, samples unconditional")
 
 
 if __name__ == "__main__":

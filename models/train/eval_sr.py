@@ -19,6 +19,10 @@ encoder_hidden_states = zeros [B, 1, 128].
 Metrics on uint8 RGB (the PNG the engine writes): PSNR = 10 log10(255² / MSE) per image, averaged;
 SSIM (Wang et al. 2004) with an 11×11 Gaussian window, σ = 1.5, K1 = 0.01, K2 = 0.03, L = 255,
 'valid' windows, per channel, averaged over channels, then images. numpy only.
+
+The numbers go to models/packs/<pack>/evaluation.json (section `sr`, eval_report.py), which the
+README quotes; `--no-report` leaves it alone. `--from-json FILE` writes that report from an earlier
+run's `--json` output instead of evaluating again (its `source` says so).
 """
 from __future__ import annotations
 
@@ -38,6 +42,7 @@ sys.path.insert(0, HERE)
 from model import alphas_cumprod  # noqa: E402
 from sr_model import SRUNet, low_res_alphas_cumprod, make_condition  # noqa: E402
 from train_sr import load_split  # noqa: E402
+from eval_report import HELD_OUT_SPLIT, write_report  # noqa: E402
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -109,7 +114,15 @@ def main():
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--json", default=None, help="also write the numbers to this file")
+    ap.add_argument("--no-report", action="store_true", help="do not write models/packs/<pack>/evaluation.json")
+    ap.add_argument("--from-json", default=None, help="write the pack's report from this earlier --json output; evaluate nothing")
     args = ap.parse_args()
+    if args.from_json:
+        with open(args.from_json) as f:
+            summary = json.load(f)
+        report(summary, source=f"regenerated from an earlier run's output ({os.path.basename(args.from_json)}, "
+                               f"written {file_date(args.from_json)}); not evaluated again", date=file_date(args.from_json))
+        return
     torch.set_num_threads(args.threads)
 
     state = torch.load(args.ckpt, map_location="cpu")
@@ -152,6 +165,22 @@ def main():
     if args.json:
         with open(args.json, "w") as f:
             json.dump(summary, f, indent=1)
+    if not args.no_report and not args.limit:
+        report(summary, source="this run")
+
+
+def file_date(path: str) -> str:
+    """A file's modification time, UTC, ISO 8601."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(os.path.getmtime(path)))
+
+
+def report(summary: dict, source: str, date: str | None = None) -> None:
+    """The `sr` section of the pack's evaluation.json: the summary as printed, rounded for reading."""
+    numbers = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in summary.items()}
+    for name in ("bicubic", "bilinear", "model"):
+        numbers[name] = {m: round(v, 4) for m, v in summary[name].items()}
+    write_report(summary["pack"], "sr", numbers, split=HELD_OUT_SPLIT + f"; {summary['images']} images evaluated",
+                 source=source, date=date)
 
 
 if __name__ == "__main__":

@@ -32,7 +32,10 @@ Samplers (the results name the one that produced each number):
     nice -n 10 /usr/bin/python3 models/train/classifier.py      # once (cached in .work/classifier/)
     npm run -s build:node                                        # compiles scripts/sample-grid.ts
     nice -n 10 /usr/bin/python3 models/train/eval_t2i.py          # ckpt_latest.pt, exported to /tmp
-Results: models/train/.work/eval/step_<step>.json (+ .md summary), docs/emoji-32-samples.png.
+Results: models/train/.work/eval/step_<step>.json (+ .md summary), docs/emoji-32-samples.png, and
+the `t2i` section of models/packs/emoji-32/evaluation.json (eval_report.py: the category accuracies,
+their chance levels and ceilings, which the README quotes; `--no-report` leaves it alone).
+`--from-json FILE` writes that section from an earlier run's step_<step>.json instead of sampling.
 """
 from __future__ import annotations
 
@@ -55,6 +58,7 @@ sys.path.insert(0, HERE)
 from classifier import CATEGORIES, load_classifier, load_data, predict, to_input  # noqa: E402
 from model import TextEncoder, UNet2DConditionModel, alphas_cumprod  # noqa: E402
 from tokenizer import Tokenizer, pre_tokenize  # noqa: E402
+from eval_report import HELD_OUT_SPLIT, write_report  # noqa: E402
 
 # 16 grid prompts: 8 training emoji, 8 held-out emoji whose names use only vocabulary words.
 GRID_TRAIN = [
@@ -293,7 +297,17 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--grid", default=os.path.join(REPO, "docs", "emoji-32-samples.png"))
     ap.add_argument("--out", default=os.path.join(HERE, ".work", "eval"))
+    ap.add_argument("--report-pack", default="emoji-32", help="the pack whose evaluation.json gets the numbers")
+    ap.add_argument("--no-report", action="store_true", help="do not write models/packs/<pack>/evaluation.json")
+    ap.add_argument("--from-json", default=None, help="write the pack's report from this earlier step_<step>.json; sample nothing")
     args = ap.parse_args()
+    if args.from_json:
+        with open(args.from_json) as f:
+            saved = json.load(f)
+        made = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(os.path.getmtime(args.from_json)))
+        write_report(args.report_pack, "t2i", report_numbers(saved), split=REPORT_SPLIT, date=made,
+                     source=f"regenerated from an earlier run's results ({os.path.basename(args.from_json)}, written {made}); not sampled again")
+        return
     torch.set_num_threads(args.threads)
     t_start = time.time()
     timings = {}
@@ -418,7 +432,30 @@ def main():
         f.write(md)
     print(md)
     print(f"wrote {path}")
+    if not args.no_report:
+        write_report(args.report_pack, "t2i", report_numbers(results), split=REPORT_SPLIT, source="this run")
     shutil.rmtree(work, ignore_errors=True)
+
+
+#: What the t2i numbers are measured on.
+REPORT_SPLIT = (HELD_OUT_SPLIT + "; prompts: --n-train training-set emoji and --n-held held-out emoji (names as captions), "
+                "--n samples each; the classifier is trained on the training split only")
+
+
+def report_numbers(r: dict) -> dict:
+    """The numbers of a run (step_<step>.json) that the README quotes: category accuracy per prompt set,
+    its chance levels and the classifier's ceiling on the real images, rounded to 3 places."""
+    stats = r.get(f"stats_{r.get('sampler', 'engine')}") or r["stats_engine"]
+    r3 = lambda v: round(float(v), 3)  # noqa: E731
+    out = dict(training_step=r["step"], sampler=r.get("sampler", "engine"), steps=r["steps"], cfg=r["cfg"], samples_per_prompt=r["n_per_prompt"])
+    for sp in ("train", "held_out"):
+        s = stats[sp]
+        out[sp] = dict(prompts=s["prompts"], category_acc=r3(s["category_acc"]), chance_independent=r3(s["chance_independent"]),
+                       chance_majority=r3(s["chance_majority"]), ceiling_real_images=r3(s["ceiling_real_images"]))
+        if "category_acc_in_vocab" in s:
+            out[sp]["category_acc_in_vocab"] = r3(s["category_acc_in_vocab"][0])
+        out[sp]["closer_than_p5_real_feature"] = r3(s["frac_closer_than_p5_real_feature"])
+    return out
 
 
 def report_md(r) -> str:

@@ -1,7 +1,7 @@
 /**
  * The pack digest that keys stored boundary conditions: the same for the same files, different as
- * soon as anything that shapes the output changes, blind to calibration images and test vectors,
- * and remembered on disk so a large pack is read once.
+ * soon as anything that shapes the output changes, blind to calibration images, test vectors and
+ * the evaluation report, and remembered on disk so a large pack is read once.
  */
 import { describe, expect, it } from 'vitest';
 import { appendFile, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
@@ -22,6 +22,8 @@ describe('packDigest', () => {
     await mkdir(path.join(dir, 'calibration'));
     await writeFile(path.join(dir, 'calibration', 'x.png'), 'image');
     expect(await packDigest(dir, home)).toBe(a);
+    await writeFile(path.join(dir, 'evaluation.json'), '{"pack": "p", "evaluations": {}}');
+    expect(await packDigest(dir, home), 'an evaluation report does not shape the output').toBe(a);
     await appendFile(path.join(dir, 'scheduler', 'scheduler_config.json'), ' ');
     const b = await packDigest(dir, home);
     expect(b).not.toBe(a);

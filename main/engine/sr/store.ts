@@ -28,10 +28,10 @@ const NOT_WEIGHTS = new Set(['test_vectors', 'calibration', '.git']);
 const digestCache = new Map<string, { key: string; digest: string }>();
 
 /**
- * sha256 over every file of the pack that shapes its output (weights, configs, tokenizer), in
- * path order, as (relative path, size, bytes). Cached per folder while its files' sizes and times
- * are unchanged — in memory and in `<data>/boundaries/digests.json`, so a multi-gigabyte pack is
- * read once, not at every upscale.
+ * sha256 over every file of the pack that shapes its output (weights, configs, tokenizer; not its
+ * licences, readme or evaluation report), in path order, as (relative path, size, bytes). Cached
+ * per folder while its files' sizes and times are unchanged — in memory and in
+ * `<data>/boundaries/digests.json`, so a multi-gigabyte pack is read once, not at every upscale.
  */
 export async function packDigest(dir: string, root?: string): Promise<string> {
   const files: string[] = [];
@@ -39,7 +39,7 @@ export async function packDigest(dir: string, root?: string): Promise<string> {
     for (const e of (await readdir(path.join(dir, rel), { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
       const r = rel ? `${rel}/${e.name}` : e.name;
       if (e.isDirectory()) { if (!NOT_WEIGHTS.has(e.name)) await walk(r); }
-      else if (e.isFile() && !/^LICENSE|README/i.test(e.name)) files.push(r);
+      else if (e.isFile() && !/^(LICENSE|README)|^evaluation\.json$/i.test(e.name)) files.push(r);
     }
   };
   await walk('');
