@@ -315,7 +315,8 @@ describe('the studio composes its modules', () => {
     const { f, studio, app, doc } = await start();
     expect({ connection: f.subs.connection.size, progress: f.subs.progress.size, menu: f.subs.menu.size }).toEqual({ connection: 1, progress: 1, menu: 1 });
     expect(app()).toBeGreaterThan(0);
-    expect(doc()).toBe(1);
+    // Autosave, the canvas preferences and the frame-relative brush sizes.
+    expect(doc()).toBe(3);
     studio.dispose();
     expect(f.live()).toBe(0);
     expect(app()).toBe(0);

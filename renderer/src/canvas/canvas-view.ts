@@ -1,8 +1,8 @@
 /**
  * The Konva stage: sized to its container, drawing the editor's store through one module per
- * concern (background, image layers, mask, live preview in document space; selection, reference
- * region, generation frame, transformer, drag points, brush cursor in screen space). Redraws are
- * batched to one per frame.
+ * concern (background, image layers, mask, live preview in document space; the canvas's edge,
+ * selection, reference region, generation frame, transformer, drag points, brush cursor in screen
+ * space). Redraws are batched to one per frame.
  * Pointer and wheel input on the stage is forwarded to the headless Editor in screen coordinates;
  * nothing is ever read back from Konva.
  */
@@ -13,6 +13,7 @@ import type { PixelBank } from '../ui/pixel-bank.js';
 import type { PreviewImage } from '../ui/progress/progress.js';
 import { BackgroundModule } from './modules/background.js';
 import { BrushCursorModule } from './modules/brush-cursor.js';
+import { CanvasEdgeModule } from './modules/canvas-edge.js';
 import { DragPointsOverlayModule } from './modules/drag-points-overlay.js';
 import { FrameOverlayModule } from './modules/frame-overlay.js';
 import { ImageLayersModule } from './modules/image-layers.js';
@@ -61,6 +62,7 @@ export class CanvasView {
       images,
       mask,
       this.preview,
+      new CanvasEdgeModule(this.overlayLayer),
       new SelectionOverlayModule(this.overlayLayer),
       new ReferenceOverlayModule(this.overlayLayer),
       new FrameOverlayModule(this.overlayLayer),

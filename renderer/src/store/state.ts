@@ -10,6 +10,15 @@ export interface BrushOptions {
   hardness: number;
 }
 
+/** How the mask is drawn over the image: a colour the user picks, a contrasting dashed outline always, and diagonal hatching when on. */
+export interface MaskStyle {
+  /** `#rrggbb`. */
+  colour: string;
+  hatch: boolean;
+}
+
+export const DEFAULT_MASK_STYLE: MaskStyle = { colour: '#ff2020', hatch: true };
+
 /** What the transformer or the Delete key acts on. */
 export type SelectedItem = { kind: 'layer'; id: string } | { kind: 'selection' } | { kind: 'dragPair'; id: string } | { kind: 'reference' };
 
@@ -30,6 +39,11 @@ export interface UiState {
   selected: SelectedItem | null;
   brush: BrushOptions;
   eraser: BrushOptions;
+  /** The brush and the eraser share one size: setting either sets both. */
+  linkBrushSizes: boolean;
+  /** The user has chosen a size: the sizes stop following the frame (ui/brush/brush-size.ts). */
+  brushSized: boolean;
+  maskStyle: MaskStyle;
   /** Set when an edit's result lands; the comparison holds while the layer shows `after`. */
   comparison: EditComparison | null;
   /** Draw the comparison's `before` pixels instead (the document is not changed). */
@@ -58,6 +72,9 @@ export const DEFAULT_UI: UiState = {
   selected: null,
   brush: { size: 32, hardness: 0.8 },
   eraser: { size: 32, hardness: 0.8 },
+  linkBrushSizes: true,
+  brushSized: false,
+  maskStyle: DEFAULT_MASK_STYLE,
   comparison: null,
   showOriginal: false,
   frameRules: null,

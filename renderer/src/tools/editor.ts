@@ -198,23 +198,36 @@ export class Editor {
 
   /**
    * Add a decoded image (already in the pixel store under `pixelId`) as a new top layer centred on
-   * `at` (document coordinates; default the canvas centre), select it, and return its id.
+   * `at` (document coordinates; default the canvas centre), drawn at `scale` (both axes), select
+   * it, and return its id.
    */
-  addImageLayer(pixelId: string, width: number, height: number, at?: Point, name?: string): string {
+  addImageLayer(pixelId: string, width: number, height: number, at?: Point, name?: string, scale = 1): string {
     const centre = at ?? { x: this.doc.canvas.width / 2, y: this.doc.canvas.height / 2 };
-    const topLeft = { x: Math.round(centre.x - width / 2), y: Math.round(centre.y - height / 2) };
-    const layer = createImageLayer({ pixelId, width, height, at: topLeft, name: name ?? `Image ${this.doc.layers.length + 1}` });
+    const topLeft = scale === 1 ? { x: Math.round(centre.x - width / 2), y: Math.round(centre.y - height / 2) } : { x: centre.x - (width * scale) / 2, y: centre.y - (height * scale) / 2 };
+    const layer = { ...createImageLayer({ pixelId, width, height, at: topLeft, name: name ?? `Image ${this.doc.layers.length + 1}` }), scaleX: scale, scaleY: scale };
     if (this.isBusy) this.cancel();
     this.update(addLayer(layer), { name: 'add layer' });
     this.select({ kind: 'layer', id: layer.id });
     return layer.id;
   }
 
+  /**
+   * Set the brush's or the eraser's size or hardness. While the sizes are linked a size is set on
+   * both; a size the user sets stops the sizes following the frame (`brushSized`).
+   */
   setBrushOptions(mode: 'brush' | 'eraser', options: Partial<BrushOptions>): void {
     const current = this.ui[mode];
-    const size = Math.min(2000, Math.max(1, options.size ?? current.size));
+    const size = clampBrushSize(options.size ?? current.size);
     const hardness = Math.min(1, Math.max(0, options.hardness ?? current.hardness));
-    this.store.setUi({ [mode]: { size, hardness } });
+    const other = mode === 'brush' ? 'eraser' : 'brush';
+    const linked = this.ui.linkBrushSizes && options.size !== undefined ? { [other]: { ...this.ui[other], size } } : {};
+    this.store.setUi({ [mode]: { size, hardness }, ...linked, ...(options.size !== undefined ? { brushSized: true } : {}) });
+  }
+
+  /** Link the brush's and the eraser's sizes (both take `mode`'s size) or let them differ. */
+  linkBrushSizes(linked: boolean, mode: 'brush' | 'eraser' = 'brush'): void {
+    const other = mode === 'brush' ? 'eraser' : 'brush';
+    this.store.setUi(linked ? { linkBrushSizes: true, [other]: { ...this.ui[other], size: this.ui[mode].size } } : { linkBrushSizes: false });
   }
 
   /** A tool's hold key went down (Space: the hand): switch to it until the key is released. */
@@ -250,4 +263,11 @@ export class Editor {
     const path = this.toolState();
     if (this.ui.toolState !== path) this.store.setUi({ toolState: path });
   }
+}
+
+/** Brush and eraser diameters, in document pixels. */
+export const MAX_BRUSH_SIZE = 2000;
+
+export function clampBrushSize(size: number): number {
+  return Math.min(MAX_BRUSH_SIZE, Math.max(1, Math.round(size)));
 }

@@ -1,6 +1,7 @@
 /** The studio's layout: Generate on the left, the canvas in the centre, Layers / Edit / Upscale / Solver lab / Gallery on the right. */
 import { useEffect } from 'react';
 import { CanvasPane } from './CanvasPane.js';
+import { CanvasPanel } from './CanvasPanel.js';
 import { EditPanel } from './EditPanel.js';
 import { Gallery } from './Gallery.js';
 import { GeneratePanel } from './GeneratePanel.js';
@@ -21,6 +22,7 @@ export function App({ studio }: { studio: Studio }) {
       <GeneratePanel studio={studio} />
       <CanvasPane studio={studio} />
       <div className="right-column">
+        <CanvasPanel studio={studio} />
         <LayersPanel studio={studio} />
         <EditPanel studio={studio} />
         <UpscalePanel studio={studio} />

@@ -1,4 +1,4 @@
-/** The top toolbar: tools with their keys, brush size and hardness, undo/redo, zoom. */
+/** The top toolbar: tools with their keys, brush size (shared by the brush and the eraser unless unlinked) and hardness, undo/redo, zoom. */
 import { useStore } from 'zustand';
 import type { Studio } from './studio.js';
 
@@ -23,8 +23,11 @@ export function Toolbar({ studio }: { studio: Studio }) {
       </div>
       <div className={`tool-group brush-options${brushTool ? '' : ' dim'}`}>
         <label htmlFor="brush-size">{mode === 'eraser' ? 'Eraser' : 'Brush'} size</label>
-        <input id="brush-size" type="range" min={1} max={400} value={brush.size} title="Brush diameter in canvas pixels" onChange={(e) => editor.setBrushOptions(mode, { size: Number(e.target.value) })} />
+        <input id="brush-size" type="range" min={1} max={400} value={brush.size} title={ui.brushSized ? 'Brush diameter in canvas pixels' : 'Brush diameter in canvas pixels (follows the frame until you set it)'} onChange={(e) => editor.setBrushOptions(mode, { size: Number(e.target.value) })} />
         <input aria-label="Brush size in pixels" className="num" type="number" min={1} max={2000} value={brush.size} onChange={(e) => editor.setBrushOptions(mode, { size: Number(e.target.value) || 1 })} />
+        <button type="button" id="brush-link" className={ui.linkBrushSizes ? 'active' : ''} aria-pressed={ui.linkBrushSizes} title={ui.linkBrushSizes ? 'The brush and the eraser share one size: click to size them apart' : 'The brush and the eraser have their own sizes: click to share one'} onClick={() => editor.linkBrushSizes(!ui.linkBrushSizes, mode)}>
+          {ui.linkBrushSizes ? 'One size' : 'Own sizes'}
+        </button>
         <label htmlFor="brush-hardness">Hardness</label>
         <input id="brush-hardness" type="range" min={0} max={100} value={Math.round(brush.hardness * 100)} title="0: soft edge, 100: hard edge" onChange={(e) => editor.setBrushOptions(mode, { hardness: Number(e.target.value) / 100 })} />
         <output htmlFor="brush-hardness">{Math.round(brush.hardness * 100)}%</output>

@@ -15,6 +15,9 @@
  *   imports     images onto the canvas: results, gallery items, drops, pastes, Open (import/import.ts)
  *   exports     PNGs out: a gallery image, the flattened canvas or the generation frame (export/export.ts)
  *   commands    the app menu's actions and Clear (commands/commands.ts)
+ *   canvasSize  the canvas's size: resize, extend, crop to the frame or the selection (canvas/canvas-size.ts)
+ *   canvasPrefs the mask's colour and hatching, linked brush sizes, remembered (canvas/prefs.ts)
+ *   brushSize   brush and eraser sizes that follow the frame until the user picks one (brush/brush-size.ts)
  *   autosave    restore at the start, then save every settled change (autosave/autosave-module.ts)
  *   edits, upscales, searches, labs, gallery, jobs, and the status line (`say`, status.ts)
  */
@@ -24,6 +27,9 @@ import { Editor } from '../tools/editor.js';
 import { STUDIO_TOOLS } from '../tools/tools.js';
 import { createAppState, type AppStore } from './app-state.js';
 import { AutosaveModule, type AutosaveHost } from './autosave/autosave-module.js';
+import { BrushSizeModule } from './brush/brush-size.js';
+import { CanvasSizeModule } from './canvas/canvas-size.js';
+import { CanvasPrefsModule } from './canvas/prefs.js';
 import { openIndexedDbBackend } from './autosave/idb.js';
 import { CommandsModule } from './commands/commands.js';
 import { pageTextField } from './commands/page.js';
@@ -89,6 +95,9 @@ export class Studio {
   readonly imports: ImportModule;
   readonly exports: ExportModule;
   readonly commands: CommandsModule;
+  readonly canvasSize: CanvasSizeModule;
+  readonly canvasPrefs: CanvasPrefsModule;
+  readonly brushSize: BrushSizeModule;
   readonly autosave: AutosaveModule;
   readonly edits: EditController;
   readonly upscales: UpscaleController;
@@ -121,6 +130,9 @@ export class Studio {
     this.generation = new GenerateModule({ app, editor, jobs, gallery, progress: this.progress, frame: this.frame, pixels: pageGeneratePixels(bank, pixels), client, say, storage: page.storage });
     this.recall = new RecallModule({ app, generation: this.generation, frame: this.frame, say });
     this.commands = new CommandsModule({ app, editor, imports: this.imports, exports: this.exports, text: pageTextField, client, say });
+    this.canvasSize = new CanvasSizeModule({ editor, say });
+    this.canvasPrefs = new CanvasPrefsModule(editor, page.storage);
+    this.brushSize = new BrushSizeModule(editor);
     this.autosave = new AutosaveModule({ app, editor, bank, say, openBackend: page.openBackend, onPageHide: page.onPageHide });
     const common = { app, editor, jobs, client, say, now: () => performance.now() };
     this.edits = new EditController({
@@ -136,7 +148,7 @@ export class Studio {
     });
     this.searches = new BoundarySearchController(common);
     this.labs = new LabController(common);
-    this.modules = [this.upscales, this.searches, this.labs, this.connection, this.gallery, this.frame, this.progress, this.generation.queue, this.commands, this.autosave];
+    this.modules = [this.upscales, this.searches, this.labs, this.connection, this.gallery, this.frame, this.progress, this.generation.queue, this.commands, this.canvasPrefs, this.brushSize, this.autosave];
   }
 
   /** Subscribe every module, restore the last canvas, then list the engine's models. */

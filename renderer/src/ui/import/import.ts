@@ -1,9 +1,11 @@
 /**
  * Images onto the canvas, whatever brings them — a generation's result, a gallery item, dropped or
  * pasted files, Open… — each decoded into the pixel bank and added as a new top layer (one undo
- * step); on an empty canvas the canvas takes the image's size. No DOM beyond the Blobs it is given.
+ * step); on an empty canvas the canvas takes the image's size, and an image larger than the
+ * canvas is scaled down to fit inside it, centred. No DOM beyond the Blobs it is given.
  */
 import type { StudioClient } from '../../api/index.js';
+import { fitImagePlacement } from '../../document/canvas-size.js';
 import type { Point } from '../../document/types.js';
 import type { Recipe } from '../../store/document-store.js';
 import type { Editor } from '../../tools/editor.js';
@@ -44,23 +46,30 @@ export class ImportModule {
     }
     const empty = editor.doc.layers.length === 0;
     if (empty) editor.update(setCanvasSize(added.width, added.height), { undoable: false });
-    const at = empty ? undefined : opts.at;
-    const id = editor.addImageLayer(added.id, added.width, added.height, at, opts.name);
+    // An image larger than the canvas is fitted inside it, centred; one that fits lands where it was dropped.
+    const place = fitImagePlacement(added, editor.doc.canvas, empty ? undefined : opts.at);
+    const centre = { x: place.x + (added.width * place.scale) / 2, y: place.y + (added.height * place.scale) / 2 };
+    const id = editor.addImageLayer(added.id, added.width, added.height, centre, opts.name, place.scale);
     if (empty) editor.zoomToFit();
+    else if (place.scale < 1) this.host.say(`${opts.name ?? 'The image'} (${added.width} × ${added.height}) is larger than the canvas: fitted inside it at ${Math.round(place.scale * 100)}%.`);
     return id;
   }
 
   /** Dropped or pasted files: each image as a new layer (other files are named and skipped). */
   async addFiles(files: Iterable<File>, at?: Point): Promise<void> {
-    let n = 0;
+    let n = 0, fitted = 0;
     for (const f of files) {
       if (!IMAGE_TYPES.test(f.type)) {
         this.host.say(`${f.name} is not a PNG, JPEG or WebP image.`, 'warn');
         continue;
       }
-      if (await this.addImage(f, { at, name: f.name })) n++;
+      const id = await this.addImage(f, { at, name: f.name });
+      if (!id) continue;
+      n++;
+      if ((this.host.editor.doc.layers.find((l) => l.id === id)?.scaleX ?? 1) < 1) fitted++;
     }
-    if (n) this.host.say(`Added ${n} image${n === 1 ? '' : 's'} as new layer${n === 1 ? '' : 's'}.`);
+    const fit = fitted ? ` (${fitted === n ? (n === 1 ? 'fitted' : 'all fitted') : `${fitted} fitted`} inside the canvas)` : '';
+    if (n) this.host.say(`Added ${n} image${n === 1 ? '' : 's'} as new layer${n === 1 ? '' : 's'}${fit}.`);
   }
 
   /** A gallery item as a new layer. */
