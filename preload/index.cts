@@ -12,7 +12,7 @@
 import electron = require('electron');
 
 const PREFIX = 'driftline:';
-const METHOD_NAMES = ['listSamplers', 'listModels', 'inspectModel', 'importModel', 'removeModel', 'downloadModel', 'generate', 'edit', 'upscale', 'bcSearch', 'getBoundary', 'solverLab', 'getSolverTable', 'galleryList', 'galleryGet', 'galleryThumbnails', 'galleryDelete', 'cancel', 'saveFile', 'openImage', 'startDrag'] as const;
+const METHOD_NAMES = ['listSamplers', 'listModels', 'inspectModel', 'importModel', 'removeModel', 'downloadModel', 'generate', 'edit', 'upscale', 'bcSearch', 'getBoundary', 'solverLab', 'getSolverTable', 'galleryList', 'galleryGet', 'galleryThumbnails', 'galleryDelete', 'cancel', 'saveFile', 'openImage', 'startDrag', 'showInFolder'] as const;
 const ENGINE_EVENTS = ['onProgress', 'onDownloadProgress'] as const;
 const EVENT_CHANNEL = PREFIX + 'event';
 const MENU_CHANNEL = PREFIX + 'menu';

@@ -6,6 +6,7 @@
  * Part of the contract (main/api/): the renderer may import it, as it imports contract.ts.
  */
 import { z } from 'zod';
+import { GALLERY_ID_PATTERN } from './contract.js';
 
 const MAX_FILE_BYTES = 256 * 1024 * 1024;
 
@@ -28,6 +29,10 @@ export const StartDragRequest = z.object({
 }).strict();
 export type StartDragRequest = z.input<typeof StartDragRequest>;
 
+/** The gallery image to reveal, by its id in the gallery on disk. */
+export const ShowInFolderRequest = z.object({ id: z.string().regex(GALLERY_ID_PATTERN, 'not a gallery id') }).strict();
+export type ShowInFolderRequest = z.input<typeof ShowInFolderRequest>;
+
 export interface SaveFileResult {
   /** False when the user cancelled the dialog. */
   saved: boolean;
@@ -49,6 +54,8 @@ export const DESKTOP_METHODS = {
    * `webContents.startDrag`). Call it from `dragstart`, after `preventDefault()`.
    */
   startDrag: { params: StartDragRequest, result: null as unknown as null },
+  /** Show a gallery image in the system's file manager (Electron's `shell.showItemInFolder`); a browser cannot. */
+  showInFolder: { params: ShowInFolderRequest, result: null as unknown as null },
 } as const;
 
 export type DesktopMethodName = keyof typeof DESKTOP_METHODS;

@@ -1,5 +1,6 @@
 /**
- * The desktop extras behind IPC: the system's save and open dialogs, and native file drags. Files
+ * The desktop extras behind IPC: the system's save and open dialogs, native file drags, and
+ * "Show in folder" for gallery images (Electron's shell, given the data folder). Files
  * are written atomically (a temporary file beside the target, then a rename), so a crash never
  * leaves half an image under the chosen name. Electron's dialog and nativeImage modules and the
  * window are passed in; the drag goes to the asking WebContents (`event.sender.startDrag`).
@@ -9,7 +10,8 @@ import { lstat, mkdir, mkdtemp, stat, readFile } from 'node:fs/promises';
 import { rmSync, rmdirSync } from 'node:fs';
 import path from 'node:path';
 import { ApiError } from '../api/contract.js';
-import { MAX_OPEN_IMAGE_BYTES, type SaveFileRequest, type StartDragRequest } from '../api/desktop.js';
+import { MAX_OPEN_IMAGE_BYTES, type SaveFileRequest, type ShowInFolderRequest, type StartDragRequest } from '../api/desktop.js';
+import { galleryImageFile } from '../engine/gallery/paths.js';
 import type { DesktopHandlers, InvokeEventLike } from './ipc.js';
 
 /** The part of Electron's `dialog` this needs (window-modal forms). */
@@ -41,6 +43,12 @@ export interface DragOptions {
   root: string;
 }
 
+/** Revealing gallery images: Electron's `shell.showItemInFolder` and the data folder the gallery is in. */
+export interface RevealOptions {
+  showItemInFolder(file: string): void;
+  dataRoot: string;
+}
+
 export interface DesktopOptions<W> {
   dialog: DialogLike<W>;
   /** The window a request came from (dialogs are modal to it). */
@@ -49,6 +57,8 @@ export interface DesktopOptions<W> {
   defaultDir: string;
   /** File drags out of the window; without it startDrag fails with UNSUPPORTED. */
   drag?: DragOptions;
+  /** "Show in folder" for gallery images; without it showInFolder fails with UNSUPPORTED. */
+  reveal?: RevealOptions;
 }
 
 /** The handlers, plus the clean-up the app runs on quit. */
@@ -167,6 +177,15 @@ export function createDesktopHandlers<W>(opts: DesktopOptions<W>): Desktop {
         throw new ApiError('WRITE_FAILED', `could not prepare ${req.name} for dragging: ${e instanceof Error ? e.message : String(e)}`);
       }
       sender.startDrag({ file, icon });
+      return null;
+    },
+
+    async showInFolder(req: ShowInFolderRequest) {
+      if (!opts.reveal) throw new ApiError('UNSUPPORTED', 'showing files in a folder is not available here');
+      const file = galleryImageFile(opts.reveal.dataRoot, req.id);
+      const found = await stat(file).then((s) => s.isFile(), () => false);
+      if (!found) throw new ApiError('NOT_FOUND', `the gallery image "${req.id}" is not on disk (${file}); it may have been deleted`);
+      opts.reveal.showItemInFolder(file);
       return null;
     },
 

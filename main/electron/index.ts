@@ -10,6 +10,7 @@ import path from 'node:path';
 import { rendererDir } from '../web/static.js';
 import { MENU_CHANNEL } from './channels.js';
 import { createDesktopHandlers } from './desktop.js';
+import { dataDir } from '../engine/models/paths.js';
 import { createUtilityEngine } from './engine.js';
 import { wireStudioIpc } from './ipc.js';
 import { buildMenuTemplate } from './menu.js';
@@ -68,6 +69,8 @@ if (!app.requestSingleInstanceLock()) {
       defaultDir: app.getPath('pictures'),
       // event.sender is the asking WebContents; its startDrag takes the file and the icon.
       drag: { nativeImage, root: path.join(app.getPath('temp'), 'driftline-drag') },
+      // The gallery is in the data folder the engine host writes to (same environment, same dataDir).
+      reveal: { showItemInFolder: (file) => shell.showItemInFolder(file), dataRoot: dataDir() },
     });
     wireStudioIpc({
       ipcMain,

@@ -10,7 +10,7 @@
  */
 import { ApiError, type ApiErrorShape, type EventName, type MethodName, type Params, type Result, type StudioEvents } from '../api/contract.js';
 import { clientBackend, Dispatcher, toErrorShape, type Connection, type ExtraMethod } from '../api/dispatcher.js';
-import { DESKTOP_METHODS, type DesktopMethodName, type DesktopResult, type SaveFileRequest, type StartDragRequest } from '../api/desktop.js';
+import { DESKTOP_METHODS, type DesktopMethodName, type DesktopResult, type SaveFileRequest, type ShowInFolderRequest, type StartDragRequest } from '../api/desktop.js';
 import { BRIDGE_METHODS, EVENT_CHANNEL, methodChannel } from './channels.js';
 
 export type Envelope<T> = { ok: true; value: T } | { ok: false; error: ApiErrorShape };
@@ -39,6 +39,8 @@ export interface DesktopHandlers {
   openImage(params: Record<string, never>, event: InvokeEventLike): Promise<DesktopResult<'openImage'>>;
   /** Starts a native drag from `event.sender`. */
   startDrag(params: StartDragRequest, event: InvokeEventLike): Promise<DesktopResult<'startDrag'>>;
+  /** Reveals a gallery image in the system's file manager. */
+  showInFolder(params: ShowInFolderRequest, event: InvokeEventLike): Promise<DesktopResult<'showInFolder'>>;
 }
 
 export interface WireOptions {

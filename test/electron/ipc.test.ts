@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { EventEmitter } from 'node:events';
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ApiError, METHODS } from '../../main/api/contract.js';
@@ -49,7 +49,7 @@ function fakeEngine() {
   return { engine, calls, events };
 }
 
-const noDesktop: DesktopHandlers = { saveFile: async () => ({ saved: false }), openImage: async () => null, startDrag: async () => null };
+const noDesktop: DesktopHandlers = { saveFile: async () => ({ saved: false }), openImage: async () => null, startDrag: async () => null, showInFolder: async () => null };
 
 function wire(engine: EngineLike, desktop = noDesktop) {
   const ipc = fakeIpcMain();
@@ -185,6 +185,35 @@ describe('desktop extras', () => {
     await expect((await setup({ canceled: true })).ipc.invoke('driftline:openImage', {})).resolves.toEqual({ ok: true, value: null });
     const gone = await setup({ canceled: false, filePaths: ['gone.png'] });
     expect(await gone.ipc.invoke('driftline:openImage', {})).toMatchObject({ ok: false, error: { code: 'READ_FAILED' } });
+  });
+});
+
+describe('showing a gallery image in its folder (showInFolder)', () => {
+  it('reveals the image file in the data folder the engine writes, and nothing outside it', async () => {
+    const home = await mkdtemp(path.join(tmpdir(), 'driftline-reveal-test-'));
+    try {
+      await mkdir(path.join(home, 'gallery', 'images'), { recursive: true });
+      await writeFile(path.join(home, 'gallery', 'images', 'abc-1.png'), 'png');
+      const shown: string[] = [];
+      const desktop = createDesktopHandlers({ dialog: null as never, windowFor: () => 'win', defaultDir: home, reveal: { showItemInFolder: (f) => void shown.push(f), dataRoot: home } });
+      const { ipc } = wire(fakeEngine().engine, desktop);
+      expect(await ipc.invoke('driftline:showInFolder', { id: 'abc-1' })).toEqual({ ok: true, value: null });
+      expect(shown).toEqual([path.join(home, 'gallery', 'images', 'abc-1.png')]);
+      const gone = await ipc.invoke('driftline:showInFolder', { id: 'deleted-1' });
+      expect(gone).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+      expect(gone.error.message).toMatch(/"deleted-1" is not on disk/);
+      for (const id of ['../../etc/passwd', 'a/b', '']) {
+        expect(await ipc.invoke('driftline:showInFolder', { id })).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
+      }
+      expect(shown).toHaveLength(1);
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+
+  it('says it is not available where no shell was given', async () => {
+    const { ipc } = wire(fakeEngine().engine, createDesktopHandlers({ dialog: null as never, windowFor: () => 'win', defaultDir: tmpdir() }));
+    expect(await ipc.invoke('driftline:showInFolder', { id: 'abc-1' })).toMatchObject({ ok: false, error: { code: 'UNSUPPORTED' } });
   });
 });
 

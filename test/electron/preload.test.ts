@@ -50,8 +50,8 @@ describe('preload', () => {
     const contract = [...Object.keys(METHODS), ...Object.keys(DESKTOP_METHODS)];
     expect([...BRIDGE_METHODS]).toEqual(contract);
     expect([...METHOD_NAMES]).toEqual(contract);
-    // The desktop extras, by name: dialogs and the native file drag.
-    expect(contract.slice(-3)).toEqual(['saveFile', 'openImage', 'startDrag']);
+    // The desktop extras, by name: dialogs, the native file drag and revealing a gallery image.
+    expect(contract.slice(-4)).toEqual(['saveFile', 'openImage', 'startDrag', 'showInFolder']);
   });
 
   it('invokes only driftline:<method> channels', async () => {

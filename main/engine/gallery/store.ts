@@ -24,9 +24,10 @@ import { z } from 'zod';
 import { writeFileAtomic } from '../io/atomic.js';
 import { parseParameters } from '../image/parameters.js';
 import { readTextChunks } from '../image/png-text.js';
+import { GALLERY_ID, GalleryIdError, checkGalleryId, galleryDir, galleryImageFile } from './paths.js';
 
 export const THUMB_SIDE = 128;
-export const GALLERY_ID = /^[A-Za-z0-9_-]{1,64}$/;
+export { GALLERY_ID, GalleryIdError, checkGalleryId, galleryDir, galleryImageFile };
 
 /** What generated an image, as the request said it (a recovered image: as its `parameters` text says). */
 export const GallerySettings = z.object({
@@ -89,32 +90,11 @@ export interface GalleryPage {
   damaged?: string;
 }
 
-export class GalleryIdError extends Error {
-  constructor(id: string) {
-    super(`"${id.slice(0, 80)}" is not a gallery id`);
-    this.name = 'GalleryIdError';
-  }
-}
-
-export function checkGalleryId(id: string): string {
-  if (!GALLERY_ID.test(id)) throw new GalleryIdError(id);
-  return id;
-}
-
 /** A new id: time-ordered, then random (unique across processes writing the same folder). */
 export function newGalleryId(now = Date.now()): string {
   return `${now.toString(36).padStart(9, '0')}-${randomBytes(5).toString('hex')}`;
 }
 
-/** `<data>/gallery`. */
-export function galleryDir(dataRoot: string): string {
-  return path.join(dataRoot, 'gallery');
-}
-
-/** Where the image with this id lives (the id checked first). */
-export function galleryImageFile(dataRoot: string, id: string): string {
-  return path.join(galleryDir(dataRoot), 'images', `${checkGalleryId(id)}.png`);
-}
 
 export class GalleryStore {
   readonly dir: string;

@@ -1,7 +1,8 @@
 /**
  * The desktop extras in a browser: export is a download, open is a file input. Both need a user
  * gesture (a click or a key press in the page), which is how the studio calls them. A file drag
- * out of the window is the browser's own (`DownloadURL` on dragstart), so startDrag refuses.
+ * out of the window is the browser's own (`DownloadURL` on dragstart), so startDrag refuses, and
+ * the page cannot open the server's file manager, so showInFolder refuses too.
  * Structural types instead of the DOM's, so the module compiles for the Node tests too.
  */
 import type { DesktopApi } from './types.js';
@@ -68,6 +69,10 @@ export function browserFiles(): DesktopApi {
 
     async startDrag() {
       throw new StudioError('UNSUPPORTED', 'a browser drags files out by itself (DownloadURL on dragstart)');
+    },
+
+    async showInFolder() {
+      throw new StudioError('UNSUPPORTED', 'a browser cannot show files on the studio\'s machine; download the image instead');
     },
   };
 }

@@ -7,7 +7,7 @@ import type { MethodName } from '../../../main/api/contract.js';
 import type { DesktopMethodName } from '../../../main/api/desktop.js';
 
 export const STUDIO_METHODS = ['listSamplers', 'listModels', 'inspectModel', 'importModel', 'removeModel', 'downloadModel', 'generate', 'edit', 'upscale', 'bcSearch', 'getBoundary', 'solverLab', 'getSolverTable', 'galleryList', 'galleryGet', 'galleryThumbnails', 'galleryDelete', 'cancel'] as const satisfies readonly MethodName[];
-export const DESKTOP_METHOD_NAMES = ['saveFile', 'openImage', 'startDrag'] as const satisfies readonly DesktopMethodName[];
+export const DESKTOP_METHOD_NAMES = ['saveFile', 'openImage', 'startDrag', 'showInFolder'] as const satisfies readonly DesktopMethodName[];
 export const METHOD_NAMES = [...STUDIO_METHODS, ...DESKTOP_METHOD_NAMES] as const;
 
 // Fail to compile when the contract gains a method that is not listed.
