@@ -29,7 +29,7 @@ describe('GalleryStore', () => {
     expect(page.total).toBe(2);
     expect(page.damaged).toBeUndefined();
     expect(page.entries.map((e) => e.settings.seed)).toEqual([1, 2]);
-    const meta = await sharp(Buffer.from(page.entries[0].thumbnail)).metadata();
+    const meta = await sharp(Buffer.from(page.entries[0].thumbnail!)).metadata();
     expect(Math.max(meta.width!, meta.height!)).toBe(THUMB_SIDE);
     const got = await again.get(added[1].id);
     expect(Buffer.from(got!.png).equals(Buffer.from(imgs[1].png))).toBe(true);

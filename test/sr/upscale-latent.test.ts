@@ -57,7 +57,7 @@ describe('upscale on the x4 latent layout', () => {
     expect(record.candidates[record.best].scores.gmsd).toBe(Math.min(...record.candidates.map((c) => c.scores.gmsd)));
     expect(new Set(phases)).toEqual(new Set(['search']));
     const low = await encodePng(picture(tile / 4, tile / 4));
-    const up = await runUpscaleJob(pack, { jobId: 'u', model: 'x', image: new Uint8Array(low), steps: 2, sampler: 'pack', bc: 'auto', seed: 0, previewEvery: 0 },
+    const up = await runUpscaleJob(pack, { jobId: 'u', model: 'x', image: new Uint8Array(low), steps: 2, sampler: 'pack', bc: 'auto', seed: 0, previewEvery: 0, keep: false },
       { signal: ctl.signal, dataRoot: home, onProgress: () => {} });
     expect(up.boundary).toMatchObject({ source: 'searched', metric: 'gmsd' });
     expect([up.width, up.height]).toEqual([tile, tile]);

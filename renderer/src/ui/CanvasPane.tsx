@@ -34,7 +34,8 @@ export function CanvasPane({ studio }: { studio: Studio }) {
     const r = ref.current!.getBoundingClientRect();
     const at = studio.editor.screenToDocument({ x: e.clientX - r.left, y: e.clientY - r.top });
     const galleryId = e.dataTransfer.getData(GALLERY_MIME);
-    if (galleryId) return void studio.imports.addGalleryItem(galleryId, at);
+    // A kept image's PNG may not be here yet: fetched first (at once when the drag began on it).
+    if (galleryId) return void studio.gallery.full(galleryId).then((item) => item && studio.imports.addGalleryItem(galleryId, at));
     void studio.imports.addFiles([...e.dataTransfer.files], at);
   };
 

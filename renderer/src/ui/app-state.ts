@@ -26,9 +26,17 @@ export interface JobState {
 
 export interface GalleryItem {
   id: string;
+  /**
+   * The PNG as the engine wrote it, as a Blob and an object URL. Empty while `pending`: a kept
+   * image listed from disk is fetched when something needs it (`GalleryModule.full`).
+   */
   blob: Blob;
   url: string;
   png: Uint8Array;
+  /** Set while the full PNG of a kept image has not been fetched; the grid shows its thumbnail. */
+  pending?: boolean;
+  /** The thumbnail's object URL, once the grid has fetched it. */
+  thumbUrl?: string;
   width: number;
   height: number;
   seed: number;
