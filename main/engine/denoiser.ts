@@ -16,7 +16,7 @@
  */
 import type { Tensor, Vec } from './tensor.js';
 import { numel } from './tensor.js';
-import type { Denoiser } from './samplers/common.js';
+import type { Denoiser, DenoiseContext, MemoryCall } from './samplers/common.js';
 import { alphaOf } from './schedules.js';
 
 export type PredictionType = 'epsilon' | 'v_prediction' | 'sample';
@@ -24,10 +24,11 @@ export type PredictionType = 'epsilon' | 'v_prediction' | 'sample';
 /**
  * One network evaluation. `x` is the scaled network input (batch B, or 2B when guidance is on:
  * unconditional first, then conditional — the network closure supplies the matching
- * conditioning), `t` the network's time for the current noise level. Returns the raw output,
- * same shape as `x`.
+ * conditioning), `t` the network's time for the current noise level, `memory` the call's
+ * attention memory (passed through from the denoiser's context). Returns the raw output, same
+ * shape as `x`.
  */
-export type Network = (x: Tensor<Float32Array>, t: number) => Promise<Float32Array>;
+export type Network = (x: Tensor<Float32Array>, t: number, memory?: MemoryCall) => Promise<Float32Array>;
 
 export interface DynamicThresholding {
   /** Quantile of |x₀| per sample (Imagen uses 0.995). */
@@ -60,14 +61,14 @@ export function makeDenoiser(network: Network, opts: DenoiserOptions): Denoiser 
   if (!['epsilon', 'v_prediction', 'sample'].includes(prediction)) {
     throw new RangeError(`unknown prediction_type "${prediction}" (expected epsilon, v_prediction or sample)`);
   }
-  return async (x: Vec, sigma: number): Promise<Vec> => {
+  return async (x: Vec, sigma: number, ctx?: DenoiseContext): Promise<Vec> => {
     if (x.length !== size) throw new RangeError(`latent has ${x.length} values, the denoiser expects ${size}`);
     const a = alphaOf(sigma);
     const input = new Float32Array(guided ? 2 * size : size);
     for (let j = 0; j < size; j++) input[j] = a * x[j];
     if (guided) input.copyWithin(size, 0, size);
     const netShape = guided ? [2 * shape[0], ...shape.slice(1)] : [...shape];
-    const raw = await network({ data: input, shape: netShape }, opts.timestep(sigma));
+    const raw = await network({ data: input, shape: netShape }, opts.timestep(sigma), ctx?.memory);
     if (raw.length !== input.length) {
       throw new RangeError(`network returned ${raw.length} values for an input of ${input.length}`);
     }

@@ -36,7 +36,7 @@ const bad = (message: string) => new ApiError('BAD_REQUEST', message);
 const toMultiple = (v: number, s: number): number => Math.max(s, Math.round(v / s) * s);
 
 /** The knobs as the parameters text writes them. */
-export function editParameterFields(kind: string, preset: string, s: EditSettings): Record<string, string | number> {
+export function editParameterFields(kind: string, preset: string, s: EditSettings, memoryUsed: boolean): Record<string, string | number> {
   const g = s.guidance;
   return {
     'Edit': kind,
@@ -47,6 +47,7 @@ export function editParameterFields(kind: string, preset: string, s: EditSetting
     'Time travel': s.timeTravel.tries > 1 ? `${s.timeTravel.at.join(' ')} x${s.timeTravel.tries}` : 'off',
     'Guidance': `scale ${g.scale} content ${g.content} edit ${g.edit} contrast ${g.contrast} inpaint ${g.inpaint} every<${g.everyUntil} alternate<${g.alternateUntil}`,
     'Composite': s.composite ? 'on' : 'off',
+    'Attention memory': memoryUsed ? `${s.memory.layers} ${s.memory.window.join('-')}` : 'off',
   };
 }
 
@@ -73,7 +74,8 @@ export async function runEditJob(pack: LoadedPack, req: Request, opts: EditJobOp
   } catch (e) {
     throw bad(`options: ${(e as Error).message}`);
   }
-  const evaluations = editEvaluations(settings, req.kind === 'paste');
+  // Sized as if attention memory runs wherever it is enabled: at most a few calls more than without.
+  const evaluations = editEvaluations(settings, req.kind, settings.memory.enabled);
   if (evaluations > MAX_EDIT_EVALUATIONS) throw bad(`these settings need ${evaluations} model evaluations; at most ${MAX_EDIT_EVALUATIONS} per edit (fewer steps or time-travel tries)`);
   // One image, guided rows, encoded (and the reference too) and decoded once with the composite.
   opts.admit?.({ width, height, batch: 1, guided: isGuided(pack.info, settings.cfgScale), evaluations, decodes: 1, encodes: true }, { bounds: { multiple: s, maxSide: limit } });
@@ -113,7 +115,7 @@ export async function runEditJob(pack: LoadedPack, req: Request, opts: EditJobOp
   }
   const parameters = formatParameters({
     prompt: req.prompt, negativePrompt: req.negativePrompt, steps: settings.steps, sampler: 'DDIM', cfgScale: settings.cfgScale,
-    seed: req.seed, width, height, model: pack.info.name, extra: editParameterFields(req.kind, req.preset, settings),
+    seed: req.seed, width, height, model: pack.info.name, extra: editParameterFields(req.kind, req.preset, settings, result.memory.used),
   });
   const png = new Uint8Array(await encodePng(result.image, { parameters }));
   const uncomposited = settings.composite ? new Uint8Array(await encodePng(result.uncomposited, { parameters })) : undefined;
@@ -124,5 +126,6 @@ export async function runEditJob(pack: LoadedPack, req: Request, opts: EditJobOp
     width, height,
     settings: { kind: req.kind, preset: req.preset, ...settings },
     timings: { totalMs: performance.now() - t0, invertMs: result.invertMs, sampleMs: result.sampleMs, evaluations: result.evaluations },
+    memory: result.memory,
   };
 }

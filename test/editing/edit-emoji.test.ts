@@ -48,7 +48,8 @@ describe('emoji-32: edits on synthetic scenes (fast preset, before compositing)'
       const r = await editImage(pack, req);
       const measures = sc.measure(r.uncomposited);
       expect(measures.filter((m) => !m.pass).map((m) => `${m.name} = ${m.value.toFixed(3)}`)).toEqual([]);
-      expect(r.evaluations).toBe(editEvaluations(req.settings, sc.kind === 'paste'));
+      expect(r.memory.used).toBe(true);
+      expect(r.evaluations).toBe(editEvaluations(req.settings, sc.kind, true));
       expect(r.evaluations).toBeLessThanOrEqual(40);
     });
   }

@@ -188,9 +188,9 @@ describe('presets and sizing', () => {
     expect(s.eta).toBe(0.4);
   });
 
-  it('the fast preset stays within 40 model evaluations for every task', () => {
+  it('the fast preset stays within 40 model evaluations for every task, with attention memory or without', () => {
     for (const kind of ['move', 'drag', 'paste', 'appearance'] as const) {
-      expect(editEvaluations(resolveEditSettings(kind, 'fast'), kind === 'paste')).toBeLessThanOrEqual(40);
+      for (const memory of [false, true]) expect(editEvaluations(resolveEditSettings(kind, 'fast'), kind, memory)).toBeLessThanOrEqual(40);
     }
   });
 

@@ -5,7 +5,7 @@ import { comparisonActive, shownOriginal } from '../../renderer/src/store/state.
 import { Editor } from '../../renderer/src/tools/index.js';
 import { STUDIO_TOOLS } from '../../renderer/src/tools/tools.js';
 import { createAppState, type StatusMessage } from '../../renderer/src/ui/app-state.js';
-import { EditController, editFailure, type EditPixels } from '../../renderer/src/ui/edit/controller.js';
+import { EditController, editFailure, memoryWords, type EditPixels } from '../../renderer/src/ui/edit/controller.js';
 import { Jobs } from '../../renderer/src/ui/jobs.js';
 
 const W = 32, H = 32;
@@ -27,6 +27,7 @@ function result(jobId: string): EditResult {
     settings: {},
     providers: [],
     timings: { totalMs: 100, invertMs: 40, sampleMs: 60, evaluations: 24 },
+    memory: { used: false, reason: 'turned off', layers: [], steps: 0, bytesPerStep: 0, peakBytes: 0, spilledBytes: 0 },
   };
 }
 
@@ -125,7 +126,7 @@ describe('Apply edit', () => {
     expect(t.gallery).toHaveLength(1);
     expect(t.tasks).toEqual(['move / resize']);
     expect(t.previewCleared()).toBe(1);
-    expect(t.said.at(-1)).toMatchObject({ level: 'info', text: expect.stringMatching(/^Edited \(move \/ resize\).*24 model evaluations/) });
+    expect(t.said.at(-1)).toMatchObject({ level: 'info', text: expect.stringMatching(/^Edited \(move \/ resize\).*24 model evaluations, attention memory off\./) });
 
     // Before/after: the UI shows the old pixels where they were; the document does not change.
     expect(comparisonActive(doc, t.editor.ui)).toBe(true);
@@ -286,5 +287,14 @@ describe('Apply edit', () => {
     expect(t.editor.doc.reference).toBeNull();
     // The selection described a move, not this edit: it stays.
     expect(t.editor.doc.selection).not.toBeNull();
+  });
+});
+
+describe('the status line on attention memory', () => {
+  it('says what the memory held, that it was off, or why the model has none', () => {
+    const base = { layers: [], steps: 0, bytesPerStep: 0, peakBytes: 0, spilledBytes: 0 };
+    expect(memoryWords({ ...base, used: true, layers: ['a', 'b', 'c', 'd'], steps: 7, bytesPerStep: 352 * 1024 })).toBe('attention memory on 4 layers (352 KiB per step)');
+    expect(memoryWords({ ...base, used: false, reason: 'turned off' })).toBe('attention memory off');
+    expect(memoryWords({ ...base, used: false, reason: 'attention memory is not available for this model: no self-attention' })).toBe('attention memory is not available for this model: no self-attention');
   });
 });

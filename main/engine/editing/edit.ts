@@ -17,7 +17,12 @@
  *    - time travel (§3.3): after chosen steps the state is rewound one level by a deterministic
  *      inversion step and the step is taken again, `tries` times in all;
  *    - with exact inversion, each step adds its recorded residual (placed with the region inside
- *      the target), so an empty edit returns the image.
+ *      the target), so an empty edit returns the image;
+ *    - attention memory (`memory.ts`), where the denoisers' network supports it: the inversion of
+ *      the recorded image (the base for move and drag, the reference for appearance and paste,
+ *      which is then inverted first) records its self-attention keys and values on the memory's
+ *      steps, and sampling — the exact inversion's residual pass included, so a no-op edit still
+ *      returns the image — attends to them on the same steps; time travel's rewinds do not.
  * All of it works on [C, h, w] states through a `Denoiser`, so it is tested on the exact Gaussian
  * model as well as on packs.
  */
@@ -31,6 +36,7 @@ import { broadcastMask, featherMask } from '../pipelines/mask.js';
 import { contrastEnergy, fillEnergy, guidanceStep, matchEnergy, sumEnergies, type Energy } from './energies.js';
 import { inversionEvaluations, invertTrajectory, rewindStep, type Trajectory } from './inversion.js';
 import { isGuidedStep, stepAt, timeTravelSteps, type EditSettings, type EditTaskKind } from './presets.js';
+import { injectCall, MemoryBank, memoryPlan, recordCall, type MemoryLayerInfo, type MemoryPlan, type MemoryRegion, type MemorySource, type MemoryStats, type SpillStore } from './memory.js';
 import { area, dilate, matchStats, minus, placedMask, placeRegions, regionStats, union, type Grid, type Placement, type RegionCopy } from './regions.js';
 
 export interface EditTask {
@@ -58,6 +64,19 @@ export interface EditModels {
   invert: Denoiser;
   /** Paste: the inversion denoiser of the reference image (its own prompt); defaults to `invert`. */
   invertReference?: Denoiser;
+  /** Attention memory, where the denoisers' network supports it (`MemoryCall`s in their context): its layers, byte budget and spill store. */
+  memory?: { layers: readonly MemoryLayerInfo[]; budgetBytes: number; spill?: SpillStore };
+}
+
+/** What attention memory did in an edit. */
+export interface EditMemoryOutcome {
+  /** Layer labels recorded and injected. */
+  layers: string[];
+  /** Steps recorded (each injected while sampling). */
+  steps: number;
+  /** Bytes recorded per step (all layers and sources). */
+  bytesPerStep: number;
+  stats: MemoryStats;
 }
 
 export interface EditProgress {
@@ -92,6 +111,8 @@ export interface EditOutcome {
   /** The total energy before each guided step, in order (for diagnostics and tests). */
   energies: { step: number; value: number }[];
   trajectory: Trajectory;
+  /** Present when attention memory took part. */
+  memory?: EditMemoryOutcome;
 }
 
 /** The margin (cells) the edit region and the surroundings' ring take around the source and target. */
@@ -173,18 +194,59 @@ export function checkEditTask(task: EditTask): EditMasks {
 /** Run an edit over the levels `sigmas` (σ₀ > … > 0) with resolved settings. */
 export async function runEdit(models: EditModels, task: EditTask, sigmas: ArrayLike<number>, s: EditSettings, opts: EditRunOptions = {}): Promise<EditOutcome> {
   const masks = checkEditTask(task);
+  const N = sigmas.length - 1;
+
+  const plan = models.memory && s.memory.enabled ? memoryPlan(task.kind, s.memory, models.memory.layers, N, memoryRegion(task)) : undefined;
+  const bank = plan ? new MemoryBank(models.memory!.budgetBytes, models.memory!.spill) : undefined;
+  try {
+    return await editWith(withMemory(models, plan, bank), task, masks, sigmas, s, opts, plan && bank ? { plan, bank, all: models.memory!.layers } : undefined);
+  } finally {
+    bank?.dispose();
+  }
+}
+
+/** The denoisers with attention memory: inversion calls record (base, and the reference with its own denoiser); sampling calls inject. */
+function withMemory(models: EditModels, plan?: MemoryPlan, bank?: MemoryBank): EditModels & { recordReference?: Denoiser } {
+  if (!plan || !bank) return models;
+  const recording = (d: Denoiser, source: MemorySource): Denoiser => (x, sigma, ctx) => d(x, sigma, ctx && { ...ctx, memory: recordCall(plan, bank, source, ctx.step) });
+  const injecting = (d: Denoiser): Denoiser => (x, sigma, ctx) => d(x, sigma, ctx && { ...ctx, memory: injectCall(plan, bank, ctx.step) });
+  return {
+    sample: injecting(models.sample),
+    invert: recording(models.invert, 'base'),
+    invertReference: models.invertReference,
+    recordReference: plan.source === 'reference' ? recording(models.invertReference ?? models.invert, 'reference') : undefined,
+  };
+}
+
+/** The reference region of appearance's and paste's masked concatenation. */
+function memoryRegion(task: EditTask): MemoryRegion | undefined {
+  const rf = task.reference;
+  if (!rf || (task.kind !== 'appearance' && task.kind !== 'paste')) return undefined;
+  return { mask: rf.region, width: rf.grid.width, height: rf.grid.height };
+}
+
+async function editWith(
+  models: EditModels & { recordReference?: Denoiser }, task: EditTask, masks: EditMasks, sigmas: ArrayLike<number>, s: EditSettings, opts: EditRunOptions,
+  memory?: { plan: MemoryPlan; bank: MemoryBank; all: readonly MemoryLayerInfo[] },
+): Promise<EditOutcome> {
   const g = task.grid, n = g.width * g.height, N = sigmas.length - 1;
   const seed = opts.seed ?? 0;
 
-  // 1. Inversion (base; the reference too for paste).
+  // 1. Inversion: the reference first (paste; appearance with attention memory), so its memory is
+  // there when the base's exact-inversion pass samples with injection; then the base.
   const withRef = task.kind === 'paste';
-  const invTotal = inversionEvaluations(s.inversion, N) + (withRef ? inversionEvaluations('ddim', N) : 0);
+  const invertRef = withRef || models.recordReference !== undefined;
+  // The recorded image is also evaluated at the top level when the memory's window starts at step 0.
+  const topOf = (source: MemorySource) => memory !== undefined && memory.plan.source === source && memory.plan.steps[0] === 0;
+  const invTotal = inversionEvaluations(s.inversion, N, topOf('base')) + (invertRef ? inversionEvaluations('ddim', N, topOf('reference')) : 0);
   let invDone = 0;
   const onInv = (_d: number, _t: number, denoised: Vec) => opts.onProgress?.({ phase: 'invert', step: ++invDone, total: invTotal, denoised });
-  const traj = await invertTrajectory(s.inversion, models, task.image, sigmas, { signal: opts.signal, onStep: onInv });
-  const refTraj = withRef
-    ? await invertTrajectory('ddim', { invert: models.invertReference ?? models.invert, sample: models.sample }, task.reference!.image, sigmas, { signal: opts.signal, onStep: onInv })
+  const inv = { signal: opts.signal, onStep: onInv };
+  const refInverted = invertRef
+    ? await invertTrajectory('ddim', { invert: models.recordReference ?? models.invertReference ?? models.invert, sample: models.sample }, task.reference!.image, sigmas, { ...inv, top: topOf('reference') })
     : undefined;
+  const refTraj = withRef ? refInverted : undefined;
+  const traj = await invertTrajectory(s.inversion, models, task.image, sigmas, { ...inv, top: topOf('base') });
 
   // 2. The edit on the inverted state.
   const place = (base: Vec, ref: Vec | undefined) => placeRegions(base, g, copiesOf(task, base, ref)).values;
@@ -241,7 +303,17 @@ export async function runEdit(models: EditModels, task: EditTask, sigmas: ArrayL
       return { x: next };
     },
   });
-  return { x: out, masks, energies, trajectory: traj };
+  return { x: out, masks, energies, trajectory: traj, memory: memory && memoryOutcome(memory.plan, memory.bank, memory.all) };
+}
+
+function memoryOutcome(plan: MemoryPlan, bank: MemoryBank, all: readonly MemoryLayerInfo[]): EditMemoryOutcome {
+  const stats = bank.report();
+  return {
+    layers: plan.layers.map((i) => all.find((l) => l.index === i)?.label ?? `layer ${i}`),
+    steps: plan.steps.length,
+    bytesPerStep: plan.steps.length ? stats.recordedBytes / plan.steps.length : 0,
+    stats,
+  };
 }
 
 /**

@@ -35,6 +35,8 @@ export interface Trajectory {
 
 export interface InversionOptions {
   signal?: AbortSignal;
+  /** Also evaluate the inversion denoiser at the top level σ₀ (attention memory records step 0 there): one more call. */
+  top?: boolean;
   /** Called after each model evaluation of the inversion (for progress). */
   onStep?: (done: number, total: number, denoised: Vec) => void;
 }
@@ -46,8 +48,8 @@ export function ddimStep(x: Vec, denoised: Vec, sigma: number, next: number): Ve
 }
 
 /** Model evaluations an inversion of N steps makes. */
-export function inversionEvaluations(kind: InversionKind, steps: number): number {
-  return steps - 1 + (kind === 'exact' ? steps : 0);
+export function inversionEvaluations(kind: InversionKind, steps: number, top = false): number {
+  return steps - 1 + (top ? 1 : 0) + (kind === 'exact' ? steps : 0);
 }
 
 /**
@@ -60,20 +62,27 @@ export async function invertTrajectory(kind: InversionKind, models: { invert: De
   const s = Float64Array.from(sigmas);
   const N = s.length - 1;
   if (s[N] !== 0) throw new RangeError('an edit plan must end at σ = 0');
-  const total = inversionEvaluations(kind, N);
+  const total = inversionEvaluations(kind, N, opts.top);
   let done = 0;
   const states: Vec[] = new Array(N + 1);
   const denoised: Vec[] = new Array(N);
   states[N] = image;
   states[N - 1] = image;
+  // The context names the level k each call evaluates, as sampling step k does (attention memory keys on it).
   for (let k = N - 1; k >= 1; k--) {
     checkCancelled(opts.signal);
-    const d = await models.invert(states[k], s[k]);
+    const d = await models.invert(states[k], s[k], { step: k });
     denoised[k] = d;
     states[k - 1] = ddimStep(states[k], d, s[k], s[k - 1]);
     opts.onStep?.(++done, total, d);
   }
-  denoised[0] = denoised[1] ?? image;
+  if (opts.top) {
+    checkCancelled(opts.signal);
+    denoised[0] = await models.invert(states[0], s[0], { step: 0 });
+    opts.onStep?.(++done, total, denoised[0]);
+  } else {
+    denoised[0] = denoised[1] ?? image;
+  }
   if (kind === 'ddim') return { sigmas: s, states, denoised };
   const residuals: Vec[] = new Array(N);
   for (let k = 0; k < N; k++) {

@@ -18,6 +18,7 @@
  * cheaper, approximate choice (DiffEditor's own).
  */
 import { inversionEvaluations, type InversionKind } from './inversion.js';
+import type { MemorySettings } from './memory.js';
 
 export type EditTaskKind = 'move' | 'drag' | 'paste' | 'appearance';
 export type EditPresetName = 'fast' | 'diffeditor';
@@ -45,6 +46,8 @@ export interface EditSettings {
   timeTravel: { at: number[]; tries: number };
   guidance: GuidanceSettings;
   composite: boolean;
+  /** Attention memory (`memory.ts`): used where the pack supports it and `enabled`. */
+  memory: MemorySettings;
 }
 
 /**
@@ -60,21 +63,28 @@ const WEIGHTS: Record<EditTaskKind, { cfg: number; edit: number; content: number
   paste: { cfg: 4, edit: 6, content: 6, contrast: 0, inpaint: 0 },
 };
 
+/**
+ * DiffEditor's memory-bank schedule: injected from step 5 of 50 on for move and drag, on steps
+ * 0–35 of 50 for appearance and paste; the decoder's self-attention layers.
+ */
+const MEMORY_WINDOW: Record<EditTaskKind, [number, number]> = { move: [0.1, 1], drag: [0.1, 1], appearance: [0, 0.7], paste: [0, 0.7] };
+
 /** The defaults of a task under a preset. */
 export function editDefaults(kind: EditTaskKind, preset: EditPresetName): EditSettings {
   const w = WEIGHTS[kind];
   const guidance = { scale: 0.15, content: w.content, edit: w.edit, contrast: w.contrast, inpaint: w.inpaint };
+  const memory: MemorySettings = { enabled: true, layers: 'decoder', window: MEMORY_WINDOW[kind] };
   if (preset === 'diffeditor') {
     return {
       steps: 50, cfgScale: w.cfg, inversion: 'exact', eta: 0.4, sdeWindow: [0.22, 0.38],
       timeTravel: { at: [0.44, 0.48, 0.52, 0.56], tries: 3 },
-      guidance: { ...guidance, everyUntil: 0.2, alternateUntil: 0.58 }, composite: true,
+      guidance: { ...guidance, everyUntil: 0.2, alternateUntil: 0.58 }, composite: true, memory,
     };
   }
   return {
     steps: 8, cfgScale: w.cfg, inversion: 'exact', eta: 0.4, sdeWindow: [0.25, 0.4],
     timeTravel: { at: [0.5], tries: 3 },
-    guidance: { ...guidance, everyUntil: 0.5, alternateUntil: 0.75 }, composite: true,
+    guidance: { ...guidance, everyUntil: 0.5, alternateUntil: 0.75 }, composite: true, memory,
   };
 }
 
@@ -88,25 +98,38 @@ export interface EditOverrides {
   timeTravel?: { at: number[]; tries: number };
   guidance?: Partial<GuidanceSettings>;
   composite?: boolean;
+  memory?: Partial<MemorySettings>;
 }
 
 /** The settings an edit runs with: the preset's defaults for the task, then the caller's overrides. */
 export function resolveEditSettings(kind: EditTaskKind, preset: EditPresetName, o: EditOverrides = {}): EditSettings {
   const d = editDefaults(kind, preset);
   const defined = <T extends object>(v: T): Partial<T> => Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined)) as Partial<T>;
-  const s: EditSettings = { ...d, ...defined({ ...o, guidance: undefined }), guidance: { ...d.guidance, ...defined(o.guidance ?? {}) } };
+  const s: EditSettings = {
+    ...d, ...defined({ ...o, guidance: undefined, memory: undefined }),
+    guidance: { ...d.guidance, ...defined(o.guidance ?? {}) },
+    memory: { ...d.memory, ...defined(o.memory ?? {}) },
+  };
   if (s.sdeWindow[0] > s.sdeWindow[1]) throw new RangeError(`sdeWindow [${s.sdeWindow.join(', ')}] must run from an earlier to a later step`);
+  if (s.memory.window[0] > s.memory.window[1]) throw new RangeError(`memory.window [${s.memory.window.join(', ')}] must run from an earlier to a later step`);
   if (s.guidance.alternateUntil < s.guidance.everyUntil) s.guidance.alternateUntil = s.guidance.everyUntil;
   return s;
 }
 
-/** Model evaluations an edit will make (network calls; a CFG pair is one call). */
-export function editEvaluations(s: EditSettings, withReference: boolean): number {
+/**
+ * Model evaluations an edit of `kind` will make (network calls; a CFG pair is one call). With
+ * attention memory (`memory`: the pack supports it and it is enabled), appearance inverts its
+ * reference too, and a window that starts at step 0 costs one more call (the recorded image at
+ * the top level).
+ */
+export function editEvaluations(s: EditSettings, kind: EditTaskKind, memory = false): number {
   const N = s.steps;
+  const images = kind === 'paste' || (memory && kind === 'appearance') ? 2 : 1;
   const inversion = inversionEvaluations(s.inversion, N);
-  const reference = withReference ? inversionEvaluations('ddim', N) : 0;
+  const reference = images === 2 ? inversionEvaluations('ddim', N) : 0;
+  const top = memory && stepAt(s.memory.window[0], N) === 0 ? 1 : 0;
   const tt = timeTravelSteps(s).length * (s.timeTravel.tries - 1) * 2;
-  return inversion + reference + N + tt;
+  return inversion + reference + top + N + tt;
 }
 
 /** Step index of a fraction of N steps. */

@@ -21,6 +21,9 @@ import { EXPORT_HINT, NonFiniteOutputError, PackError } from './errors.js';
 import { inspectLayout, type PackLayout } from './layout.js';
 import { loadTokenizer, TokenizerFileError, type PromptTokenizer } from './tokenizer.js';
 import type { ComponentName, LoadedPack, PackInfo, ProviderReport, UNetExtras } from './types.js';
+import type { MemoryCall } from '../samplers/common.js';
+import type { MemoryLayer } from '../onnx/surgery/memory.js';
+import { MemoryUnet } from './memory-unet.js';
 
 export { inspectPack } from './layout.js';
 
@@ -31,6 +34,8 @@ export interface OpenPackOptions {
   threads?: number;
   /** Environment to read DRIFTLINE_EP from (tests). */
   env?: NodeJS.ProcessEnv;
+  /** The app's data folder, where derived attention-memory models are cached (else DRIFTLINE_HOME or the platform's). */
+  dataDir?: string;
 }
 
 /**
@@ -98,6 +103,7 @@ function checkFinite(component: ComponentName, s: ModelSession, output: ArrayLik
 
 class Pack implements LoadedPack {
   private released = false;
+  private memoryUnet?: Promise<MemoryUnet>;
 
   constructor(
     readonly info: PackInfo,
@@ -105,6 +111,7 @@ class Pack implements LoadedPack {
     private readonly layout: PackLayout,
     private readonly tokenizer: PromptTokenizer | undefined,
     private readonly sessions: Partial<Record<ComponentName, ModelSession>>,
+    private readonly opts: OpenPackOptions,
   ) {
     if (info.hasVaeEncoder) this.vaeEncode = (image) => this.encodeImage(image);
     if (info.hasVaeDecoder) this.vaeDecode = (latent) => this.decodeLatent(latent);
@@ -134,7 +141,23 @@ class Pack implements LoadedPack {
     return out.last_hidden_state;
   }
 
-  async unet(sample: Tensor, t: number, context: Tensor, extras: UNetExtras = {}): Promise<Float32Array> {
+  /** Opened once, on first use; a failure (no attention to rewrite, a damaged cache that cannot be rebuilt) is not kept, so the next edit tries again. */
+  private memoryModel(): Promise<MemoryUnet> {
+    if (this.released) return Promise.reject(new Error(`pack ${this.info.name} was released`));
+    const file = this.layout.models.unet;
+    if (!file) return Promise.reject(new Error(`pack ${this.info.name} has no unet`));
+    this.memoryUnet ??= MemoryUnet.open(file, this.opts).catch((err: unknown) => {
+      this.memoryUnet = undefined;
+      throw err;
+    });
+    return this.memoryUnet;
+  }
+
+  async attentionMemory(): Promise<readonly MemoryLayer[]> {
+    return (await this.memoryModel()).layers;
+  }
+
+  async unet(sample: Tensor, t: number, context: Tensor, extras: UNetExtras = {}, memory?: MemoryCall): Promise<Float32Array> {
     const s = this.session('unet');
     if (sample.shape.length !== 4) throw new RangeError(`unet sample must be [B, C, h, w], got [${sample.shape.join(', ')}]`);
     const B = sample.shape[0];
@@ -155,6 +178,12 @@ class Pack implements LoadedPack {
     if (this.layout.hasClassLabels) {
       if (extras.noiseLevel === undefined) throw new RangeError('this upscaler UNet takes class_labels: pass extras.noiseLevel');
       feeds.class_labels = { data: new Float32Array(B).fill(extras.noiseLevel), shape: [B] };
+    }
+    if (memory) {
+      const m = await this.memoryModel();
+      const out = await m.run(feeds, memory);
+      checkFinite('unet', m.session, out.data, [sample.data, context.data]);
+      return out.data;
     }
     const out = await s.run(feeds, ['out_sample']);
     checkFinite('unet', s, out.out_sample.data, [sample.data, context.data]);
@@ -193,7 +222,8 @@ class Pack implements LoadedPack {
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
-    await Promise.all(Object.values(this.sessions).map((s) => s?.release()));
+    const memory = this.memoryUnet?.then((m) => m.release(), () => undefined);
+    await Promise.all([...Object.values(this.sessions).map((s) => s?.release()), memory]);
   }
 }
 
@@ -251,5 +281,5 @@ export async function openPack(dir: string, opts: OpenPackOptions = {}): Promise
     await Promise.all(Object.values(sessions).map((s) => s?.release()));
     throw err;
   }
-  return new Pack(layout.info, providers, layout, tokenizer, sessions);
+  return new Pack(layout.info, providers, layout, tokenizer, sessions, opts);
 }

@@ -4,6 +4,8 @@
  * and int64 ids are converted inside the session layer from each model's metadata).
  */
 import type { Tensor } from '../tensor.js';
+import type { MemoryCall } from '../samplers/common.js';
+import type { MemoryLayer } from '../onnx/surgery/memory.js';
 import type { PackGeometry } from './geometry.js';
 
 /** Which kind of pack this is, detected from its components' inputs and configs. */
@@ -105,8 +107,17 @@ export interface LoadedPack {
   readonly providers: readonly ProviderReport[];
   /** Token ids → text encoder → [B, L, D] `last_hidden_state`. Empty strings give the unconditional context. Zeros [B, 1, D] without a text encoder. */
   encodePrompt(prompts: readonly string[]): Promise<Tensor>;
-  /** One UNet call: sample [B, C_in, h, w], time t (per the model's own dtype), context [B, L, D] → [B, C_out, h, w]. */
-  unet(sample: Tensor, t: number, context: Tensor, extras?: UNetExtras): Promise<Float32Array>;
+  /**
+   * One UNet call: sample [B, C_in, h, w], time t (per the model's own dtype), context [B, L, D] → [B, C_out, h, w].
+   * With `memory`, the call runs on the attention-memory model (`attentionMemory`).
+   */
+  unet(sample: Tensor, t: number, context: Tensor, extras?: UNetExtras, memory?: MemoryCall): Promise<Float32Array>;
+  /**
+   * The UNet's self-attention layers for attention memory (docs/attention-memory.md), opening the
+   * derived model on first use. Rejects with AttentionMemoryUnavailable where the UNet has none the
+   * engine can rewrite.
+   */
+  attentionMemory?(): Promise<readonly MemoryLayer[]>;
   /** Image [B, 3, H, W] in [−1, 1] → latent mean × scaling factor [B, 4, H/s, W/s]. */
   vaeEncode?(image: Tensor): Promise<Tensor>;
   /** Scaled latent (as `vaeEncode` returns it; divided by the scaling factor inside) → image [B, 3, H, W] in [−1, 1]. */

@@ -5,7 +5,9 @@
  * on DDIM levels of the pack's own schedule with two denoisers — the prompt with classifier-free
  * guidance for sampling, the unguided prompt for inversion and time travel — and the result is
  * decoded and, by default, composited back onto the original outside the dilated edit region
- * with a feathered edge.
+ * with a feathered edge. Attention memory runs on the pack's derived UNet (`packs/memory-unet.ts`)
+ * where the settings ask for it and the pack supports it, within a byte budget past which it goes
+ * to a temporary folder; otherwise the edit runs without it and the result says why.
  */
 import type { Tensor, Vec } from '../tensor.js';
 import { makeDenoiser, usesGuidance } from '../denoiser.js';
@@ -15,6 +17,8 @@ import { runEdit, type EditTask } from '../editing/edit.js';
 import type { EditSettings, EditTaskKind } from '../editing/presets.js';
 import { dilate } from '../editing/regions.js';
 import { poolMask } from './mask.js';
+import { diskSpill } from './memory-spill.js';
+import { AttentionMemoryUnavailable, type MemoryLayer } from '../onnx/surgery/memory.js';
 import type { Preview } from './preview.js';
 import { composite, conditioning, decodeState, encodeImage, isPixelSpace, packNetwork, previewFor } from './stages.js';
 
@@ -53,10 +57,29 @@ export interface EditPipelineResult {
   region: Float32Array;
   /** Total guidance energy before each guided step. */
   energies: { step: number; value: number }[];
+  memory: EditMemoryReport;
 }
+
+/** What attention memory did: used or not (and why not), what it held per step, at most at once, and on disk. */
+export interface EditMemoryReport {
+  used: boolean;
+  reason?: string;
+  layers: string[];
+  steps: number;
+  bytesPerStep: number;
+  peakBytes: number;
+  spilledBytes: number;
+}
+
+/** Attention memory held in RAM per edit before the rest goes to disk. */
+export const DEFAULT_MEMORY_BUDGET = 1024 ** 3;
 
 export interface EditPipelineOptions {
   signal?: AbortSignal;
+  /** Bytes of attention memory kept in RAM (default DEFAULT_MEMORY_BUDGET); the rest is spilled to a temporary folder. */
+  memoryBudgetBytes?: number;
+  /** Where spilled attention memory goes (default: the system's temporary folder). */
+  spillDir?: string;
   onProgress?: (p: { phase: 'invert' | 'sample'; step: number; total: number; preview?: Preview }) => void;
 }
 
@@ -123,9 +146,14 @@ export async function editImage(pack: LoadedPack, req: EditPipelineRequest, opts
     reference,
   };
 
+  const memory = await memoryLayers(pack, settings);
+  const models = {
+    sample, invert, invertReference,
+    memory: memory.layers && { layers: memory.layers, budgetBytes: opts.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET, spill: diskSpill(opts.spillDir) },
+  };
   let sampleStart = 0;
   const every = req.previewEvery ?? 0;
-  const outcome = await runEdit({ sample, invert, invertReference }, task, plan.sigmas, settings, {
+  const outcome = await runEdit(models, task, plan.sigmas, settings, {
     seed: req.seed,
     signal: opts.signal,
     onProgress: (p) => {
@@ -139,7 +167,23 @@ export async function editImage(pack: LoadedPack, req: EditPipelineRequest, opts
   const uncomposited = await decodeState(pack, state);
   const region = dilate(upsampleMask(outcome.masks.edit, w, h, s), width, height, Math.max(1, s >> 1));
   const result = settings.composite ? composite(uncomposited, req.image, region, width, height, Math.max(1, s >> 1)) : uncomposited;
-  return { image: result, uncomposited, evaluations: counter.evaluations, invertMs: (sampleStart || t1) - t0, sampleMs: t1 - (sampleStart || t1), region, energies: outcome.energies };
+  const m = outcome.memory;
+  const report: EditMemoryReport = m
+    ? { used: true, layers: m.layers, steps: m.steps, bytesPerStep: m.bytesPerStep, peakBytes: m.stats.peakBytes, spilledBytes: m.stats.spilledBytes }
+    : { used: false, reason: memory.reason, layers: [], steps: 0, bytesPerStep: 0, peakBytes: 0, spilledBytes: 0 };
+  return { image: result, uncomposited, evaluations: counter.evaluations, invertMs: (sampleStart || t1) - t0, sampleMs: t1 - (sampleStart || t1), region, energies: outcome.energies, memory: report };
+}
+
+/** The pack's attention-memory layers when the settings want memory, else why there are none (the edit then runs without it). */
+async function memoryLayers(pack: LoadedPack, settings: EditSettings): Promise<{ layers?: readonly MemoryLayer[]; reason?: string }> {
+  if (!settings.memory.enabled) return { reason: 'turned off' };
+  if (!pack.attentionMemory) return { reason: 'attention memory is not available for this model' };
+  try {
+    return { layers: await pack.attentionMemory() };
+  } catch (e) {
+    if (e instanceof AttentionMemoryUnavailable) return { reason: e.message };
+    throw e;
+  }
 }
 
 /** Nearest-neighbour upsampling of a grid mask to pixels. */

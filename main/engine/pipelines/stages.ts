@@ -46,7 +46,7 @@ export interface NetworkInputs {
 /** The pack's UNet as the denoiser's `Network`, with its fixed inputs bound. */
 export function packNetwork(pack: LoadedPack, inputs: NetworkInputs): Network {
   const { context, extra, extras, counter } = inputs;
-  return async (x, t) => {
+  return async (x, t, memory) => {
     if (counter) counter.evaluations++;
     let input = x;
     if (extra) {
@@ -60,7 +60,7 @@ export function packNetwork(pack: LoadedPack, inputs: NetworkInputs): Network {
       }
       input = { data, shape: [rows, C + extra.channels, h, w] };
     }
-    return pack.unet(input, t, context, extras);
+    return pack.unet(input, t, context, extras, memory);
   };
 }
 

@@ -22,6 +22,37 @@ export type { Vec } from '../tensor.js';
 export interface DenoiseContext {
   /** Index of the step in progress in the full level list (0 … sigmas.length − 2). */
   step: number;
+  /** What the network call does with attention memory (editing; see `MemoryCall`). */
+  memory?: MemoryCall;
+}
+
+/**
+ * Attention memory for one network call (docs/attention-memory.md; the memory bank of
+ * DragonDiffusion/DiffEditor, Mou et al. 2023/2024, and MasaCtrl's mutual self-attention, Cao et
+ * al. 2023): which self-attention layers attend to recorded keys and values, and which layers'
+ * own keys and values to hand back. Layers are the indices of the pack's attention-memory map.
+ */
+export interface MemoryCall {
+  /** Layers that attend to a reference; every other layer attends to its own K, V (off). */
+  inject?: readonly LayerInjection[];
+  /** Layers whose own K, V (token-major [N, C], batch row `row`: the last row, the conditional one under guidance) are handed to `sink`. */
+  record?: { layers: readonly number[]; sink: (layer: number, kv: LayerKV) => void };
+}
+
+/** One layer's keys and values, token-major: k is [tokens, C], v is [tokens, Cv]. */
+export interface LayerKV {
+  k: Float32Array;
+  v: Float32Array;
+  tokens: number;
+}
+
+export interface LayerInjection {
+  layer: number;
+  /** replace: attend to the reference only; concat: to [own ‖ reference]. */
+  mode: 'replace' | 'concat';
+  reference: LayerKV;
+  /** Added to the reference keys' scores, one per reference token: 0 takes part, −1e4 does not. */
+  bias: Float32Array;
 }
 
 /** D(x, σ): the denoised estimate of x₀ from x at noise level σ. */

@@ -67,8 +67,8 @@ export class EditController {
   }
 
   resetAdvanced(): void {
-    const { kind, prompt, preset } = this.form;
-    this.host.app.setState({ editForm: { ...DEFAULT_EDIT_FORM, kind, prompt, preset } });
+    const { kind, prompt, preset, memory } = this.form;
+    this.host.app.setState({ editForm: { ...DEFAULT_EDIT_FORM, kind, prompt, preset, memory } });
   }
 
   /** The task the canvas describes now (with the user's pick) and its plan. */
@@ -137,7 +137,7 @@ export class EditController {
       }
       this.host.addToGallery(result, label.toLowerCase());
       const secs = (((this.host.now?.() ?? Date.now()) - t0) / 1000).toFixed(1);
-      say(`Edited (${label.toLowerCase()}) in ${secs} s, ${result.timings.evaluations} model evaluations. Ctrl+Z restores the original.`);
+      say(`Edited (${label.toLowerCase()}) in ${secs} s, ${result.timings.evaluations} model evaluations, ${memoryWords(result.memory)}. Ctrl+Z restores the original.`);
     } catch (e) {
       if (errorCode(e) === 'CANCELLED' || jobs.isCancelled(jobId)) say('Cancelled. The canvas is unchanged.');
       else say(editFailure(e), 'error');
@@ -208,6 +208,12 @@ class PlanError extends Error {
 
 function errorCode(e: unknown): string | undefined {
   return typeof e === 'object' && e !== null && typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : undefined;
+}
+
+/** What attention memory did, in the status line's words. */
+export function memoryWords(m: EditResult['memory']): string {
+  if (m.used) return `attention memory on ${m.layers.length} layer${m.layers.length === 1 ? '' : 's'} (${Math.round(m.bytesPerStep / 1024)} KiB per step)`;
+  return m.reason === 'turned off' ? 'attention memory off' : m.reason ?? 'attention memory is not available for this model';
 }
 
 /** The status line's words for a failed edit. */
