@@ -24,7 +24,10 @@ export const EDIT_USAGE = `  driftline edit --model NAME|PATH --image IN [--mask
        --time-travel F,F… --tries N   rewind and redo after these steps (fractions), N tries each
        --guidance X              step size of region guidance on the predicted image (0 = off)
        --w-content X --w-edit X --w-contrast X --w-inpaint X   energy weights
-       --guide-every F --guide-alternate F   guide every step until F, every other step until F`;
+       --guide-every F --guide-alternate F   guide every step until F, every other step until F
+       --memory on|off           attention memory: the source's self-attention keys and values
+                                 attended to while sampling (default on where the model supports it)
+       --memory-layers decoder|all --memory-window A,B   its layers and steps (fractions 0–1)`;
 
 const fractions = (v: string, name: string): number[] => v.split(',').map((s) => num(s, name)!);
 
@@ -44,6 +47,7 @@ export async function edit(client: EngineClient, argv: string[]): Promise<void> 
       inversion: { type: 'string' }, eta: { type: 'string' }, 'sde-window': { type: 'string' }, 'time-travel': { type: 'string' }, tries: { type: 'string' },
       guidance: { type: 'string' }, 'w-content': { type: 'string' }, 'w-edit': { type: 'string' }, 'w-contrast': { type: 'string' }, 'w-inpaint': { type: 'string' },
       'guide-every': { type: 'string' }, 'guide-alternate': { type: 'string' },
+      memory: { type: 'string' }, 'memory-layers': { type: 'string' }, 'memory-window': { type: 'string' },
     },
     strict: true,
   });
@@ -56,6 +60,11 @@ export async function edit(client: EngineClient, argv: string[]): Promise<void> 
   if ((kind === 'paste' || kind === 'appearance') && (!values.reference || !values['reference-mask'])) throw new UsageError(`--kind ${kind} needs --reference and --reference-mask`);
   if (kind === 'drag' && !values.drag?.length) throw new UsageError('--kind drag needs at least one --drag HX,HY:TX,TY');
   if (kind === 'move' && !values.offset && !values.scale) throw new UsageError('--kind move needs --offset and/or --scale');
+  if (values.memory && values.memory !== 'on' && values.memory !== 'off') throw new UsageError(`--memory must be on or off, got "${values.memory}"`);
+  const memoryLayers = values['memory-layers'];
+  if (memoryLayers && memoryLayers !== 'decoder' && memoryLayers !== 'all') throw new UsageError(`--memory-layers must be decoder or all, got "${memoryLayers}"`);
+  const memoryWindow = values['memory-window'] ? fractions(values['memory-window'], 'memory-window') : undefined;
+  if (memoryWindow && memoryWindow.length !== 2) throw new UsageError('--memory-window must be two fractions A,B');
   let scale: { x: number; y: number } | undefined;
   if (values.scale) scale = values.scale.includes(',') ? point(values.scale, 'scale') : { x: num(values.scale, 'scale')!, y: num(values.scale, 'scale')! };
   const drag = values.drag?.map((d) => {
@@ -74,6 +83,7 @@ export async function edit(client: EngineClient, argv: string[]): Promise<void> 
       everyUntil: num(values['guide-every'], 'guide-every'), alternateUntil: num(values['guide-alternate'], 'guide-alternate'),
     },
     composite: values['no-composite'] ? false : undefined,
+    memory: { enabled: values.memory ? values.memory === 'on' : undefined, layers: memoryLayers as 'decoder' | 'all' | undefined, window: memoryWindow as [number, number] | undefined },
   };
   const jobId = `cli-edit-${process.pid}-${Date.now()}`;
   const res = await withJob(client, jobId, async () => client.call('edit', {
@@ -90,6 +100,8 @@ export async function edit(client: EngineClient, argv: string[]): Promise<void> 
   await writeAtomic(values.out!, res.image.png);
   if (values['raw-out'] && res.uncomposited) await writeAtomic(values['raw-out'], res.uncomposited);
   const t = res.timings;
-  console.error(`${res.width}x${res.height}, ${t.evaluations} model evaluations, inversion ${(t.invertMs / 1000).toFixed(1)} s, sampling ${(t.sampleMs / 1000).toFixed(1)} s`);
+  const m = res.memory;
+  const memory = m.used ? `attention memory on ${m.layers.length} layers, ${(m.bytesPerStep / 1024).toFixed(0)} KiB per step` : m.reason === 'turned off' ? 'attention memory off' : m.reason;
+  console.error(`${res.width}x${res.height}, ${t.evaluations} model evaluations, inversion ${(t.invertMs / 1000).toFixed(1)} s, sampling ${(t.sampleMs / 1000).toFixed(1)} s; ${memory}`);
   console.log(path.resolve(values.out!));
 }

@@ -68,7 +68,24 @@ describe('driftline edit', () => {
     expect(existsSync(path.join(home, 'gallery', 'index.json'))).toBe(false);
     expect(p.extra).toMatchObject({ 'Edit': 'move', 'Edit preset': 'fast', 'Inversion': 'exact', 'SDE eta': '0.4', 'Time travel': '0.5 x2', 'Composite': 'on' });
     expect(p.extra?.['Guidance']).toMatch(/scale 0.15 content 6 edit 6/);
+    expect(p.extra?.['Attention memory']).toBe('decoder 0.1-1');
+    expect(r.stderr).toMatch(/attention memory on 4 layers, 352 KiB per step/);
     expect((await readFile(raw)).length).toBeGreaterThan(0);
+  });
+
+  it('--memory off runs the edit without attention memory and says so; the result differs from memory on', async () => {
+    const on = path.join(work, 'memory-on.png'), off = path.join(work, 'memory-off.png');
+    const args = ['edit', '--model', 'emoji-32', '--image', scene, '--mask', mask, '--kind', 'move', '--offset', '11,9', '--prompt', 'red circle', '--seed', '3'];
+    const a = await run([...args, '--memory-layers', 'all', '--memory-window', '0,1', '--out', on]);
+    const b = await run([...args, '--memory', 'off', '--out', off]);
+    expect(a.code, a.stderr).toBe(0);
+    expect(b.code, b.stderr).toBe(0);
+    expect(a.stderr).toMatch(/attention memory on 7 layers/);
+    expect(b.stderr).toMatch(/attention memory off/);
+    expect(parseParameters(readTextChunks(await readFile(on)).parameters).extra?.['Attention memory']).toBe('all 0-1');
+    expect(parseParameters(readTextChunks(await readFile(off)).parameters).extra?.['Attention memory']).toBe('off');
+    const x = await loadImage(await readFile(on), 32, 32), y = await loadImage(await readFile(off), 32, 32);
+    expect(x.data.some((v, j) => Math.abs(v - y.data[j]) > 0.02)).toBe(true);
   });
 
   it('pastes an object from a second image (no base mask needed) at the offset', async () => {
@@ -96,6 +113,8 @@ describe('driftline edit', () => {
       [['--kind', 'wobble', '--mask', mask], /--kind must be one of move, drag, paste, appearance/],
       [['--kind', 'drag', '--mask', mask, '--drag', '1,1'], /--drag must look like HX,HY:TX,TY/],
       [['--kind', 'move', '--mask', mask, '--offset', '3,3', '--eta', '2'], /options\.eta/],
+      [['--kind', 'move', '--mask', mask, '--offset', '3,3', '--memory', 'maybe'], /--memory must be on or off/],
+      [['--kind', 'move', '--mask', mask, '--offset', '3,3', '--memory-window', '0.8,0.2'], /memory\.window \[0\.8, 0\.2\] must run from an earlier to a later step/],
     ];
     for (const [args, message] of cases) {
       const r = await run(['edit', '--model', 'emoji-32', '--image', scene, '--out', out, ...args]);

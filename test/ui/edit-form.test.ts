@@ -5,7 +5,7 @@ const parse = (patch: Partial<EditForm>) => parseEditForm({ ...DEFAULT_EDIT_FORM
 
 describe('Edit panel fields', () => {
   it('empty fields leave every knob to the preset', () => {
-    expect(parse({})).toEqual({ ok: true, value: { seed: 0, options: {} } });
+    expect(parse({})).toEqual({ ok: true, value: { seed: 0, options: { memory: { enabled: true } } } });
     expect(EDIT_PRESETS).toEqual(['fast', 'diffeditor']);
   });
 
@@ -13,7 +13,7 @@ describe('Edit panel fields', () => {
     const r = parse({
       steps: '30', cfg: '5.5', seed: '77', inversion: 'ddim', eta: '0.4', sdeFrom: '0.2', sdeTo: '0.38',
       travelAt: '0.44, 0.48 0.52;0.56', travelTries: '3', guidanceScale: '2', content: '6', edit: '1.5', contrast: '0.2', inpaint: '0.8',
-      everyUntil: '0.4', alternateUntil: '0.8', composite: 'off',
+      everyUntil: '0.4', alternateUntil: '0.8', composite: 'off', memory: false, memoryLayers: 'all', memoryFrom: '0.1', memoryTo: '0.9',
     });
     expect(r).toEqual({
       ok: true,
@@ -22,11 +22,11 @@ describe('Edit panel fields', () => {
         options: {
           inversion: 'ddim', eta: 0.4, sdeWindow: [0.2, 0.38], timeTravel: { at: [0.44, 0.48, 0.52, 0.56], tries: 3 },
           guidance: { scale: 2, content: 6, edit: 1.5, contrast: 0.2, inpaint: 0.8, everyUntil: 0.4, alternateUntil: 0.8 },
-          composite: false,
+          composite: false, memory: { enabled: false, layers: 'all', window: [0.1, 0.9] },
         },
       },
     });
-    expect(parse({ composite: 'on', content: '3' })).toEqual({ ok: true, value: { seed: 0, options: { composite: true, guidance: { content: 3 } } } });
+    expect(parse({ composite: 'on', content: '3' })).toEqual({ ok: true, value: { seed: 0, options: { composite: true, guidance: { content: 3 }, memory: { enabled: true } } } });
   });
 
   it('bad values name their field', () => {
@@ -38,6 +38,9 @@ describe('Edit panel fields', () => {
     expect(errors({ steps: '2.5' })[0]).toMatch(/^Steps/);
     expect(errors({ cfg: 'x' })[0]).toMatch(/^CFG/);
     expect(errors({ eta: '1.5' })[0]).toMatch(/^η/);
+    expect(errors({ memoryFrom: '0.2' })).toEqual(['The attention-memory steps need both a start and an end (or neither).']);
+    expect(errors({ memoryFrom: '0.8', memoryTo: '0.2' })).toEqual(['The attention-memory steps must start before they end.']);
+    expect(errors({ memoryTo: '2', memoryFrom: '0' })[0]).toMatch(/^Memory to/);
     expect(errors({ sdeFrom: '0.2' })).toEqual(['The SDE window needs both its start and its end (or neither).']);
     expect(errors({ sdeFrom: '0.6', sdeTo: '0.2' })).toEqual(['The SDE window must start before it ends.']);
     expect(errors({ sdeFrom: '0.2', sdeTo: '2' })[0]).toMatch(/^SDE window end/);

@@ -103,6 +103,10 @@ export function EditPanel({ studio }: { studio: Studio }) {
           {text('seed', 'Seed', '0')}
         </div>
 
+        <label className="check" title="Attends to the source's self-attention keys and values while sampling, so the edited object keeps its identity; used where the model supports it">
+          <input id="edit-memory" type="checkbox" checked={form.memory} onChange={(e) => set({ memory: e.target.checked })} /> Attention memory
+        </label>
+
         <details className="edit-advanced">
           <summary>Advanced</summary>
           <p className="hint">Empty fields take the preset's default for this task. Step positions are fractions of the steps (0 = first, 1 = last).</p>
@@ -133,6 +137,16 @@ export function EditPanel({ studio }: { studio: Studio }) {
           <div className="row">
             {text('everyUntil', 'Every step until')}
             {text('alternateUntil', 'Every other until')}
+          </div>
+          <label htmlFor="edit-memory-layers">Attention-memory layers</label>
+          <select id="edit-memory-layers" value={form.memoryLayers} onChange={(e) => set({ memoryLayers: e.target.value as EditForm['memoryLayers'] })}>
+            <option value="">Preset default</option>
+            <option value="decoder">Decoder (DiffEditor's)</option>
+            <option value="all">All self-attention layers</option>
+          </select>
+          <div className="row">
+            {text('memoryFrom', 'Memory from', 'preset', 'First step the memory is attended to (fraction)')}
+            {text('memoryTo', 'Memory to', 'preset', 'Last step (fraction)')}
           </div>
           <label htmlFor="edit-composite">Composite onto the original</label>
           <select id="edit-composite" value={form.composite} onChange={(e) => set({ composite: e.target.value as EditForm['composite'] })}>

@@ -32,6 +32,11 @@ export interface EditForm {
   everyUntil: string;
   alternateUntil: string;
   composite: '' | 'on' | 'off';
+  /** Attention memory: on unless the user turns it off (used where the model supports it). */
+  memory: boolean;
+  memoryLayers: '' | 'decoder' | 'all';
+  memoryFrom: string;
+  memoryTo: string;
 }
 
 export const DEFAULT_EDIT_FORM: EditForm = {
@@ -56,6 +61,10 @@ export const DEFAULT_EDIT_FORM: EditForm = {
   everyUntil: '',
   alternateUntil: '',
   composite: '',
+  memory: true,
+  memoryLayers: '',
+  memoryFrom: '',
+  memoryTo: '',
 };
 
 export const PRESET_LABELS: Record<EditPreset, string> = {
@@ -131,6 +140,15 @@ export function parseEditForm(f: EditForm): ParseOutcome {
   if (g.everyUntil !== undefined && g.alternateUntil !== undefined && g.alternateUntil < g.everyUntil) errors.push('"Every other step until" must not come before "every step until".');
   if (Object.keys(guidance).length) options.guidance = guidance;
   if (f.composite) options.composite = f.composite === 'on';
+  const memory: NonNullable<EditOptions['memory']> = { enabled: f.memory };
+  if (f.memoryLayers) memory.layers = f.memoryLayers;
+  const mFrom = fraction(f.memoryFrom, 'Memory from'), mTo = fraction(f.memoryTo, 'Memory to');
+  if ((f.memoryFrom.trim() === '') !== (f.memoryTo.trim() === '')) errors.push('The attention-memory steps need both a start and an end (or neither).');
+  else if (mFrom !== undefined && mTo !== undefined) {
+    if (mFrom > mTo) errors.push('The attention-memory steps must start before they end.');
+    else memory.window = [mFrom, mTo];
+  }
+  options.memory = memory;
 
   if (errors.length) return { ok: false, errors };
   const value: ParsedEditForm = { seed, options };
