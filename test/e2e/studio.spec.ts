@@ -173,7 +173,7 @@ test.describe.serial('a studio session', () => {
   test('export: a downloaded PNG whose parameters chunk holds the settings', async ({}, info) => {
     const item = page.locator('.gallery-list li').first();
     await item.click();
-    const [download] = await Promise.all([page.waitForEvent('download'), item.getByRole('button', { name: 'Export PNG' }).click()]);
+    const [download] = await Promise.all([page.waitForEvent('download'), item.getByRole('button', { name: 'Download PNG' }).click()]);
     expect(download.suggestedFilename()).toBe(`driftline-emoji-32-${SEED}.png`);
     const file = info.outputPath(download.suggestedFilename());
     await download.saveAs(file);
