@@ -7,14 +7,14 @@ import { imageSize } from './image-size.js';
 import { ApiError, type EditRequest, type EditResult } from '../api/contract.js';
 import type { z } from 'zod';
 import type { LoadedPack } from '../engine/packs/types.js';
-import { checkEditPack, editImage } from '../engine/pipelines/edit.js';
+import { checkEditPack, DEFAULT_MEMORY_BUDGET, editImage } from '../engine/pipelines/edit.js';
 import { editEvaluations, resolveEditSettings, type EditSettings } from '../engine/editing/presets.js';
 import { encodePng, loadImage, loadMask } from '../engine/image/io.js';
 import { formatParameters } from '../engine/image/parameters.js';
 import type { Preview } from '../engine/pipelines/preview.js';
 import type { JobShape } from '../engine/pipelines/cost.js';
 import { isGuided } from '../engine/pipelines/generate.js';
-import type { AdmitOptions } from './limits.js';
+import type { AdmitOptions, Admitted } from './limits.js';
 
 type Request = z.output<typeof EditRequest>;
 
@@ -22,7 +22,7 @@ export interface EditJobOptions {
   signal: AbortSignal;
   onProgress: (p: { phase: 'invert' | 'sample'; step: number; total: number; preview?: Preview }) => void;
   /** Size the job against the host's budgets before its models run (the service's `PackJob.admit`). */
-  admit?: (shape: JobShape, how?: AdmitOptions) => unknown;
+  admit?: (shape: JobShape, how?: AdmitOptions) => Admitted;
 }
 
 /** Largest image side an edit runs at, per pack: 4× the pack's native size, at most 2048 pixels. */
@@ -78,7 +78,16 @@ export async function runEditJob(pack: LoadedPack, req: Request, opts: EditJobOp
   const evaluations = editEvaluations(settings, req.kind, settings.memory.enabled);
   if (evaluations > MAX_EDIT_EVALUATIONS) throw bad(`these settings need ${evaluations} model evaluations; at most ${MAX_EDIT_EVALUATIONS} per edit (fewer steps or time-travel tries)`);
   // One image, guided rows, encoded (and the reference too) and decoded once with the composite.
-  opts.admit?.({ width, height, batch: 1, guided: isGuided(pack.info, settings.cfgScale), evaluations, decodes: 1, encodes: true }, { bounds: { multiple: s, maxSide: limit } });
+  // Attention memory opens a second copy of the UNet (ONNX Runtime re-packs its weights): when that
+  // does not fit, the edit runs without it and says why; its bank gets what the budget leaves, the
+  // rest goes to disk.
+  const memoryBytes = settings.memory.enabled ? 2 * pack.info.geometry.weightBytes : 0;
+  const admitted = opts.admit?.(
+    { width, height, batch: 1, guided: isGuided(pack.info, settings.cfgScale), evaluations, decodes: 1, encodes: true },
+    { bounds: { multiple: s, maxSide: limit }, optional: memoryBytes ? { bytes: memoryBytes, what: 'attention memory (a second copy of the UNet)' } : undefined },
+  );
+  const memoryDeclined = admitted?.optional?.admitted === false ? admitted.optional.why : undefined;
+  const memoryBudgetBytes = Math.min(DEFAULT_MEMORY_BUDGET, Math.max(0, admitted?.headroomBytes ?? DEFAULT_MEMORY_BUDGET));
 
   const image = await loadImage(Buffer.from(req.image), width, height, 'fill');
   const mask = req.mask ? await loadMask(Buffer.from(req.mask), width, height, 'fill') : new Float32Array(width * height);
@@ -107,7 +116,7 @@ export async function runEditJob(pack: LoadedPack, req: Request, opts: EditJobOp
       offset: req.offset ? at(req.offset) : undefined, scale,
       drag: req.drag?.map((d) => ({ handle: at(d.handle), target: at(d.target) })),
       reference, prompt: req.prompt, negativePrompt: req.negativePrompt, seed: req.seed, settings, previewEvery: req.previewEvery,
-    }, opts);
+    }, { signal: opts.signal, onProgress: opts.onProgress, memoryBudgetBytes, memoryDeclined });
   } catch (e) {
     // The engine's own checks (empty mask, a target outside the image …) are the caller's to fix.
     if (e instanceof RangeError) throw bad(e.message);

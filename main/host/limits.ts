@@ -107,6 +107,14 @@ export interface AdmitOptions {
   advice?: string;
   /** The host's resident bytes measured when the pack was opened (weights as loaded): replaces the estimated base. */
   resident?: number;
+  /** Memory the job can do without: admitted with it when both fit, else without it (`Admitted.optional` says which). */
+  optional?: { bytes: number; what: string };
+}
+
+/** An admitted job: its cost, whether its optional part fits, and the bytes left under the budget. */
+export interface Admitted extends JobCost {
+  optional?: { admitted: boolean; why?: string };
+  headroomBytes: number;
 }
 
 /**
@@ -114,9 +122,18 @@ export interface AdmitOptions {
  * needs and why, the limit, and what would fit: the largest square size and batch (for requests
  * whose size and batch are the caller's), else the advice given.
  */
-export function admitJob(info: PackInfo, shape: JobShape, limits: JobLimits, how: AdmitOptions = {}): JobCost {
+export function admitJob(info: PackInfo, shape: JobShape, limits: JobLimits, how: AdmitOptions = {}): Admitted {
   const cost = jobCost(info, shape, how.resident);
-  if (cost.bytes <= limits.memoryBytes) return cost;
+  if (cost.bytes <= limits.memoryBytes) {
+    const o = how.optional;
+    if (!o) return { ...cost, headroomBytes: limits.memoryBytes - cost.bytes };
+    const fits = cost.bytes + o.bytes <= limits.memoryBytes;
+    return {
+      ...cost, bytes: cost.bytes + (fits ? o.bytes : 0),
+      optional: fits ? { admitted: true } : { admitted: false, why: `${o.what} needs about ${formatBytes(o.bytes)} more than this machine allows (${formatBytes(limits.memoryBytes)}, ${limits.memorySource})` },
+      headroomBytes: limits.memoryBytes - cost.bytes - (fits ? o.bytes : 0),
+    };
+  }
   const hints: string[] = [];
   if (how.bounds) {
     const side = largestSideWithin(info, shape, limits.memoryBytes, how.bounds.multiple, how.bounds.maxSide, how.resident);

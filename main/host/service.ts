@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import { ApiError, type GenerateResult, type ProgressEvent, type ModelEntry, type ProviderInfo } from '../api/contract.js';
 import type { CallContext, Handlers } from './protocol.js';
-import { admitJob, jobLimits, Watchdog, type AdmitOptions, type JobLimits } from './limits.js';
+import { admitJob, jobLimits, Watchdog, type AdmitOptions, type Admitted, type JobLimits } from './limits.js';
 import type { JobCost, JobShape } from '../engine/pipelines/cost.js';
 import type { Emit } from './serve.js';
 import { SAMPLERS } from '../engine/samplers/index.js';
@@ -18,6 +18,7 @@ import { catalogDownloadRequest, catalogEntry, CATALOG } from '../engine/models/
 import { downloadPack } from '../engine/models/downloads.js';
 import type { LoadedPack, PackInfo } from '../engine/packs/types.js';
 import { inspectPack, openPack } from '../engine/packs/pack.js';
+import { forgetAttentionMemory } from '../engine/onnx/surgery/cache.js';
 import { checkSize, generate, generateShape, isUpscaler, sizeLimits } from '../engine/pipelines/generate.js';
 import { encodePng, loadImage, loadMask } from '../engine/image/io.js';
 import { formatParameters } from '../engine/image/parameters.js';
@@ -52,7 +53,7 @@ export interface PackJob {
    * (`how` says how the refusal speaks of it), else its watchdog starts. Call once, after the
    * request is validated.
    */
-  admit(shape: JobShape, how?: AdmitOptions): JobCost;
+  admit(shape: JobShape, how?: AdmitOptions): Admitted;
 }
 
 export function createEngineService(emit: Emit, opts: ServiceOptions = {}): Handlers {
@@ -97,7 +98,7 @@ export function createEngineService(emit: Emit, opts: ServiceOptions = {}): Hand
         const startedAt = performance.now();
         const pack = await packFor(req.model);
         let admitted = false;
-        const admit = (shape: JobShape, how?: AdmitOptions): JobCost => {
+        const admit = (shape: JobShape, how?: AdmitOptions): Admitted => {
           if (admitted) throw new Error('a job is admitted once');
           admitted = true;
           const cost = admitJob(pack.info, shape, limits, { ...how, resident: open?.pack === pack ? open.resident : undefined });
@@ -128,7 +129,7 @@ export function createEngineService(emit: Emit, opts: ServiceOptions = {}): Hand
     if (open?.dir === dir) return open.pack;
     if (open) await open.pack.release();
     open = undefined;
-    const pack = await openPack(dir, { provider: opts.provider });
+    const pack = await openPack(dir, { provider: opts.provider, dataDir: opts.dataRoot });
     open = { dir, pack, resident: process.memoryUsage().rss };
     return pack;
   }
@@ -166,7 +167,10 @@ export function createEngineService(emit: Emit, opts: ServiceOptions = {}): Hand
         await open.pack.release();
         open = undefined;
       }
+      const entry = await registry.get(name);
       await registry.removePack(name);
+      // The pack's derived attention-memory UNet goes with it (it holds links to the pack's weights).
+      if (entry) await forgetAttentionMemory(entry.path, { dataDir: opts.dataRoot });
       return { removed: name };
     },
 

@@ -123,6 +123,15 @@ describe('emoji-32 edits with attention memory on vs off', () => {
     expect(ram.memory.spilledBytes).toBe(0);
     expect(Buffer.from(disk.uncomposited.data.buffer).equals(Buffer.from(ram.uncomposited.data.buffer))).toBe(true);
   });
+
+  it('an edit the host runs without memory (it did not fit the budget) says why and equals memory off', async () => {
+    const sc = editScenarios()[0];
+    const why = 'attention memory (a second copy of the UNet) needs about 28 MiB more than this machine allows';
+    const declined = await editImage(pack, request(sc, true), { memoryDeclined: why });
+    const off = await editImage(pack, request(sc, false));
+    expect(declined.memory).toMatchObject({ used: false, reason: why });
+    expect(Buffer.from(declined.uncomposited.data.buffer).equals(Buffer.from(off.uncomposited.data.buffer))).toBe(true);
+  });
 });
 
 describe('SD-shaped packs in every form users bring', () => {

@@ -72,6 +72,18 @@ describe('admission', () => {
     expect(timeBudget({ ...cost, seconds: 60 }, limits)).toBe(600);
   });
 
+  it('an optional part is admitted when it fits as well, else the job runs without it and is told why', () => {
+    const shape = { width: 32, height: 32, batch: 1, guided: true, evaluations: 25, decodes: 1 };
+    const plain = admitJob(info, shape, limits);
+    expect(plain.optional).toBeUndefined();
+    expect(plain.headroomBytes).toBe(GiB - plain.bytes);
+    const small = admitJob(info, shape, limits, { optional: { bytes: 1000, what: 'attention memory' } });
+    expect(small).toMatchObject({ bytes: plain.bytes + 1000, optional: { admitted: true }, headroomBytes: GiB - plain.bytes - 1000 });
+    const big = admitJob(info, shape, limits, { optional: { bytes: GiB, what: 'attention memory (a second copy of the UNet)' } });
+    expect(big).toMatchObject({ bytes: plain.bytes, optional: { admitted: false }, headroomBytes: GiB - plain.bytes });
+    expect(big.optional!.why).toBe('attention memory (a second copy of the UNet) needs about 1 GiB more than this machine allows (1 GiB, DRIFTLINE_MEMORY_BUDGET=1GiB)');
+  });
+
   it('the watchdog aborts the job with JOB_TIMEOUT and hands the parent a later deadline', async () => {
     const ctl = new AbortController();
     const deadlines: number[] = [];

@@ -12,7 +12,7 @@ import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { float16ToFloat32, float32ToFloat16 } from '../../main/engine/fp16.js';
 import { gaussian } from '../../main/engine/random.js';
-import { attentionMemoryCacheRoot, attentionMemoryModel } from '../../main/engine/onnx/surgery/cache.js';
+import { attentionMemoryCacheRoot, attentionMemoryModel, forgetAttentionMemory } from '../../main/engine/onnx/surgery/cache.js';
 import { AttentionMemoryUnavailable, MODE, type MemoryInterface } from '../../main/engine/onnx/surgery/memory.js';
 import { buildAttentionPack, buildAttentionUnet } from '../fixtures/attention-unets.js';
 import { buildTinyPack } from '../fixtures/tiny-packs.js';
@@ -175,6 +175,13 @@ describe('attention-memory cache', () => {
     const db = await attentionMemoryModel(ub, { dataDir: data });
     expect(db.dir).not.toBe(da.dir);
     expect((await attentionMemoryModel(ua, { dataDir: data })).rebuilt).toBe(false);
+    expect((await attentionMemoryModel(ub, { dataDir: data })).rebuilt).toBe(false);
+
+    // Removing pack a takes its build (and its links to a's weights) with it; b's stays and is reused.
+    expect(await forgetAttentionMemory(a, { dataDir: data })).toBe(1);
+    expect(existsSync(da.dir)).toBe(false);
+    expect(existsSync(db.dir)).toBe(true);
+    expect(await forgetAttentionMemory(join(tmp, 'twin'), { dataDir: data })).toBe(0); // a prefix of b's folder name is not b's folder
     expect((await attentionMemoryModel(ub, { dataDir: data })).rebuilt).toBe(false);
   });
 

@@ -80,6 +80,8 @@ export interface EditPipelineOptions {
   memoryBudgetBytes?: number;
   /** Where spilled attention memory goes (default: the system's temporary folder). */
   spillDir?: string;
+  /** Why the caller runs this edit without attention memory though the settings ask for it (it did not fit the memory budget). */
+  memoryDeclined?: string;
   onProgress?: (p: { phase: 'invert' | 'sample'; step: number; total: number; preview?: Preview }) => void;
 }
 
@@ -146,7 +148,7 @@ export async function editImage(pack: LoadedPack, req: EditPipelineRequest, opts
     reference,
   };
 
-  const memory = await memoryLayers(pack, settings);
+  const memory = opts.memoryDeclined && settings.memory.enabled ? { reason: opts.memoryDeclined } : await memoryLayers(pack, settings);
   const models = {
     sample, invert, invertReference,
     memory: memory.layers && { layers: memory.layers, budgetBytes: opts.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET, spill: diskSpill(opts.spillDir) },

@@ -135,6 +135,28 @@ async function readValidMap(dir: string, file: string, sha256: string): Promise<
   }
 }
 
+/**
+ * Remove every cached build whose source lies inside `folder` (a pack the user removed): its
+ * derived model, the links to the pack's weights and its layer map. Returns how many were removed.
+ */
+export async function forgetAttentionMemory(folder: string, opts: CacheOptions = {}): Promise<number> {
+  const root = attentionMemoryCacheRoot(opts);
+  const inside = resolve(folder) + sep;
+  let removed = 0;
+  for (const name of await readdir(root).catch(() => [] as string[])) {
+    const dir = join(root, name);
+    try {
+      const map = JSON.parse(await readFile(join(dir, MAP_FILE), 'utf8')) as Partial<LayerMapFile>;
+      if (typeof map.source?.file !== 'string' || !resolve(map.source.file).startsWith(inside)) continue;
+    } catch {
+      continue; // not a finished build of ours, or being written: leave it
+    }
+    await rm(dir, { recursive: true, force: true });
+    removed++;
+  }
+  return removed;
+}
+
 /** Remove the cached builds of earlier versions of the same source file (best effort). */
 async function removeStale(root: string, keep: string, file: string): Promise<void> {
   const entries = await readdir(root).catch(() => [] as string[]);
