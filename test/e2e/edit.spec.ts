@@ -142,6 +142,7 @@ test.describe.serial('editing on the canvas', () => {
     const s = await snapshot(page);
     expect(s.app.status?.level, s.app.status?.text).toBe('info');
     expect(s.app.status?.text).toMatch(/^Edited \(move \/ resize\)/);
+    expect(s.app.status?.text, 'attention memory on by default, on emoji-32\'s four decoder layers').toMatch(/attention memory on 4 layers \(\d+ KiB per step\)/);
     expect(s.app.job).toBeNull();
     expect(s.doc.layers).toHaveLength(1);
     expect(s.doc.layers[0].pixelId).not.toBe(beforeEdit.doc.layers[0].pixelId);
@@ -221,7 +222,10 @@ test.describe.serial('editing on the canvas', () => {
     await dragDoc(page, [[OBJECT.x + 2, OBJECT.y + 2], [OBJECT.x + 6, OBJECT.y + 2], [OBJECT.x + 10, OBJECT.y + 2]]);
     await settled(page);
     expect((await snapshot(page)).doc.dragPairs).toHaveLength(1);
-    let s = await run('drag', /^Edited \(drag points\)/);
+    // The Attention memory box turns it off for this edit; the status line says so.
+    await page.locator('#edit-memory').uncheck();
+    let s = await run('drag', /^Edited \(drag points\).*attention memory off\./);
+    await page.locator('#edit-memory').check();
     expect(s.doc.dragPairs, 'the drag consumed its pairs').toHaveLength(0);
     expect(s.doc.selection, 'the move is still described').not.toBeNull();
     await shot(page, info, '7-dragged');
