@@ -45,6 +45,12 @@ export interface DenoiserOptions {
   timestep: (sigma: number) => number;
   /** Classifier-free guidance scale w; guidance is off (single batch) when omitted or ≤ 1. */
   guidanceScale?: number;
+  /**
+   * Evaluate both branches in one call even without guidance, and return the conditional one's
+   * output exactly: attention memory records each branch's keys and values during an unguided
+   * inversion (the network closure supplies [unconditional; conditional] conditioning).
+   */
+  bothBranches?: boolean;
   /** Clip x₀ to [−r, r] (diffusers `clip_sample` with `clip_sample_range`). */
   clipRange?: number;
   thresholding?: DynamicThresholding;
@@ -56,8 +62,8 @@ export const usesGuidance = (scale: number | undefined): boolean => scale !== un
 export function makeDenoiser(network: Network, opts: DenoiserOptions): Denoiser {
   const { prediction, shape } = opts;
   const size = numel(shape);
-  const guided = usesGuidance(opts.guidanceScale);
-  const w = opts.guidanceScale ?? 1;
+  const guided = usesGuidance(opts.guidanceScale) || opts.bothBranches === true;
+  const w = usesGuidance(opts.guidanceScale) ? opts.guidanceScale! : 1;
   if (!['epsilon', 'v_prediction', 'sample'].includes(prediction)) {
     throw new RangeError(`unknown prediction_type "${prediction}" (expected epsilon, v_prediction or sample)`);
   }
@@ -75,7 +81,7 @@ export function makeDenoiser(network: Network, opts: DenoiserOptions): Denoiser 
     const out = x instanceof Float64Array ? new Float64Array(size) : new Float32Array(size);
     const sVp = sigma * a;
     for (let j = 0; j < size; j++) {
-      const o = guided ? raw[j] + w * (raw[size + j] - raw[j]) : raw[j];
+      const o = !guided ? raw[j] : w === 1 ? raw[size + j] : raw[j] + w * (raw[size + j] - raw[j]);
       out[j] =
         prediction === 'epsilon' ? x[j] - sigma * o : prediction === 'v_prediction' ? a * a * x[j] - sVp * o : o;
     }

@@ -69,7 +69,7 @@ describe('driftline edit', () => {
     expect(p.extra).toMatchObject({ 'Edit': 'move', 'Edit preset': 'fast', 'Inversion': 'exact', 'SDE eta': '0.4', 'Time travel': '0.5 x2', 'Composite': 'on' });
     expect(p.extra?.['Guidance']).toMatch(/scale 0.15 content 6 edit 6/);
     expect(p.extra?.['Attention memory']).toBe('decoder 0.1-1');
-    expect(r.stderr).toMatch(/attention memory on 4 layers, 352 KiB per step/);
+    expect(r.stderr).toMatch(/attention memory on 4 layers, 704 KiB per step/);
     expect((await readFile(raw)).length).toBeGreaterThan(0);
   });
 

@@ -64,8 +64,13 @@ export interface EditModels {
   invert: Denoiser;
   /** Paste: the inversion denoiser of the reference image (its own prompt); defaults to `invert`. */
   invertReference?: Denoiser;
-  /** Attention memory, where the denoisers' network supports it (`MemoryCall`s in their context): its layers, byte budget and spill store. */
-  memory?: { layers: readonly MemoryLayerInfo[]; budgetBytes: number; spill?: SpillStore };
+  /**
+   * Attention memory, where the denoisers' network supports it (`MemoryCall`s in their context): its
+   * layers, byte budget and spill store, and the inversion denoisers its recording calls use (the
+   * same numbers as `invert` / `invertReference` from one call over both guidance branches, so each
+   * branch of a guided sampling attends to its own memory; default: `invert` / `invertReference`).
+   */
+  memory?: { layers: readonly MemoryLayerInfo[]; budgetBytes: number; spill?: SpillStore; invert?: Denoiser; invertReference?: Denoiser };
 }
 
 /** What attention memory did in an edit. */
@@ -208,13 +213,18 @@ export async function runEdit(models: EditModels, task: EditTask, sigmas: ArrayL
 /** The denoisers with attention memory: inversion calls record (base, and the reference with its own denoiser); sampling calls inject. */
 function withMemory(models: EditModels, plan?: MemoryPlan, bank?: MemoryBank): EditModels & { recordReference?: Denoiser } {
   if (!plan || !bank) return models;
-  const recording = (d: Denoiser, source: MemorySource): Denoiser => (x, sigma, ctx) => d(x, sigma, ctx && { ...ctx, memory: recordCall(plan, bank, source, ctx.step) });
+  const recording = (plain: Denoiser, recorder: Denoiser | undefined, source: MemorySource): Denoiser => (x, sigma, ctx) => {
+    const call = ctx && recordCall(plan, bank, source, ctx.step);
+    return call ? (recorder ?? plain)(x, sigma, { ...ctx, memory: call }) : plain(x, sigma, ctx);
+  };
   const injecting = (d: Denoiser): Denoiser => (x, sigma, ctx) => d(x, sigma, ctx && { ...ctx, memory: injectCall(plan, bank, ctx.step) });
+  const m = models.memory;
+  const invertReference = models.invertReference ?? models.invert;
   return {
     sample: injecting(models.sample),
-    invert: recording(models.invert, 'base'),
+    invert: recording(models.invert, m?.invert, 'base'),
     invertReference: models.invertReference,
-    recordReference: plan.source === 'reference' ? recording(models.invertReference ?? models.invert, 'reference') : undefined,
+    recordReference: plan.source === 'reference' ? recording(invertReference, m?.invertReference ?? m?.invert, 'reference') : undefined,
   };
 }
 

@@ -99,7 +99,7 @@ export class MemoryBank {
       this.stats.spilledBytes += bytes;
       return;
     }
-    this.resident.set(key, { k: kv.k, v: kv.v, tokens: kv.tokens });
+    this.resident.set(key, { k: kv.k, v: kv.v, tokens: kv.tokens, rows: kv.rows });
     this.stats.residentBytes += bytes;
     this.stats.peakBytes = Math.max(this.stats.peakBytes, this.stats.residentBytes);
   }

@@ -7,9 +7,11 @@
  * `self_attn_ref_k.i` / `self_attn_ref_v.i` [1, M_i, C_i] and `self_attn_ref_bias.i` [M_i], and
  * returns `self_attn_k.i` / `self_attn_v.i` [B, N_i, C_i]. Every added input must be fed on every
  * call: a layer that is not injected gets mode 0 and an empty reference ([1, 0, C_i], bias [0]).
+ * Recorded keys and values keep every batch row; a reference is fed with one row per batch row, one
+ * shared row, or — for a call without guidance — the conditional row of a two-row recording.
  */
 import type { Tensor } from '../tensor.js';
-import type { LayerInjection, MemoryCall } from '../samplers/common.js';
+import type { LayerInjection, LayerKV, MemoryCall } from '../samplers/common.js';
 import { ModelSession, type Feed } from '../runtime/session.js';
 import { attentionMemoryModel } from '../onnx/surgery/cache.js';
 import { AttentionMemoryUnavailable, MODE, type MemoryLayer } from '../onnx/surgery/memory.js';
@@ -45,22 +47,20 @@ export class MemoryUnet {
       modes[inj.layer] = inj.mode === 'replace' ? MODE.replace : MODE.concat;
     }
     const all: Record<string, Feed> = { ...feeds, [this.modeInput]: { data: modes, shape: [L] } };
+    const batch = feeds.sample.shape[0];
     for (const l of this.layers) {
       const inj = injected.get(l.index);
+      const ref = inj ? rowsFor(inj.reference, batch, l) : { k: new Float32Array(0), v: new Float32Array(0), rows: 1 };
       const M = inj?.reference.tokens ?? 0;
-      all[l.inputs.k] = { data: inj?.reference.k ?? new Float32Array(0), shape: [1, M, l.channels!] };
-      all[l.inputs.v] = { data: inj?.reference.v ?? new Float32Array(0), shape: [1, M, l.valueChannels!] };
+      all[l.inputs.k] = { data: ref.k, shape: [ref.rows, M, l.channels!] };
+      all[l.inputs.v] = { data: ref.v, shape: [ref.rows, M, l.valueChannels!] };
       all[l.inputs.bias] = { data: inj?.bias ?? new Float32Array(0), shape: [M] };
     }
     const recorded = (memory.record?.layers ?? []).map((i) => this.layer(i));
     const out = await this.session.run(all, ['out_sample', ...recorded.flatMap((l) => [l.outputs.k, l.outputs.v])]);
     for (const l of recorded) {
       const k = out[l.outputs.k], v = out[l.outputs.v];
-      const [B, N] = k.shape;
-      // The last batch row: the conditional branch under classifier-free guidance, the only row without it.
-      const row = B - 1;
-      const per = N * l.channels!, perV = N * l.valueChannels!;
-      memory.record!.sink(l.index, { k: k.data.slice(row * per, (row + 1) * per), v: v.data.slice(row * perV, (row + 1) * perV), tokens: N });
+      memory.record!.sink(l.index, { k: k.data, v: v.data, tokens: k.shape[1], rows: k.shape[0] });
     }
     return out.out_sample;
   }
@@ -74,8 +74,9 @@ export class MemoryUnet {
   private checkInjection(inj: LayerInjection): void {
     const l = this.layer(inj.layer);
     const { k, v, tokens } = inj.reference;
-    if (k.length !== tokens * l.channels! || v.length !== tokens * l.valueChannels!) {
-      throw new RangeError(`attention memory for ${l.label}: ${tokens} reference tokens need ${tokens * l.channels!} key and ${tokens * l.valueChannels!} value numbers, got ${k.length} and ${v.length}`);
+    const rows = inj.reference.rows ?? 1;
+    if (k.length !== rows * tokens * l.channels! || v.length !== rows * tokens * l.valueChannels!) {
+      throw new RangeError(`attention memory for ${l.label}: ${rows} × ${tokens} reference tokens need ${rows * tokens * l.channels!} key and ${rows * tokens * l.valueChannels!} value numbers, got ${k.length} and ${v.length}`);
     }
     if (inj.bias.length !== tokens) throw new RangeError(`attention memory for ${l.label}: the bias has ${inj.bias.length} values for ${tokens} reference tokens`);
   }
@@ -83,4 +84,15 @@ export class MemoryUnet {
   release(): Promise<void> {
     return this.session.release();
   }
+}
+
+/** The reference rows a call of `batch` rows takes (see `LayerInjection`): all of them, the shared one, or the conditional (last) one. */
+function rowsFor(ref: LayerKV, batch: number, l: MemoryLayer): { k: Float32Array; v: Float32Array; rows: number } {
+  const rows = ref.rows ?? 1;
+  if (rows === batch || rows === 1) return { k: ref.k, v: ref.v, rows };
+  if (batch === 1) {
+    const per = ref.tokens * l.channels!, perV = ref.tokens * l.valueChannels!;
+    return { k: ref.k.subarray((rows - 1) * per), v: ref.v.subarray((rows - 1) * perV), rows: 1 };
+  }
+  throw new RangeError(`attention memory for ${l.label}: a reference of ${rows} rows cannot serve a call of ${batch}`);
 }

@@ -111,12 +111,16 @@ export async function editImage(pack: LoadedPack, req: EditPipelineRequest, opts
   const counter = { evaluations: 0 };
   const guided = info.family !== 'lcm' && info.hasTextEncoder && usesGuidance(settings.cfgScale);
   const plan = planForSampler(info.schedulerConfig, 'ddim', settings.steps);
-  const denoiserFor = async (prompt: string, withGuidance: boolean) => makeDenoiser(
-    packNetwork(pack, { context: await conditioning(pack, prompt, req.negativePrompt, 1, withGuidance), counter, extras: info.family === 'lcm' ? { guidanceScale: settings.cfgScale } : undefined }),
-    { ...plan.denoiser, shape, guidanceScale: withGuidance ? settings.cfgScale : undefined },
+  // `branches`: both guidance branches in one call, the conditional one's output — an inversion that
+  // records attention memory for each branch of a guided sampling.
+  const denoiserFor = async (prompt: string, withGuidance: boolean, branches = false) => makeDenoiser(
+    packNetwork(pack, { context: await conditioning(pack, prompt, req.negativePrompt, 1, withGuidance || branches), counter, extras: info.family === 'lcm' ? { guidanceScale: settings.cfgScale } : undefined }),
+    { ...plan.denoiser, shape, guidanceScale: withGuidance ? settings.cfgScale : undefined, bothBranches: branches },
   );
   const sample = await denoiserFor(req.prompt, guided);
   const invert = await denoiserFor(req.prompt, false);
+  const memory = opts.memoryDeclined && settings.memory.enabled ? { reason: opts.memoryDeclined } : await memoryLayers(pack, settings);
+  const recordFor = async (prompt: string) => (memory.layers && guided ? denoiserFor(prompt, false, true) : undefined);
 
   const t0 = performance.now();
   const image = await encodeImage(pack, req.image);
@@ -138,6 +142,7 @@ export async function editImage(pack: LoadedPack, req: EditPipelineRequest, opts
     };
     if (req.kind === 'paste' && rf.prompt !== undefined && rf.prompt !== req.prompt) invertReference = await denoiserFor(rf.prompt, false);
   }
+  const referencePrompt = req.kind === 'paste' && req.reference?.prompt !== undefined ? req.reference.prompt : req.prompt;
   const task: EditTask = {
     kind: req.kind,
     grid: { channels: C, width: w, height: h },
@@ -148,10 +153,12 @@ export async function editImage(pack: LoadedPack, req: EditPipelineRequest, opts
     reference,
   };
 
-  const memory = opts.memoryDeclined && settings.memory.enabled ? { reason: opts.memoryDeclined } : await memoryLayers(pack, settings);
   const models = {
     sample, invert, invertReference,
-    memory: memory.layers && { layers: memory.layers, budgetBytes: opts.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET, spill: diskSpill(opts.spillDir) },
+    memory: memory.layers && {
+      layers: memory.layers, budgetBytes: opts.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET, spill: diskSpill(opts.spillDir),
+      invert: await recordFor(req.prompt), invertReference: await recordFor(referencePrompt),
+    },
   };
   let sampleStart = 0;
   const every = req.previewEvery ?? 0;

@@ -11,7 +11,7 @@ import type { SpillStore } from '../editing/memory.js';
 
 export function diskSpill(root = tmpdir()): SpillStore {
   let dir: string | undefined;
-  const shapes = new Map<string, { keys: number; tokens: number }>();
+  const shapes = new Map<string, { keys: number; tokens: number; rows?: number }>();
   const file = (key: string) => join(dir!, `${key}.f32`);
   return {
     write(key: string, kv: LayerKV): void {
@@ -21,14 +21,14 @@ export function diskSpill(root = tmpdir()): SpillStore {
       all.set(kv.k);
       all.set(kv.v, kv.k.length);
       writeFileSync(file(key), bytes);
-      shapes.set(key, { keys: kv.k.length, tokens: kv.tokens });
+      shapes.set(key, { keys: kv.k.length, tokens: kv.tokens, rows: kv.rows });
     },
     read(key: string): LayerKV {
       const shape = shapes.get(key);
       if (!shape || !dir) throw new Error(`attention memory ${key} was never written to disk`);
       const buf = readFileSync(file(key));
       const all = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
-      return { k: all.subarray(0, shape.keys), v: all.subarray(shape.keys), tokens: shape.tokens };
+      return { k: all.subarray(0, shape.keys), v: all.subarray(shape.keys), tokens: shape.tokens, rows: shape.rows };
     },
     dispose(): void {
       if (dir) rmSync(dir, { recursive: true, force: true });

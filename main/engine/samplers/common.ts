@@ -35,17 +35,28 @@ export interface DenoiseContext {
 export interface MemoryCall {
   /** Layers that attend to a reference; every other layer attends to its own K, V (off). */
   inject?: readonly LayerInjection[];
-  /** Layers whose own K, V (token-major [N, C], batch row `row`: the last row, the conditional one under guidance) are handed to `sink`. */
+  /** Layers whose own K, V (every batch row) are handed to `sink`. */
   record?: { layers: readonly number[]; sink: (layer: number, kv: LayerKV) => void };
 }
 
-/** One layer's keys and values, token-major: k is [tokens, C], v is [tokens, Cv]. */
+/**
+ * One layer's keys and values, token-major: k is [rows, tokens, C], v is [rows, tokens, Cv]. One
+ * row per batch row of the recording call — under classifier-free guidance the unconditional and
+ * the conditional branch, so each branch can later attend to its own.
+ */
 export interface LayerKV {
   k: Float32Array;
   v: Float32Array;
   tokens: number;
+  /** Batch rows (default 1). */
+  rows?: number;
 }
 
+/**
+ * What one layer attends to. A reference of as many rows as the call's batch gives each row its
+ * own; one row is shared by all; a two-row reference (both guidance branches) in a one-row call
+ * (sampling without guidance) gives it the conditional row.
+ */
 export interface LayerInjection {
   layer: number;
   /** replace: attend to the reference only; concat: to [own ‖ reference]. */
