@@ -1,0 +1,122 @@
+/**
+ * Adjoints of the operators that move or select elements without arithmetic (ONNX operator spec of
+ * each). Reshapes are undone by reshaping the cotangent to Shape(input); Transpose by the inverse
+ * permutation; Concat and Split by each other. Slice and Gather select elements, so their adjoint
+ * scatters the cotangent into zeros: the positions are found by running the same Slice / Gather on
+ * a tensor of flat element indices (Range over Size(x), reshaped like x), which reproduces every
+ * detail of the forward's index arithmetic (negative, clamped and stepped bounds, negative
+ * indices) without restating it, and ScatterElements puts the cotangent there — with
+ * reduction = add for Gather, whose indices may repeat (Griewank & Walther 2008, §3.1: a value
+ * read twice receives the sum of both adjoints).
+ */
+import { attr } from '../../builder.js';
+import { attrInt, attrInts, attrOf } from '../../surgery/graph.js';
+import type { RuleContext, VjpRule } from '../rule.js';
+import { g0 } from './elementwise.js';
+
+/** x̄ = Reshape(ȳ, Shape(x)): for every operator whose output holds x's elements in x's order. */
+const reshapeBack: VjpRule = { diff: [0], apply: (c) => [c.e.reshapeLike(g0(c), c.inputs[0])] };
+
+/** Flat element indices of `x`, shaped like `x`: Reshape(Range(0, Size(x), 1), Shape(x)). */
+function flatIndices(c: RuleContext, x: string): { indices: string; size: string } {
+  const size = c.e.op('Size', [x]);
+  const range = c.e.op('Range', [c.e.ints([0], []), size, c.e.ints([1], [])]);
+  return { indices: c.e.op('Reshape', [range, c.e.shape(x)]), size };
+}
+
+/** Scatter ȳ into zeros shaped like x at the flat positions `picked` (same shape as ȳ). */
+function scatterBack(c: RuleContext, picked: string, size: string, add: boolean): string {
+  const e = c.e;
+  const t = c.dtype(c.inputs[0]);
+  const zeros = e.op('ConstantOfShape', [e.op('Reshape', [size, e.ints([1])])], { value: attr.tensor({ type: 'float32', dims: [1], data: new Float32Array(1) }) });
+  const zerosT = t === 'float32' ? zeros : e.op('Cast', [zeros], { to: attr.int(t === 'float16' ? 10 : 11) });
+  const flat = (v: string) => e.op('Reshape', [v, e.ints([-1])]);
+  const scattered = e.op('ScatterElements', [zerosT, flat(picked), flat(g0(c))], { axis: attr.int(0), ...(add ? { reduction: attr.string('add') } : {}) });
+  return e.reshapeLike(scattered, c.inputs[0]);
+}
+
+export const shapeRules: Record<string, VjpRule> = {
+  Reshape: reshapeBack,
+  Flatten: reshapeBack,
+  Squeeze: reshapeBack,
+  Unsqueeze: reshapeBack,
+  Transpose: {
+    diff: [0],
+    apply: (c) => {
+      const perm = attrInts(c.node, 'perm') ?? Array.from({ length: c.rank(c.inputs[0]) }, (_, k, ) => k).reverse();
+      const inv = new Array<number>(perm.length);
+      perm.forEach((p, k) => { inv[p] = k; });
+      return [c.e.op('Transpose', [g0(c)], { perm: attr.ints(inv) })];
+    },
+  },
+  /** Concat along an axis: the cotangent is split back into pieces of the inputs' sizes along it. */
+  Concat: {
+    diff: 'all',
+    apply: (c) => {
+      const axis = attrInt(c.node, 'axis', 0);
+      const sizes = c.inputs.map((x) => {
+        const s = c.shape(x);
+        const d = s ? s[axis < 0 ? axis + s.length : axis] : null;
+        return d ?? null;
+      });
+      const split = sizes.every((d) => d !== null)
+        ? c.e.ints(sizes as number[])
+        : c.e.op('Concat', c.inputs.map((x) => c.e.pick(c.e.shape(x), axis)), { axis: attr.int(0) });
+      return c.e.ops('Split', [g0(c), split], c.inputs.length, { axis: attr.int(axis) }).map((g, i) => (c.needs(i) ? g : undefined));
+    },
+  },
+  /** Split: the pieces' cotangents concatenated back (zeros for pieces nothing depends on). */
+  Split: {
+    diff: [0],
+    apply: (c) => {
+      const t = c.dtype(c.inputs[0]);
+      const parts = c.outputs.map((y, i) => c.gradOut(i) ?? c.e.zerosLike(y, t));
+      return [c.e.op('Concat', parts, { axis: attr.int(attrInt(c.node, 'axis', 0)) })];
+    },
+  },
+  Slice: {
+    diff: [0],
+    apply: (c) => {
+      const { indices, size } = flatIndices(c, c.inputs[0]);
+      const picked = c.e.op('Slice', [indices, ...c.inputs.slice(1)]);
+      return [scatterBack(c, picked, size, false)];
+    },
+  },
+  Gather: {
+    diff: [0],
+    apply: (c) => {
+      const { indices, size } = flatIndices(c, c.inputs[0]);
+      const picked = c.e.op('Gather', [indices, c.inputs[1]], { axis: attr.int(attrInt(c.node, 'axis', 0)) });
+      const idx = c.ints(c.inputs[1]);
+      const unique = idx !== undefined && new Set(idx).size === idx.length && idx.every((i) => i >= 0);
+      if (!unique && c.opset < 16) c.unsupported('with indices that may repeat needs opset 16 (ScatterElements with reduction)');
+      return [scatterBack(c, picked, size, !unique)];
+    },
+  },
+  /**
+   * Nearest-neighbour upsampling by integer factors copies each input element into an s₁×s₂…
+   * block, so the adjoint sums each block: AveragePool(kernel = stride = s) × ∏s. Only the
+   * combinations where nearest really makes blocks are accepted: asymmetric + floor (any integer s),
+   * and s = 2 with round_prefer_floor under asymmetric, half_pixel or pytorch_half_pixel.
+   */
+  Resize: {
+    diff: [0],
+    apply: (c) => {
+      const s = (n: string) => new TextDecoder().decode(attrOf(c.node, n)?.s ?? new Uint8Array());
+      const mode = s('mode') || 'nearest';
+      const ctm = s('coordinate_transformation_mode') || 'half_pixel';
+      const nearest = s('nearest_mode') || 'round_prefer_floor';
+      if (mode !== 'nearest') c.unsupported(`in mode '${mode}' has no gradient rule (only nearest)`);
+      const scales = c.inputs[2] ? c.floats(c.inputs[2]) : undefined;
+      if (!scales) return c.unsupported('needs constant scales (sizes or run-time scales have no gradient rule)');
+      const spatial = scales.slice(2);
+      if (scales[0] !== 1 || scales[1] !== 1 || !spatial.every((v) => Number.isInteger(v) && v >= 1)) c.unsupported(`with scales ${scales.join(',')} has no gradient rule (integer spatial scales only)`);
+      const blocks = (ctm === 'asymmetric' && nearest === 'floor')
+        || (spatial.every((v) => v === 2 || v === 1) && nearest === 'round_prefer_floor' && ['asymmetric', 'half_pixel', 'pytorch_half_pixel'].includes(ctm));
+      if (!blocks) c.unsupported(`(${ctm}, ${nearest}) does not copy whole blocks; no gradient rule`);
+      const pooled = c.e.op('AveragePool', [g0(c)], { kernel_shape: attr.ints(spatial), strides: attr.ints(spatial) });
+      const area = spatial.reduce((a, b) => a * b, 1);
+      return [area === 1 ? pooled : c.e.op('Mul', [pooled, c.e.scalar(area, c.dtype(c.inputs[0]))])];
+    },
+  },
+};

@@ -1,0 +1,179 @@
+/**
+ * Reverse-mode differentiation of an ONNX graph (Griewank & Walther, "Evaluating Derivatives",
+ * 2nd ed. 2008, §3.2: the adjoint sweep over the evaluation trace in reverse order). From a forward
+ * model, inputs X₁…Xₖ to differentiate with respect to and one output Y, the model is rewritten in
+ * place into one that takes the forward inputs plus a cotangent Ȳ and returns
+ *
+ *     Y                      (the forward output, unchanged)
+ *     grad.<Xᵢ> = (∂Y/∂Xᵢ)ᵀ Ȳ   (the vector–Jacobian product, Xᵢ's shape and type)
+ *
+ * with Ȳ fed as the input `grad.<Y>`. The forward pass stays in the same graph and the backward
+ * nodes read its values by name, so every activation is computed once and kept by ONNX Runtime
+ * until its last backward reader has run (the "store all" strategy; docs/vjp.md has the memory it
+ * costs). Only the forward nodes Y depends on are kept, and only the nodes on a path from some Xᵢ
+ * to Y are differentiated; values computed from shapes, sizes, indices and comparisons
+ * (NON_DIFFERENTIABLE, and any integer or bool value) are constants to the backward pass.
+ * Adjoints of a value read by several nodes are summed (Sum).
+ *
+ * Requires opset ≥ 13 (axes and split sizes as inputs). float16 models are differentiated in
+ * float32 (precision.ts) by the caller's choice; this module keeps whatever types the graph has.
+ */
+import type { onnx } from 'onnx-proto';
+import type { ElemType, OnnxModel } from '../builder.js';
+import { GraphIndex, sortTopologically } from '../surgery/graph.js';
+import { Emitter, type FloatType } from './emit.js';
+import { VjpUnsupported } from './errors.js';
+import { inferShapes } from './ranks.js';
+import { NON_DIFFERENTIABLE, RULES } from './rules/index.js';
+import type { RuleContext } from './rule.js';
+
+export interface VjpOptions {
+  /** Graph inputs to differentiate with respect to (float tensors). */
+  wrt: readonly string[];
+  /** The graph output whose cotangent is given. */
+  output: string;
+}
+
+/** Names of the VJP model's added input and outputs. */
+export interface VjpInterface {
+  output: string;
+  /** Input: the output's cotangent, same shape and type as the output. */
+  cotangent: string;
+  /** Outputs: input name → its VJP's name. */
+  gradients: Record<string, string>;
+  /** Nodes differentiated, and nodes the backward pass added. */
+  differentiatedNodes: number;
+  backwardNodes: number;
+}
+
+export const gradName = (value: string): string => `grad.${value}`;
+
+const FLOAT: ReadonlySet<ElemType | undefined> = new Set(['float32', 'float16', 'float64', undefined]);
+
+function inlineFloats(index: GraphIndex, name: string): number[] | undefined {
+  const p = index.producer.get(name);
+  const t = index.initializers.get(name) ?? (p?.opType === 'Constant' ? p.attribute?.find((a) => a.name === 'value')?.t ?? undefined : undefined);
+  if (!t) return undefined;
+  if (t.dataType === 1) {
+    if (t.rawData && t.rawData.length > 0) return Array.from(new Float32Array(Uint8Array.from(t.rawData).buffer));
+    return [...(t.floatData ?? [])];
+  }
+  if (t.dataType === 11) {
+    if (t.rawData && t.rawData.length > 0) return Array.from(new Float64Array(Uint8Array.from(t.rawData).buffer));
+    return [...(t.doubleData ?? [])];
+  }
+  return undefined;
+}
+
+/** Rewrite `model` into its VJP model (see the module docstring). Throws VjpUnsupported for an operator without a rule on the path. */
+export function addVjp(model: OnnxModel, opts: VjpOptions): VjpInterface {
+  const graph = model.graph;
+  const opset = model.opset;
+  if (opset < 13) throw new VjpUnsupported('opset', String(opset), `${opset} is too old: the generator needs opset 13 or later`);
+  sortTopologically(graph);
+  const index = new GraphIndex(graph);
+  const shapes = inferShapes(graph, index, opset);
+  const inputs = model.inputs();
+  const outInfo = model.outputs().find((o) => o.name === opts.output);
+  if (!outInfo) throw new Error(`'${opts.output}' is not an output of the model`);
+  for (const x of opts.wrt) {
+    const info = inputs.find((i) => i.name === x);
+    if (!info) throw new Error(`'${x}' is not an input of the model`);
+    if (!FLOAT.has(info.type)) throw new Error(`'${x}' is a ${info.type} input: only float inputs can be differentiated`);
+  }
+  const nodes = graph.node ?? [];
+
+  const needed = new Set<string>([opts.output]);
+  const neededNodes = new Set<onnx.INodeProto>();
+  for (let k = nodes.length - 1; k >= 0; k--) {
+    const n = nodes[k];
+    if (!(n.output ?? []).some((o) => needed.has(o))) continue;
+    neededNodes.add(n);
+    for (const i of n.input ?? []) if (i) needed.add(i);
+  }
+
+  const active = new Set<string>(opts.wrt);
+  for (const n of nodes) {
+    if (!neededNodes.has(n) || NON_DIFFERENTIABLE.has(n.opType ?? '')) continue;
+    const rule = RULES[n.opType ?? ''];
+    const ins = n.input ?? [];
+    const slots = rule ? (rule.diff === 'all' ? ins.map((_, k) => k) : rule.diff) : ins.map((_, k) => k);
+    if (!slots.some((k) => active.has(ins[k] ?? ''))) continue;
+    const outs = (n.output ?? []).filter((o) => o && needed.has(o) && FLOAT.has(index.elemType(o)));
+    if (outs.length === 0) continue;
+    if (!rule || (n.domain && n.domain !== 'ai.onnx')) throw new VjpUnsupported(n.domain ? `${n.domain}.${n.opType}` : n.opType ?? '?', n.name || (n.output ?? [])[0] || '?');
+    for (const o of outs) active.add(o);
+  }
+
+  const e = new Emitter(model, index, opset);
+  const cotangent = index.claim(gradName(opts.output));
+  const contributions = new Map<string, string[]>([[opts.output, [cotangent]]]);
+  const total = (v: string): string | undefined => {
+    const parts = contributions.get(v);
+    if (!parts || parts.length === 0) return undefined;
+    if (parts.length > 1) contributions.set(v, [e.op('Sum', parts)]);
+    return contributions.get(v)![0];
+  };
+  const dtype = (v: string): FloatType => {
+    const t = index.elemType(v);
+    return t === 'float16' || t === 'float64' ? t : 'float32';
+  };
+
+  let differentiated = 0;
+  for (let k = nodes.length - 1; k >= 0; k--) {
+    const n = nodes[k];
+    const outs = n.output ?? [];
+    if (!neededNodes.has(n) || !outs.some((o) => active.has(o) && contributions.has(o))) continue;
+    const rule = RULES[n.opType ?? '']!;
+    const ins = [...(n.input ?? [])];
+    const slots = rule.diff === 'all' ? ins.map((_, i) => i) : rule.diff;
+    const nodeName = n.name || outs[0] || '?';
+    const ctx: RuleContext = {
+      e, node: n, opset, inputs: ins, outputs: outs,
+      gradOut: (i) => (active.has(outs[i] ?? '') ? total(outs[i]) : undefined),
+      needs: (i) => slots.includes(i) && active.has(ins[i] ?? ''),
+      dtype,
+      rank: (v) => {
+        const s = shapes.get(v);
+        if (!s) throw new VjpUnsupported(n.opType ?? '?', nodeName, `needs the rank of '${v}', which the graph does not tell`);
+        return s.length;
+      },
+      shape: (v) => shapes.get(v),
+      ints: (v) => index.constantInts(v),
+      floats: (v) => inlineFloats(index, v),
+      unsupported: (detail) => { throw new VjpUnsupported(n.opType ?? '?', nodeName, detail); },
+    };
+    const grads = rule.apply(ctx);
+    differentiated++;
+    grads.forEach((g, i) => {
+      if (!g || !ctx.needs(i)) return;
+      const list = contributions.get(ins[i]);
+      if (list) list.push(g); else contributions.set(ins[i], [g]);
+    });
+  }
+
+  const gradients: Record<string, string> = {};
+  const newOutputs: onnx.IValueInfoProto[] = [(graph.output ?? []).find((o) => o.name === opts.output)!];
+  for (const x of opts.wrt) {
+    const info = inputs.find((i) => i.name === x)!;
+    const name = index.claim(gradName(x));
+    const g = total(x) ?? e.zerosLike(x, dtype(x));
+    model.addNode('Identity', [g], { outputs: [name], name: index.fresh('vjp/out') });
+    e.nodes.push(graph.node!.pop()!);
+    gradients[x] = name;
+    newOutputs.push({ name, type: { tensorType: { elemType: (graph.input ?? []).find((v) => v.name === x)!.type!.tensorType!.elemType, shape: shapeProto(info.shape) } } });
+  }
+  const outDecl = newOutputs[0];
+  graph.node = [...nodes.filter((n) => neededNodes.has(n)), ...e.nodes];
+  graph.output = newOutputs;
+  graph.input = [...(graph.input ?? []), { name: cotangent, type: outDecl.type }];
+  const used = new Set<string>();
+  for (const n of graph.node) for (const i of n.input ?? []) used.add(i);
+  graph.initializer = (graph.initializer ?? []).filter((t) => used.has(t.name ?? ''));
+  return { output: opts.output, cotangent, gradients, differentiatedNodes: differentiated, backwardNodes: e.nodes.length };
+}
+
+function shapeProto(shape: readonly (number | string | null)[] | undefined): onnx.ITensorShapeProto | undefined {
+  if (!shape) return undefined;
+  return { dim: shape.map((d) => (typeof d === 'number' ? { dimValue: d } : typeof d === 'string' ? { dimParam: d } : {})) };
+}
