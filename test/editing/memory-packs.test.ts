@@ -174,6 +174,7 @@ describe('emoji-32 edits with attention memory on vs off', () => {
 
 describe('SD-shaped packs in every form users bring', () => {
   const forms: AttentionUnetForm[] = ['unfused', 'unfused-3d', 'mha', 'attention'];
+  const perStep = new Map<string, number>();
   for (const form of forms) {
     for (const fp16 of [false, true]) {
       it(`${form} ${fp16 ? 'fp16' : 'fp32'}: own K, V replaced in give the plain output, another's change it; a move edit runs with memory`, async () => {
@@ -190,6 +191,9 @@ describe('SD-shaped packs in every form users bring', () => {
           const edit = await editImage(p, { kind: 'move', image, width: size, height: size, mask: masks[0].map((v) => (v >= 0.5 ? 1 : 0)), offset: { x: 8, y: 8 }, prompt: 'a', seed: 1, settings: resolveEditSettings('move', 'fast', { composite: false }) });
           expect(edit.memory).toMatchObject({ used: true, layers: ['up_blocks.1.attentions.0.transformer_blocks.0.attn1'].map((l) => (form === 'attention' ? expect.any(String) : l)) });
           expect(edit.uncomposited.data.every(Number.isFinite)).toBe(true);
+          // A float16 model's memory is held as half floats: half the bytes of the float32 export's.
+          perStep.set(`${form} ${fp16}`, edit.memory.bytesPerStep);
+          if (fp16) expect(edit.memory.bytesPerStep).toBe(perStep.get(`${form} false`)! / 2);
         } finally {
           await p.release();
         }

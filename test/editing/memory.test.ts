@@ -79,6 +79,17 @@ describe('the bank', () => {
     expect(spill.disposed).toBe(true);
   });
 
+  it('float16 layers are held as half floats: half the bytes, the same numbers back', () => {
+    const bank = new MemoryBank(1 << 20, undefined, new Set([1]));
+    const x: LayerKV = { k: Float32Array.from([1.5, -2, 0.099975586, 65504]), v: Float32Array.from([0, -0.5, 3, 7]), tokens: 1 };
+    bank.put('base', 0, 0, x);
+    bank.put('base', 0, 1, x);
+    expect(bank.report()).toMatchObject({ recordedBytes: 32 + 16, residentBytes: 48 });
+    expect([...bank.get('base', 0, 1)!.k]).toEqual([...x.k]);
+    expect([...bank.get('base', 0, 1)!.v]).toEqual([...x.v]);
+    expect(bank.get('base', 0, 0)!.k).toBe(x.k);
+  });
+
   it('without a spill store it keeps everything in memory', () => {
     const bank = new MemoryBank(0);
     bank.put('reference', 0, 1, kv(3, 1));

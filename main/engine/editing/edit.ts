@@ -202,7 +202,8 @@ export async function runEdit(models: EditModels, task: EditTask, sigmas: ArrayL
   const N = sigmas.length - 1;
 
   const plan = models.memory && s.memory.enabled ? memoryPlan(task.kind, s.memory, models.memory.layers, N, memoryRegion(task)) : undefined;
-  const bank = plan ? new MemoryBank(models.memory!.budgetBytes, models.memory!.spill) : undefined;
+  const half = new Set(models.memory?.layers.filter((l) => l.dtype === 'float16').map((l) => l.index));
+  const bank = plan ? new MemoryBank(models.memory!.budgetBytes, models.memory!.spill, half) : undefined;
   try {
     return await editWith(withMemory(models, plan, bank), task, masks, sigmas, s, opts, plan && bank ? { plan, bank, all: models.memory!.layers } : undefined);
   } finally {

@@ -22,6 +22,7 @@
  */
 import type { LayerInjection, LayerKV, MemoryCall } from '../samplers/common.js';
 import { stepAt, type EditTaskKind } from './presets.js';
+import { float16ToFloat32, float32ToFloat16 } from '../fp16.js';
 
 export interface MemorySettings {
   enabled: boolean;
@@ -37,6 +38,8 @@ export interface MemoryLayerInfo {
   label: string;
   channels: number | null;
   valueChannels: number | null;
+  /** float16 layers' keys and values are kept as half floats (they came out of the model as such: exact). */
+  dtype?: 'float32' | 'float16';
 }
 
 /** Where entries over the budget go: written once, read on every injected step, dropped at the end. */
@@ -73,15 +76,27 @@ export interface MemoryStats {
   spilledBytes: number;
 }
 
-const bytesOf = (kv: LayerKV): number => (kv.k.length + kv.v.length) * 4;
+/** An entry as held: float32, or float16 bit patterns for half-float layers. */
+interface Held {
+  k: Float32Array | Uint16Array;
+  v: Float32Array | Uint16Array;
+  tokens: number;
+  rows?: number;
+}
 
-/** Recorded K, V per (source, step, layer), in memory up to `budgetBytes`, past it in the spill store. */
+const bytesOf = (h: Held): number => h.k.byteLength + h.v.byteLength;
+
+/**
+ * Recorded K, V per (source, step, layer), in memory up to `budgetBytes`, past it in the spill
+ * store. Layers in `halfLayers` are held as float16 (half the bytes; exact for a float16 model,
+ * whose keys and values are float16 to begin with).
+ */
 export class MemoryBank {
-  private readonly resident = new Map<string, LayerKV>();
+  private readonly resident = new Map<string, Held>();
   private readonly spilled = new Set<string>();
   private readonly stats: MemoryStats = { entries: 0, recordedBytes: 0, residentBytes: 0, peakBytes: 0, spilledBytes: 0 };
 
-  constructor(private readonly budgetBytes: number, private readonly spill?: SpillStore) {}
+  constructor(private readonly budgetBytes: number, private readonly spill?: SpillStore, private readonly halfLayers: ReadonlySet<number> = new Set()) {}
 
   static key(source: MemorySource, step: number, layer: number): string {
     return `${source}.${step}.${layer}`;
@@ -90,23 +105,26 @@ export class MemoryBank {
   put(source: MemorySource, step: number, layer: number, kv: LayerKV): void {
     const key = MemoryBank.key(source, step, layer);
     if (this.resident.has(key) || this.spilled.has(key)) throw new Error(`attention memory ${key} was recorded twice`);
-    const bytes = bytesOf(kv);
+    const held: Held = this.halfLayers.has(layer) ? { k: float32ToFloat16(kv.k), v: float32ToFloat16(kv.v), tokens: kv.tokens, rows: kv.rows } : { k: kv.k, v: kv.v, tokens: kv.tokens, rows: kv.rows };
+    const bytes = bytesOf(held);
     this.stats.entries++;
     this.stats.recordedBytes += bytes;
     if (this.spill && this.stats.residentBytes + bytes > this.budgetBytes) {
       this.spill.write(key, kv);
       this.spilled.add(key);
-      this.stats.spilledBytes += bytes;
+      this.stats.spilledBytes += bytesOf(kv);
       return;
     }
-    this.resident.set(key, { k: kv.k, v: kv.v, tokens: kv.tokens, rows: kv.rows });
+    this.resident.set(key, held);
     this.stats.residentBytes += bytes;
     this.stats.peakBytes = Math.max(this.stats.peakBytes, this.stats.residentBytes);
   }
 
   get(source: MemorySource, step: number, layer: number): LayerKV | undefined {
     const key = MemoryBank.key(source, step, layer);
-    return this.resident.get(key) ?? (this.spilled.has(key) ? this.spill!.read(key) : undefined);
+    const h = this.resident.get(key);
+    if (h) return h.k instanceof Uint16Array ? { k: float16ToFloat32(h.k), v: float16ToFloat32(h.v as Uint16Array), tokens: h.tokens, rows: h.rows } : (h as LayerKV);
+    return this.spilled.has(key) ? this.spill!.read(key) : undefined;
   }
 
   report(): MemoryStats {
