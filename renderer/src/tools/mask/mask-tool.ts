@@ -20,6 +20,10 @@ export const brushTool: ToolDefinition = {
   cursor: OUTLINE_CURSOR,
   toolbar: { label: 'Brush (paint the mask)', icon: 'Brush' },
   keys: BRUSH_KEYS,
+  status: {
+    idle: 'Brush — paint the mask; [ and ] change the size',
+    drawing: 'Painting mask — Esc takes the stroke back',
+  },
   create: (editor, definition) => new MaskTool(editor, definition, 'brush'),
 };
 
@@ -29,6 +33,10 @@ export const eraserTool: ToolDefinition = {
   cursor: OUTLINE_CURSOR,
   toolbar: { label: 'Eraser (erase the mask)', icon: 'Eraser' },
   keys: BRUSH_KEYS,
+  status: {
+    idle: 'Eraser — erase the mask; [ and ] change the size',
+    drawing: 'Erasing mask — Esc takes the stroke back',
+  },
   create: (editor, definition) => new MaskTool(editor, definition, 'eraser'),
 };
 
