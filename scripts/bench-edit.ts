@@ -13,24 +13,13 @@ import { openPack } from '../main/engine/packs/pack.js';
 import { editImage } from '../main/engine/pipelines/edit.js';
 import { resolveEditSettings, type EditOverrides, type EditPresetName } from '../main/engine/editing/presets.js';
 import { appRoot } from '../main/app-root.js';
+import { editOverrides } from './edit-overrides.js';
 import { editScenarios, psnr, renderScene } from '../test/fixtures/edit-scenes.js';
 
 const { values } = parseArgs({ options: { preset: { type: 'string', default: 'both' }, only: { type: 'string' }, set: { type: 'string', multiple: true } } });
 const presets: EditPresetName[] = values.preset === 'both' ? ['fast', 'diffeditor'] : [values.preset as EditPresetName];
 
-/** `--set guidance.scale=0.2 --set eta=0` → overrides. */
-function overrides(): EditOverrides {
-  const o: Record<string, unknown> = {};
-  for (const kv of values.set ?? []) {
-    const [key, raw] = kv.split('=');
-    const v = raw.includes(',') ? raw.split(',').map(Number) : raw === 'true' || raw === 'false' ? raw === 'true' : Number.isNaN(Number(raw)) ? raw : Number(raw);
-    const parts = key.split('.');
-    let at = o;
-    for (const p of parts.slice(0, -1)) at = (at[p] ??= {}) as Record<string, unknown>;
-    at[parts[parts.length - 1]] = v;
-  }
-  return o as EditOverrides;
-}
+const overrides = (): EditOverrides => editOverrides(values.set);
 
 const pack = await openPack(path.join(appRoot(), 'models', 'packs', 'emoji-32'));
 const S = 32;

@@ -23,6 +23,7 @@ import { editImage, type EditPipelineRequest } from '../main/engine/pipelines/ed
 import { attentionMemoryModel } from '../main/engine/onnx/surgery/cache.js';
 import { resolveEditSettings, type EditOverrides, type EditPresetName } from '../main/engine/editing/presets.js';
 import { appRoot } from '../main/app-root.js';
+import { editOverrides } from './edit-overrides.js';
 import { editScenarios, psnr, type EditScenario } from '../test/fixtures/edit-scenes.js';
 import { ATTENTION_UNET_FORMS, buildAttentionPack } from '../test/fixtures/attention-unets.js';
 
@@ -31,19 +32,7 @@ const preset = values.preset as EditPresetName;
 const seeds = Array.from({ length: Number(values.seeds) }, (_, i) => i + 1);
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-/** `--set memory.window=0,0.7 --set eta=0` → overrides. */
-function overrides(): EditOverrides {
-  const o: Record<string, unknown> = {};
-  for (const kv of values.set ?? []) {
-    const [key, raw] = kv.split('=');
-    const v = raw.includes(',') ? raw.split(',').map(Number) : raw === 'true' || raw === 'false' ? raw === 'true' : Number.isNaN(Number(raw)) ? raw : Number(raw);
-    const parts = key.split('.');
-    let at = o;
-    for (const p of parts.slice(0, -1)) at = (at[p] ??= {}) as Record<string, unknown>;
-    at[parts[parts.length - 1]] = v;
-  }
-  return o as EditOverrides;
-}
+const overrides = (): EditOverrides => editOverrides(values.set);
 
 const dir = path.join(appRoot(), 'models', 'packs', 'emoji-32');
 const dataDir = mkdtempSync(path.join(tmpdir(), 'driftline-bench-memory-'));
