@@ -5,18 +5,26 @@
  * on CPU; ⟨v, grad.sample⟩ for cotangent w is compared with central differences of
  * ⟨w, out_sample(sample)⟩ along random directions v (test/fixtures/gradcheck.ts).
  *
- * float32 throughout (the model's type). Step h = 1e-2 on a unit-variance sample: measured
- * relative errors ≤ the bound below, which leaves room for float32 rounding in the
- * differences (≈ 1e-5 here) and O(h²) truncation.
+ * float32 throughout (the model's type), unit-variance sample. The step is where central differences
+ * are most accurate in float32 here: measured relative error along two directions, emoji-32
+ * (SD-shaped unfused fp32 below) — h = 3e-2: 1.4e-4, 1.5e-3 (1.7e-3, 4.1e-3); 1e-2: 3.9e-5, 1.6e-4
+ * (1.8e-4, 5.6e-4); 3e-3: 8.8e-6, 3.2e-5 (8.6e-5, 2.8e-5); 1e-3: (1.9e-4, 1.9e-3). The error falls
+ * as h² down to 3e-3 (truncation) and grows below it (float32 rounding of ⟨w, out⟩ / h), so what
+ * remains at 3e-3 is the differences' own error, not the VJP's. Bound 5e-4 at h = 3e-3.
  */
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { OnnxModel } from '../../main/engine/onnx/builder.js';
 import { addVjp } from '../../main/engine/onnx/vjp/vjp.js';
+import { VjpUnsupported } from '../../main/engine/onnx/vjp/errors.js';
+import { hasFloat16, widenToFloat32 } from '../../main/engine/onnx/vjp/precision.js';
+import { float16ToFloat32, float32ToFloat16 } from '../../main/engine/fp16.js';
+import { buildAttentionUnet, type AttentionUnetForm } from '../fixtures/attention-unets.js';
 import { gradCheck, normals, sessionOptions } from '../fixtures/gradcheck.js';
 
 const EMOJI_UNET = new URL('../../models/packs/emoji-32/unet/model.onnx', import.meta.url).pathname;
-const TOL = 1e-3;
+const TOL = 5e-4;
+const H = 3e-3;
 
 describe('VJP of emoji-32 UNet', () => {
   it('matches central differences for d⟨w, out_sample⟩/d sample along random directions', async () => {
@@ -24,7 +32,7 @@ describe('VJP of emoji-32 UNet', () => {
     const sample = normals(11, new Float32Array(3 * 32 * 32));
     const ctx = normals(12, new Float32Array(4 * 128));
     const results = await gradCheck(model, [{ name: 'sample', dims: [1, 3, 32, 32], data: sample }], ['sample'], 'out_sample', {
-      h: 1e-2, directions: 3, seed: 3,
+      h: H, directions: 3, seed: 3,
       extraFeeds: { timestep: new ort.Tensor('float32', Float32Array.from([400]), [1]), encoder_hidden_states: new ort.Tensor('float32', ctx, [1, 4, 128]) },
     });
     console.log('emoji-32 VJP vs central differences:', results.map((r) => `fd ${r.fd.toPrecision(8)} vjp ${r.vjp.toPrecision(8)} rel ${r.relErr.toExponential(2)}`).join('; '));
@@ -57,5 +65,59 @@ describe('VJP of emoji-32 UNet', () => {
     }
     await ref.release();
     await s.release();
+  });
+});
+
+/**
+ * SD-shaped UNets built by the project (test/fixtures/attention-unets.ts: resnet, Transformer2D with
+ * self- and cross-attention, stride-2 Conv, DepthToSpace upsampling; sample [1, 4, 8, 8]) in the
+ * unfused attention forms of torch exports, fp32 and fp16. fp16 models are differentiated in
+ * float32 (precision.ts): the check runs against the widened model, whose output must match the
+ * float16 model's to half-float rounding (bound 1e-2 relative). Same bound as emoji-32.
+ */
+describe('VJP of SD-shaped UNets', () => {
+  const feeds = (B: number) => ({
+    timestep: new ort.Tensor('int64', BigInt64Array.from({ length: B }, (_, i) => BigInt(100 + 400 * i)), [B]),
+    encoder_hidden_states: new ort.Tensor('float32', normals(5, new Float32Array(B * 77 * 768)), [B, 77, 768]),
+  });
+  const sample = normals(6, new Float32Array(4 * 8 * 8));
+  for (const form of ['unfused', 'unfused-3d'] as AttentionUnetForm[]) {
+    for (const fp16 of [false, true]) {
+      it(`${form}, ${fp16 ? 'fp16 (differentiated in float32)' : 'fp32'}: matches central differences`, async () => {
+        const model = buildAttentionUnet({ form, fp16 });
+        expect(hasFloat16(model)).toBe(fp16);
+        if (fp16) {
+          const half = await ort.InferenceSession.create(await model.toBytes(), sessionOptions);
+          const f = feeds(1);
+          const want = float16ToFloat32((await half.run({
+            sample: new ort.Tensor('float16', float32ToFloat16(sample), [1, 4, 8, 8]), timestep: f.timestep,
+            encoder_hidden_states: new ort.Tensor('float16', float32ToFloat16(f.encoder_hidden_states.data as Float32Array), [1, 77, 768]),
+          })).out_sample.data as Uint16Array);
+          expect(await widenToFloat32(model)).toBeGreaterThan(0);
+          expect(hasFloat16(model)).toBe(false);
+          const wide = await ort.InferenceSession.create(await model.toBytes(), sessionOptions);
+          const got = (await wide.run({ sample: new ort.Tensor('float32', sample, [1, 4, 8, 8]), ...f })).out_sample.data as Float32Array;
+          let d = 0, m = 0;
+          for (let i = 0; i < got.length; i++) { d = Math.max(d, Math.abs(got[i] - want[i])); m = Math.max(m, Math.abs(got[i])); }
+          expect(d / m).toBeLessThan(1e-2);
+          await half.release();
+          await wide.release();
+        }
+        const results = await gradCheck(model, [{ name: 'sample', dims: [1, 4, 8, 8], data: sample }], ['sample'], 'out_sample', {
+          h: H, directions: 2, seed: 5, extraFeeds: feeds(1),
+        });
+        console.log(`${form} ${fp16 ? 'fp16' : 'fp32'} VJP vs central differences:`, results.map((r) => r.relErr.toExponential(2)).join(', '));
+        for (const r of results) expect(r.relErr).toBeLessThan(TOL);
+      });
+    }
+  }
+
+  it('fused attention forms name their com.microsoft operator as not differentiable yet', () => {
+    for (const [form, op] of [['mha', 'com.microsoft.MultiHeadAttention'], ['attention', 'com.microsoft.Attention']] as const) {
+      let err: unknown;
+      try { addVjp(buildAttentionUnet({ form }), { wrt: ['sample'], output: 'out_sample' }); } catch (e) { err = e; }
+      expect(err).toBeInstanceOf(VjpUnsupported);
+      expect((err as VjpUnsupported).opType).toBe(op);
+    }
   });
 });

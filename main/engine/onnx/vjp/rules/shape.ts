@@ -35,7 +35,29 @@ function scatterBack(c: RuleContext, picked: string, size: string, add: boolean)
   return e.reshapeLike(scattered, c.inputs[0]);
 }
 
+/**
+ * DepthToSpace moves b×b channel groups into space: y = Reshape(Transpose(Reshape(x, blocks), perm)).
+ * Its adjoint runs that backwards: ȳ viewed as [N, C, H, b, W, b], the inverse permutation, then
+ * Shape(x). Modes DCR and CRD differ only in where the block axes sit among the channels; SpaceToDepth
+ * is the inverse of DCR, so its adjoint is DepthToSpace DCR.
+ */
+function depthToSpaceBack(c: RuleContext): string {
+  const e = c.e;
+  const b = attrInt(c.node, 'blocksize', 1);
+  const mode = new TextDecoder().decode(attrOf(c.node, 'mode')?.s ?? new Uint8Array()) || 'DCR';
+  const sx = e.shape(c.inputs[0]);
+  const spaced = e.op('Concat', [e.pick(sx, 0), e.ints([-1]), e.pick(sx, 2), e.ints([b]), e.pick(sx, 3), e.ints([b])], { axis: attr.int(0) });
+  // [N, C, H, b, W, b] → DCR's [N, b, b, C, H, W] or CRD's [N, C, b, b, H, W].
+  const perm = mode === 'CRD' ? [0, 1, 3, 5, 2, 4] : [0, 3, 5, 1, 2, 4];
+  return e.reshapeLike(e.op('Transpose', [e.op('Reshape', [g0(c), spaced])], { perm: attr.ints(perm) }), c.inputs[0]);
+}
+
 export const shapeRules: Record<string, VjpRule> = {
+  DepthToSpace: { diff: [0], apply: (c) => [depthToSpaceBack(c)] },
+  SpaceToDepth: {
+    diff: [0],
+    apply: (c) => [c.e.op('DepthToSpace', [g0(c)], { blocksize: attr.int(attrInt(c.node, 'blocksize', 1)), mode: attr.string('DCR') })],
+  },
   Reshape: reshapeBack,
   Flatten: reshapeBack,
   Squeeze: reshapeBack,
