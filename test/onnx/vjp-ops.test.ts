@@ -111,6 +111,14 @@ const CASES: Record<string, Case> = {
     type: 'float32', inputs: { x: [2, 4, 6, 6], w: [6, 2, 3, 3] }, wrt: ['x'],
     build: (m) => op(m, 'Conv', ['x', 'w'], { group: attr.int(2), pads: attr.ints([1, 1, 1, 1]), strides: attr.ints([2, 2]) }),
   },
+  'Conv: stride 1, groups 3, dilation 2 (input adjoint as a Conv with the flipped kernel)': {
+    type: 'float32', inputs: { x: [2, 6, 7, 6], w: [9, 2, 3, 3] }, wrt: ['x'],
+    build: (m) => op(m, 'Conv', ['x', 'w'], { group: attr.int(3), dilations: attr.ints([2, 1]), pads: attr.ints([2, 1, 1, 0]) }),
+  },
+  'Conv: 1×1 and padding beyond the kernel (ConvTranspose fallback)': {
+    type: 'float32', inputs: { x: [1, 3, 5, 5], w1: [4, 3, 1, 1], w3: [2, 4, 3, 3] },
+    build: (m) => op(m, 'Conv', [op(m, 'Conv', ['x', 'w1']), 'w3'], { pads: attr.ints([3, 0, 1, 1]) }),
+  },
   'Reshape, Transpose, Unsqueeze, Squeeze, Flatten': {
     type: 'float64', inputs: { x: [2, 3, 4] },
     build: (m) => {
@@ -132,6 +140,16 @@ const CASES: Record<string, Case> = {
   'Slice with negative bounds and steps': {
     type: 'float64', inputs: { x: [4, 7] },
     build: (m) => op(m, 'Slice', ['x', ints(m, [1, -1]), ints(m, [100, 0]), ints(m, [0, 1]), ints(m, [1, -2])]),
+  },
+  'Slice with unit steps (Pad): negative and out-of-range bounds, implicit axes, int32 bounds, an empty slice': {
+    type: 'float64', inputs: { x: [4, 7] },
+    build: (m) => {
+      const i32c = (v: number[]) => m.constant({ type: 'int32', dims: [v.length], data: Int32Array.from(v) });
+      const a = op(m, 'Slice', ['x', i32c([-3, 2]), i32c([100, -1])]);
+      const empty = op(m, 'Slice', ['x', ints(m, [5]), ints(m, [2]), ints(m, [1])]);
+      const b = op(m, 'Slice', ['x', ints(m, [-3]), ints(m, [2 ** 53]), ints(m, [-1]), ints(m, [1])]);
+      return op(m, 'Mul', [a, op(m, 'Slice', [op(m, 'Concat', [empty, b, b], { axis: attr.int(1) }), ints(m, [1, 0]), ints(m, [4, 4]), ints(m, [0, 1])])]);
+    },
   },
   'Slice with run-time bounds from Shape (GEGLU chunk)': {
     type: 'float64', inputs: { x: [2, 3, 8] },

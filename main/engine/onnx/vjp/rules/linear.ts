@@ -6,10 +6,14 @@
  *
  * Conv's input adjoint is the transposed convolution with the same weight, strides, pads,
  * dilations and group (Dumoulin & Visin, "A guide to convolution arithmetic for deep learning",
- * 2016, §4): ConvTranspose takes a [C_out, C_in/group, k…] weight as its [C_in', C_out'/group, k…]
- * one, which is exactly the Conv weight. Where a stride drops trailing input rows (floor in the
- * output size), output_padding = stride − 1 makes the transposed result at least as large as the
- * input and a Slice cuts it to Shape(x). The weight adjoint correlates the input with the output
+ * 2016, §4). With stride 1 it is itself a convolution (ibid., §4.1–4.2: "full" padding): the
+ * cotangent convolved with the kernel flipped in space and with input and output channels swapped
+ * per group, pads d(k − 1) − p on each side. That form is used wherever those pads are ≥ 0, since
+ * ONNX Runtime's CPU Conv is much faster than its ConvTranspose (and a constant weight is flipped
+ * once, when the session folds constants). Otherwise ConvTranspose, which takes a
+ * [C_out, C_in/group, k…] weight as its [C_in', C_out'/group, k…] one — exactly the Conv weight;
+ * where a stride drops trailing input rows (floor in the output size), output_padding = stride − 1
+ * makes its result at least as large as the input and a Slice cuts it to Shape(x). The weight adjoint correlates the input with the output
  * cotangent: batch and channel axes swapped, a Conv with stride and dilation exchanged, then cut to
  * the kernel size.
  */
@@ -81,6 +85,22 @@ const gemm: VjpRule = {
   },
 };
 
+/**
+ * The weight of the stride-1 input adjoint: W [M, C/g, k…] → W′ [C, M/g, k…] with
+ * W′[(j, c), m, u] = W[(j, m), c, k − 1 − u] for group j (channels swapped within each group, space flipped).
+ */
+function flippedWeight(c: RuleContext, w: string, dims: readonly number[], group: number): string {
+  const e = c.e;
+  const [M, Cg, ...k] = dims;
+  const n = k.length;
+  const spatial = Array.from({ length: n }, (_, i) => i + 3);
+  const grouped = e.op('Reshape', [w, e.ints([group, M / group, Cg, ...k])]);
+  const swapped = e.op('Transpose', [grouped], { perm: attr.ints([0, 2, 1, ...spatial]) });
+  const merged = e.op('Reshape', [swapped, e.ints([group * Cg, M / group, ...k])]);
+  const axes = Array.from({ length: n }, (_, i) => i + 2);
+  return e.op('Slice', [merged, e.ints(axes.map(() => -1)), e.ints(axes.map(() => -Number.MAX_SAFE_INTEGER)), e.ints(axes), e.ints(axes.map(() => -1))]);
+}
+
 const conv: VjpRule = {
   diff: 'all',
   apply: (c) => {
@@ -100,7 +120,13 @@ const conv: VjpRule = {
     const spatialAxes = Array.from({ length: n }, (_, k) => k + 2);
     const cutTo = (v: string, ends: string) => e.op('Slice', [v, e.ints(kernel.map(() => 0)), ends, e.ints(spatialAxes)]);
     let gx: string | undefined, gw: string | undefined, gb: string | undefined;
-    if (c.needs(0)) {
+    const fullPads = pads.map((p, i) => dilations[i % n] * (kernel[i % n] - 1) - p);
+    const wShapeKnown = wShape && wShape.every((d) => d !== null) ? (wShape as number[]) : undefined;
+    if (c.needs(0) && strides.every((s) => s === 1) && fullPads.every((p) => p >= 0) && wShapeKnown) {
+      gx = e.op('Conv', [g, flippedWeight(c, w, wShapeKnown, group)], {
+        kernel_shape: attr.ints(kernel), dilations: attr.ints(dilations), pads: attr.ints(fullPads), group: attr.int(group),
+      });
+    } else if (c.needs(0)) {
       const strided = strides.some((s) => s > 1);
       gx = e.op('ConvTranspose', [g, w], {
         kernel_shape: attr.ints(kernel), strides: attr.ints(strides), dilations: attr.ints(dilations), pads: attr.ints(pads),

@@ -52,6 +52,38 @@ function depthToSpaceBack(c: RuleContext): string {
   return e.reshapeLike(e.op('Transpose', [e.op('Reshape', [g0(c), spaced])], { perm: attr.ints(perm) }), c.inputs[0]);
 }
 
+/**
+ * With unit steps and constant axes, a Slice's adjoint is a Pad of the cotangent with zeros: before
+ * each sliced axis by the effective start, after it by dim − effective end, where "effective" is
+ * the spec's normalisation (negative bounds count from the end, both clamped to [0, dim], an end
+ * before the start gives an empty slice) computed at run time on the bound vectors. Cheaper than
+ * the scatter (no index tensor). Undefined where it does not apply.
+ */
+function sliceAsPad(c: RuleContext): string | undefined {
+  const e = c.e;
+  const [x, starts, ends, axesIn, stepsIn] = c.inputs;
+  if (stepsIn && !c.ints(stepsIn)?.every((v) => v === 1)) return undefined;
+  const xShape = c.shape(x);
+  const count = c.shape(starts)?.[0] ?? c.ints(starts)?.length;
+  if (!xShape || count == null) return undefined;
+  const r = xShape.length;
+  const axes = axesIn ? c.ints(axesIn) : Array.from({ length: count }, (_, k) => k);
+  if (!axes) return undefined;
+  const norm = axes.map((a) => (a < 0 ? a + r : a));
+  const int64 = (v: string) => (c.e.index.elemType(v) === 'int32' ? e.op('Cast', [v], { to: attr.int(7) }) : v);
+  const dims = e.op('Gather', [e.shape(x), e.ints(norm)], { axis: attr.int(0) });
+  const zero = e.ints([0], []);
+  const effective = (v: string) => {
+    const wrapped = e.op('Where', [e.op('Less', [v, zero]), e.op('Add', [v, dims]), v]);
+    return e.op('Min', [e.op('Max', [wrapped, zero]), dims]);
+  };
+  const s0 = effective(int64(starts));
+  const e0 = e.op('Max', [effective(int64(ends)), s0]);
+  const where = e.ints([...norm, ...norm.map((a) => a + r)]);
+  const pads = e.op('ScatterElements', [e.ints(new Array<number>(2 * r).fill(0)), where, e.op('Concat', [s0, e.op('Sub', [dims, e0])], { axis: attr.int(0) })], { axis: attr.int(0) });
+  return e.op('Pad', [g0(c), pads]);
+}
+
 export const shapeRules: Record<string, VjpRule> = {
   DepthToSpace: { diff: [0], apply: (c) => [depthToSpaceBack(c)] },
   SpaceToDepth: {
@@ -99,6 +131,8 @@ export const shapeRules: Record<string, VjpRule> = {
   Slice: {
     diff: [0],
     apply: (c) => {
+      const padded = sliceAsPad(c);
+      if (padded) return [padded];
       const { indices, size } = flatIndices(c, c.inputs[0]);
       const picked = c.e.op('Slice', [indices, ...c.inputs.slice(1)]);
       return [scatterBack(c, picked, size, false)];
