@@ -10,7 +10,7 @@ import type { LoadedPack } from '../engine/packs/types.js';
 import { checkEditPack, DEFAULT_MEMORY_BUDGET, editImage } from '../engine/pipelines/edit.js';
 import { editEvaluations, resolveEditSettings, type EditSettings } from '../engine/editing/presets.js';
 import { encodePng, loadImage, loadMask } from '../engine/image/io.js';
-import { formatParameters } from '../engine/image/parameters.js';
+import { formatParameters } from '../api/parameters.js';
 import type { Preview } from '../engine/pipelines/preview.js';
 import type { JobShape } from '../engine/pipelines/cost.js';
 import { isGuided } from '../engine/pipelines/generate.js';

@@ -21,7 +21,7 @@ import { inspectPack, openPack } from '../engine/packs/pack.js';
 import { forgetAttentionMemory } from '../engine/onnx/surgery/cache.js';
 import { checkSize, generate, generateShape, isUpscaler, sizeLimits } from '../engine/pipelines/generate.js';
 import { encodePng, loadImage, loadMask } from '../engine/image/io.js';
-import { formatParameters } from '../engine/image/parameters.js';
+import { formatParameters } from '../api/parameters.js';
 import { embeddedPacks } from './embedded.js';
 import { runEditJob } from './edit-job.js';
 import { findBoundary, runSearchJob, runUpscaleJob } from './upscale-job.js';

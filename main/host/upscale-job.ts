@@ -16,7 +16,7 @@ import { isDeterministic, searchBoundary } from '../engine/sr/search.js';
 import { loadCalibration } from '../engine/sr/calibration.js';
 import { loadBoundary, packDigest, saveBoundary, type BoundaryKey } from '../engine/sr/store.js';
 import { encodePng, loadImage } from '../engine/image/io.js';
-import { formatParameters } from '../engine/image/parameters.js';
+import { formatParameters } from '../api/parameters.js';
 import type { Preview } from '../engine/pipelines/preview.js';
 import { MAX_EVALUATIONS_PER_STEP, type JobShape } from '../engine/pipelines/cost.js';
 import type { AdmitOptions } from './limits.js';

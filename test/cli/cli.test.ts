@@ -11,8 +11,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { cachedTinyPack } from '../fixtures/tiny-packs.js';
-import { readTextChunks } from '../../main/engine/image/png-text.js';
-import { parseParameters } from '../../main/engine/image/parameters.js';
+import { readPngText } from '../../main/api/png-text.js';
+import { parseParameters } from '../../main/api/parameters.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cli = path.join(root, 'out', 'main', 'cli', 'driftline.js');
@@ -44,7 +44,7 @@ describe('driftline generate', () => {
     const png = await readFile(out);
     const meta = await sharp(png).metadata();
     expect([meta.width, meta.height]).toEqual([48, 32]);
-    const p = parseParameters(readTextChunks(png).parameters);
+    const p = parseParameters(readPngText(png).get('parameters') ?? '');
     expect(p).toMatchObject({ prompt: 'a photo of a cat', negativePrompt: 'blurry', steps: 5, sampler: 'DPM++ 2M', cfgScale: 6.5, seed: 1234, width: 48, height: 32 });
     // The CLI writes its own file; the studio's gallery in the data folder is left alone.
     expect(existsSync(path.join(home, 'gallery', 'index.json'))).toBe(false);
@@ -63,7 +63,7 @@ describe('driftline generate', () => {
     const px = (x: number, y: number) => Array.from(data.subarray((y * 32 + x) * 3, (y * 32 + x) * 3 + 3));
     expect(px(31, 5)).toEqual([0x33, 0x66, 0xcc]);
     expect(px(20, 30)).toEqual([0x33, 0x66, 0xcc]);
-    expect(parseParameters(readTextChunks(await readFile(out)).parameters).denoisingStrength).toBe(0.8);
+    expect(parseParameters(readPngText(await readFile(out)).get('parameters') ?? '').denoisingStrength).toBe(0.8);
   });
 
   it('upscales with the x4 upscaler layout: the output is vaeScale× the input', async () => {
@@ -88,9 +88,9 @@ describe('driftline generate', () => {
     expect([meta.width, meta.height]).toEqual([64, 64]);
     // The pack's own scheduler is named by what it runs, as other tools name it; a model that takes
     // no prompt reports no CFG scale.
-    const t2iParams = readTextChunks(await readFile(small)).parameters;
+    const t2iParams = readPngText(await readFile(small)).get('parameters');
     expect(t2iParams).toMatch(/Sampler: DDIM, CFG scale: 3,/);
-    const srParams = readTextChunks(await readFile(big)).parameters;
+    const srParams = readPngText(await readFile(big)).get('parameters');
     expect(srParams).toMatch(/Sampler: DDIM,/);
     expect(srParams).not.toMatch(/CFG scale/);
   });
@@ -130,10 +130,10 @@ describe('driftline models', () => {
     const out = path.join(work, 'recommended.png');
     expect((await run(['generate', '--model', 'e32', '--prompt', 'grinning face', '--seed', '1', '--out', out])).code).toBe(0);
     const rec = JSON.parse(await readFile(path.join(packs, 'emoji-32', 'model_index.json'), 'utf8')).driftline;
-    expect(parseParameters(readTextChunks(await readFile(out)).parameters)).toMatchObject({ steps: rec.default_steps, cfgScale: rec.default_guidance_scale });
+    expect(parseParameters(readPngText(await readFile(out)).get('parameters') ?? '')).toMatchObject({ steps: rec.default_steps, cfgScale: rec.default_guidance_scale });
     const given = path.join(work, 'given.png');
     expect((await run(['generate', '--model', 'e32', '--prompt', 'grinning face', '--steps', '3', '--out', given])).code).toBe(0);
-    expect(parseParameters(readTextChunks(await readFile(given)).parameters)).toMatchObject({ steps: 3, cfgScale: rec.default_guidance_scale });
+    expect(parseParameters(readPngText(await readFile(given)).get('parameters') ?? '')).toMatchObject({ steps: 3, cfgScale: rec.default_guidance_scale });
     expect((await run(['models', 'remove', 'e32'])).code).toBe(0);
   });
 });

@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodePng, loadImage } from '../../main/engine/image/io.js';
-import { readTextChunks } from '../../main/engine/image/png-text.js';
-import { parseParameters } from '../../main/engine/image/parameters.js';
+import { readPngText } from '../../main/api/png-text.js';
+import { parseParameters } from '../../main/api/parameters.js';
 import { binary, centroid, foreground, meanColour, renderScene } from '../fixtures/edit-scenes.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -62,7 +62,7 @@ describe('driftline edit', () => {
     const c = centroid(foreground(img), 32);
     expect(Math.hypot(c.x - 21, c.y - 19)).toBeLessThan(1.5);
     for (const v of meanColour(img, source)) expect(v).toBeGreaterThan(0.75);
-    const p = parseParameters(readTextChunks(await readFile(out)).parameters);
+    const p = parseParameters(readPngText(await readFile(out)).get('parameters') ?? '');
     expect(p).toMatchObject({ prompt: 'red circle', steps: 8, sampler: 'DDIM', cfgScale: 4, seed: 3, width: 32, height: 32, model: 'emoji-32' });
     // The CLI writes its own file; the studio's gallery in the data folder is left alone.
     expect(existsSync(path.join(home, 'gallery', 'index.json'))).toBe(false);
@@ -82,8 +82,8 @@ describe('driftline edit', () => {
     expect(b.code, b.stderr).toBe(0);
     expect(a.stderr).toMatch(/attention memory on 7 layers/);
     expect(b.stderr).toMatch(/attention memory off/);
-    expect(parseParameters(readTextChunks(await readFile(on)).parameters).extra?.['Attention memory']).toBe('all 0-1');
-    expect(parseParameters(readTextChunks(await readFile(off)).parameters).extra?.['Attention memory']).toBe('off');
+    expect(parseParameters(readPngText(await readFile(on)).get('parameters') ?? '').extra?.['Attention memory']).toBe('all 0-1');
+    expect(parseParameters(readPngText(await readFile(off)).get('parameters') ?? '').extra?.['Attention memory']).toBe('off');
     const x = await loadImage(await readFile(on), 32, 32), y = await loadImage(await readFile(off), 32, 32);
     expect(x.data.some((v, j) => Math.abs(v - y.data[j]) > 0.02)).toBe(true);
   });

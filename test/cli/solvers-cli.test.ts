@@ -17,8 +17,8 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readTextChunks } from '../../main/engine/image/png-text.js';
-import { parseParameters } from '../../main/engine/image/parameters.js';
+import { readPngText } from '../../main/api/png-text.js';
+import { parseParameters } from '../../main/api/parameters.js';
 import { autoLabel } from '../../main/engine/lab/auto.js';
 import type { SolverTable } from '../../main/api/contract.js';
 
@@ -34,7 +34,7 @@ function run(args: string[], h = home): Promise<{ code: number; stdout: string; 
     });
   });
 }
-const paramsOf = async (file: string) => parseParameters((await readTextChunks(await readFile(file))).parameters ?? '');
+const paramsOf = async (file: string) => parseParameters(readPngText(await readFile(file)).get('parameters') ?? '');
 
 let table: SolverTable;
 beforeAll(async () => {

@@ -15,8 +15,8 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { EngineClient } from '../../main/host/client.js';
 import { encodePng } from '../../main/engine/image/io.js';
-import { readTextChunks } from '../../main/engine/image/png-text.js';
-import { parseParameters } from '../../main/engine/image/parameters.js';
+import { readPngText } from '../../main/api/png-text.js';
+import { parseParameters } from '../../main/api/parameters.js';
 import { heldOutPairs } from '../fixtures/sr-sets.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -35,7 +35,7 @@ function run(args: string[]): Promise<{ code: number; stdout: string; stderr: st
 
 /** The PNG's parameters as one map: the standard fields and the extras. */
 async function paramsOf(file: string): Promise<Map<string, string>> {
-  const p = parseParameters((await readTextChunks(await readFile(file))).parameters ?? '');
+  const p = parseParameters(readPngText(await readFile(file)).get('parameters') ?? '');
   return new Map<string, string>([['Model', p.model ?? ''], ['Steps', String(p.steps)], ...Object.entries(p.extra ?? {}).map(([k, v]) => [k, String(v)] as [string, string])]);
 }
 const storedFiles = async () => (await readdir(path.join(home, 'boundaries'), { recursive: true })).map(String).filter((f) => /\.(json|f32)$/.test(f)).sort();

@@ -15,7 +15,7 @@ import type { PageWindow } from './helpers/page-types.js';
 import { serve, type Served } from './helpers/server.js';
 import { openStudio, setGenerateFields, shot, snapshot } from './helpers/studio.js';
 import { GalleryStore } from '../../main/engine/gallery/store.js';
-import { readTextChunks } from '../../main/engine/image/png-text.js';
+import { readPngText } from '../../main/api/png-text.js';
 
 const PROMPT = 'a red heart kept on disk';
 
@@ -123,7 +123,7 @@ test.describe.serial('the gallery on disk', () => {
     const bytes = await readFile((await download.path())!);
     const first = (await loaded(page)).ids[0];
     expect(bytes.equals(await readFile(path.join(home, 'gallery', 'images', `${first}.png`)))).toBe(true);
-    expect(readTextChunks(bytes).parameters).toContain(PROMPT);
+    expect(readPngText(bytes).get('parameters')).toContain(PROMPT);
   });
 
   test('a deleted image stays deleted', async () => {

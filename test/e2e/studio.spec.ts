@@ -7,8 +7,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { expect, test, type Page } from '@playwright/test';
-import { readTextChunks } from '../../main/engine/image/png-text.js';
-import { parseParameters } from '../../main/engine/image/parameters.js';
+import { readPngText } from '../../main/api/png-text.js';
+import { parseParameters } from '../../main/api/parameters.js';
 import type { PageWindow } from './helpers/page-types.js';
 import { blurFields, dragDoc, openStudio, recordJobs, recorded, setGenerateFields, settled, shot, snapshot, type Snapshot } from './helpers/studio.js';
 
@@ -180,12 +180,12 @@ test.describe.serial('a studio session', () => {
     const png = await readFile(file);
     expect(png.readUInt32BE(16)).toBe(32); // IHDR width
     expect(png.readUInt32BE(20)).toBe(32); // IHDR height
-    const text = readTextChunks(png);
-    expect(Object.keys(text)).toContain('parameters');
-    const p = parseParameters(text.parameters);
+    const text = readPngText(png).get('parameters');
+    expect(text).toBeDefined();
+    const p = parseParameters(text ?? '');
     expect(p).toMatchObject({ prompt: PROMPT, steps: STEPS, seed: SEED, width: 32, height: 32, model: 'emoji-32', cfgScale: 5 }); // the pack's recommended CFG, adopted on first start
-    expect(text.parameters).toBe((await snapshot(page)).app.gallery[0].parameters);
-    await info.attach('parameters', { body: text.parameters, contentType: 'text/plain' });
+    expect(text).toBe((await snapshot(page)).app.gallery[0].parameters);
+    await info.attach('parameters', { body: text ?? '', contentType: 'text/plain' });
     await shot(page, info, '8-exported');
   });
 });

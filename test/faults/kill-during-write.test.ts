@@ -16,7 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadBoundary } from '../../main/engine/sr/store.js';
 import { GalleryStore } from '../../main/engine/gallery/store.js';
-import { readTextChunks } from '../../main/engine/image/png-text.js';
+import { readPngText } from '../../main/api/png-text.js';
 
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'writer-child.mjs');
 const KEY = { digest: 'ab'.repeat(32), sampler: 'pack', steps: 4, tile: { width: 64, height: 64 } };
@@ -70,7 +70,7 @@ async function readVersion(kind: string, dir: string): Promise<number> {
     for (const e of page.entries) {
       const got = await store.get(e.id);
       expect(got).toBeDefined();
-      expect(readTextChunks(Buffer.from(got!.png)).parameters).toBe(e.parameters);
+      expect(readPngText(Buffer.from(got!.png)).get('parameters')).toBe(e.parameters);
       expect(e.parameters).toContain(`Seed: ${e.settings.seed},`);
       expect(e.thumbnail?.length ?? 0).toBeGreaterThan(0);
     }

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { GalleryIdError, GalleryStore, THUMB_SIDE, type NewGalleryImage } from '../../main/engine/gallery/store.js';
-import { formatParameters } from '../../main/engine/image/parameters.js';
-import { readTextChunks, withTextChunks } from '../../main/engine/image/png-text.js';
+import { formatParameters } from '../../main/api/parameters.js';
+import { readPngText, withPngText } from '../../main/api/png-text.js';
 
 let root: string;
 beforeEach(async () => { root = await mkdtemp(path.join(tmpdir(), 'driftline-gallery-')); });
@@ -15,7 +15,7 @@ afterEach(async () => { await rm(root, { recursive: true, force: true }); });
 async function image(seed: number, side = 200): Promise<NewGalleryImage> {
   const parameters = formatParameters({ prompt: `a cat ${seed}`, steps: 4, sampler: 'Euler', cfgScale: 7, seed, width: side, height: side, model: 'emoji-32' });
   const raw = await sharp({ create: { width: side, height: side, channels: 3, background: { r: seed % 256, g: 40, b: 90 } } }).png().toBuffer();
-  return { png: new Uint8Array(withTextChunks(raw, { parameters })), parameters, width: side, height: side, settings: { model: 'emoji-32', prompt: `a cat ${seed}`, sampler: 'euler', steps: 4, cfgScale: 7, seed } };
+  return { png: new Uint8Array(withPngText(raw, { parameters })), parameters, width: side, height: side, settings: { model: 'emoji-32', prompt: `a cat ${seed}`, sampler: 'euler', steps: 4, cfgScale: 7, seed } };
 }
 
 describe('GalleryStore', () => {
@@ -33,7 +33,7 @@ describe('GalleryStore', () => {
     expect(Math.max(meta.width!, meta.height!)).toBe(THUMB_SIDE);
     const got = await again.get(added[1].id);
     expect(Buffer.from(got!.png).equals(Buffer.from(imgs[1].png))).toBe(true);
-    expect(readTextChunks(Buffer.from(got!.png)).parameters).toBe(imgs[1].parameters);
+    expect(readPngText(Buffer.from(got!.png)).get('parameters')).toBe(imgs[1].parameters);
     expect(got!.entry).toMatchObject({ width: 200, height: 200, parameters: imgs[1].parameters });
   });
 

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { ApiError, parseParams, type EditResult, type GalleryPage, type UpscaleResult } from '../../main/api/contract.js';
-import { readTextChunks } from '../../main/engine/image/png-text.js';
+import { readPngText } from '../../main/api/png-text.js';
 import { createEngineService } from '../../main/host/service.js';
 import { NO_CALL_CONTEXT, type Handlers } from '../../main/host/protocol.js';
 import { THUMB_SIDE } from '../../main/engine/gallery/store.js';
@@ -48,7 +48,7 @@ describe('gallery keeping for edits and upscales', () => {
     expect([entry.width, entry.height]).toEqual([64, 64]);
     expect(entry.settings).toMatchObject({ seed: 3, steps: 2, model: 'emoji-sr-64' });
     const stored = await call<{ png: Uint8Array }>('galleryGet', { id: entry.id });
-    expect(readTextChunks(Buffer.from(stored.png)).parameters).toMatch(/Upscale: 2x from 32x32/);
+    expect(readPngText(Buffer.from(stored.png)).get('parameters')).toMatch(/Upscale: 2x from 32x32/);
 
     const unkept = await call<UpscaleResult>('upscale', { jobId: 'up-2', model: path.join(packs, 'emoji-sr-64'), image, steps: 2, bc: 'random', seed: 4, keep: false });
     expect(unkept.gallery).toBeUndefined();

@@ -7,8 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { ExportModule, canvasParameters, frameParameters } from '../../renderer/src/ui/export/export.js';
-import { pngTextChunks, withPngText } from '../../renderer/src/ui/recall/png-text.js';
-import { readTextChunks } from '../../main/engine/image/png-text.js';
+import { readPngText } from '../../main/api/png-text.js';
 import { createAppState } from '../../renderer/src/ui/app-state.js';
 import { createImageLayer } from '../../renderer/src/document/create.js';
 
@@ -22,20 +21,6 @@ function chunkTypes(png: Uint8Array): string[] {
   return types;
 }
 const A1111 = 'a red heart\nNegative prompt: blurry\nSteps: 20, Sampler: DDIM, CFG scale: 5, Seed: 7, Size: 32x32, Model: emoji-32';
-
-describe('a text chunk written into a PNG', () => {
-  it('is read back by the studio\'s recall and the engine, before the image data, and the image still decodes', async () => {
-    const png = await tiny();
-    for (const text of [A1111, 'ünïcode café — 🐱 with "quotes", and, commas']) {
-      const out = withPngText(png, 'parameters', text);
-      expect(pngTextChunks(out).get('parameters')).toBe(text); // the recall reader stops at IDAT
-      expect(readTextChunks(Buffer.from(out)).parameters).toBe(text);
-      const meta = await sharp(Buffer.from(out)).metadata(); // CRCs are right: libvips reads it
-      expect([meta.width, meta.height]).toEqual([2, 2]);
-    }
-    expect(withPngText(new Uint8Array([1, 2, 3]), 'parameters', 'x')).toEqual(new Uint8Array([1, 2, 3]));
-  });
-});
 
 const setup = async (layers: ReturnType<typeof createImageLayer>[], frame = { x: 0, y: 0, width: 2, height: 2 }) => {
   const saved: { name: string; bytes: Uint8Array }[] = [];
@@ -69,14 +54,14 @@ describe('export', () => {
     const t = await setup([createImageLayer({ pixelId: 'p', width: 2, height: 2, parameters: A1111 })]);
     await t.m.exportPng();
     expect(t.saved[0].name).toMatch(/^driftline-canvas-\d+\.png$/);
-    expect(pngTextChunks(t.saved[0].bytes).get('parameters')).toBe(A1111);
+    expect(readPngText(t.saved[0].bytes).get('parameters')).toBe(A1111);
     expect(t.said.at(-1)).toMatch(/: the canvas, with the settings of its last generation\.$/);
   });
 
   it('a canvas with no generated layer exports without settings, and says so; a gallery image goes as generated', async () => {
     const t = await setup([createImageLayer({ pixelId: 'p', width: 2, height: 2 })]);
     await t.m.exportPng();
-    expect(pngTextChunks(t.saved[0].bytes).has('parameters')).toBe(false);
+    expect(readPngText(t.saved[0].bytes).has('parameters')).toBe(false);
     expect(t.said.at(-1)).toMatch(/no generated layer: no settings inside/);
     t.app.setState({ selectedGalleryId: 'g1' });
     await t.m.exportPng();
@@ -107,7 +92,7 @@ describe('export of the generation frame alone', () => {
     const text = types.findIndex((c) => c === 'tEXt' || c === 'iTXt');
     expect(text).toBeGreaterThan(0);
     expect(text).toBeLessThan(types.indexOf('IDAT'));
-    expect(pngTextChunks(out.bytes).get('parameters')).toBe(A1111);
+    expect(readPngText(out.bytes).get('parameters')).toBe(A1111);
     expect(t.said.at(-1)).toMatch(/: the generation frame \(24×40\), with the settings of its last generation\.$/);
   });
 

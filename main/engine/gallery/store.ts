@@ -22,8 +22,8 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { z } from 'zod';
 import { writeFileAtomic } from '../io/atomic.js';
-import { parseParameters } from '../image/parameters.js';
-import { readTextChunks } from '../image/png-text.js';
+import { parseParameters } from '../../api/parameters.js';
+import { readPngText } from '../../api/png-text.js';
 import { GALLERY_ID, GalleryIdError, checkGalleryId, galleryDir, galleryImageFile } from './paths.js';
 
 export const THUMB_SIDE = 128;
@@ -272,7 +272,7 @@ export class GalleryStore {
     const file = this.imageFile(id);
     try {
       const png = await readFile(file);
-      const parameters = readTextChunks(png).parameters ?? '';
+      const parameters = readPngText(png).get('parameters') ?? '';
       const meta = await sharp(png).metadata();
       const createdAt = idTime(id) ?? (await stat(file)).mtimeMs;
       let settings: GallerySettings = { model: '', prompt: '', sampler: '', steps: 0, seed: 0 };

@@ -4,7 +4,7 @@
  */
 import sharp from 'sharp';
 import type { Tensor } from '../tensor.js';
-import { withTextChunks } from './png-text.js';
+import { withPngText } from '../../api/png-text.js';
 
 export type ImageSource = string | Buffer | Uint8Array;
 
@@ -59,5 +59,6 @@ export async function loadMask(src: ImageSource, width: number, height: number, 
 export async function encodePng(t: Tensor, text: Record<string, string> = {}, b = 0): Promise<Buffer> {
   const [, , h, w] = t.shape;
   const png = await sharp(Buffer.from(tensorToRgb(t, b)), { raw: { width: w, height: h, channels: 3 } }).png().toBuffer();
-  return withTextChunks(png, text);
+  const out = withPngText(png, text);
+  return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
 }

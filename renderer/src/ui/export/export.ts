@@ -12,7 +12,7 @@ import type { StudioClient } from '../../api/index.js';
 import type { AppStore } from '../app-state.js';
 import { galleryFileName, type GalleryModule } from '../gallery/gallery.js';
 import { errorText, type Say } from '../status.js';
-import { withPngText } from '../recall/png-text.js';
+import { withPngText } from '../../../../main/api/png-text.js';
 import type { CanvasDocument, Rect } from '../../document/types.js';
 
 /** The `parameters` of the last generation that produced the canvas: its top-most visible generated layer's. */
@@ -64,7 +64,7 @@ export class ExportModule {
     const flat = await this.host.flatten();
     if (!flat) return this.host.say('Nothing to export: the canvas has no visible images.', 'warn');
     const parameters = canvasParameters(this.host.doc());
-    const bytes = parameters ? withPngText(flat, 'parameters', parameters) : flat;
+    const bytes = parameters ? withPngText(flat, { parameters }) : flat;
     await this.save(`driftline-canvas-${Date.now()}.png`, bytes, parameters ? 'the canvas, with the settings of its last generation' : 'the canvas (no generated layer: no settings inside)');
   }
 
@@ -74,7 +74,7 @@ export class ExportModule {
     const flat = await this.host.flattenFrame(frame);
     if (!flat) return this.host.say('Nothing to export: no visible image lies under the generation frame.', 'warn');
     const parameters = frameParameters(this.host.doc(), frame);
-    const bytes = parameters ? withPngText(flat, 'parameters', parameters) : flat;
+    const bytes = parameters ? withPngText(flat, { parameters }) : flat;
     const size = `${frame.width}×${frame.height}`;
     await this.save(
       `driftline-frame-${frame.width}x${frame.height}-${Date.now()}.png`,

@@ -8,9 +8,10 @@ import { createStore } from 'zustand/vanilla';
 import type { AppStore } from '../app-state.js';
 import type { FrameModule } from '../frame/frame.js';
 import type { GenerateModule } from '../generate/generation.js';
-import type { Say } from '../status.js';
-import { parseParameters, recallSettings } from './parameters.js';
-import { pngTextChunks } from './png-text.js';
+import { splitParameters } from '../../../../main/api/parameters.js';
+import { readPngText } from '../../../../main/api/png-text.js';
+import { errorText, type Say } from '../status.js';
+import { recallSettings } from './settings.js';
 
 export interface RecallState {
   /** What the last recall could not put in the panel, `[key, value]` in order (null before any recall). */
@@ -41,7 +42,13 @@ export class RecallModule {
   }
 
   fromPng(bytes: Uint8Array, name = 'the image'): boolean {
-    const text = pngTextChunks(bytes).get('parameters');
+    let text: string | undefined;
+    try {
+      text = readPngText(bytes).get('parameters');
+    } catch (e) {
+      this.host.say(`${name} could not be read: ${errorText(e)}.`, 'warn');
+      return false;
+    }
     if (text === undefined) {
       this.host.say(`${name} has no generation settings (no "parameters" text in the PNG).`, 'warn');
       return false;
@@ -51,7 +58,7 @@ export class RecallModule {
 
   /** Parameters text (A1111's form) into the panel. */
   fromText(text: string, name = 'the text'): boolean {
-    const parsed = parseParameters(text);
+    const parsed = splitParameters(text);
     if (!parsed) {
       this.host.say(`The settings in ${name} could not be read (no "Steps: …, Sampler: …" line).`, 'warn');
       return false;
