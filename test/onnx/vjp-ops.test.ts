@@ -29,6 +29,8 @@ interface Case {
   type: F;
   /** Inputs: name → dims (random normal data), or dims and a map applied to the data (to keep it in a domain). */
   inputs: Record<string, number[] | { dims: number[]; map: (v: number) => number }>;
+  /** Shapes to declare instead of the fed ones (symbolic or unknown dims). */
+  declare?: Record<string, (number | string | null)[] | undefined>;
   wrt?: string[];
   /** Build the graph from the input names; returns the output value name. */
   build: (m: OnnxModel, t: F) => string;
@@ -44,7 +46,7 @@ async function check(c: Case, seed = 1): Promise<number> {
     const n = dims.reduce((a, b) => a * b, 1);
     const raw = normals(s++, c.type === 'float64' ? new Float64Array(n) : new Float32Array(n));
     if (!Array.isArray(spec)) for (let i = 0; i < n; i++) raw[i] = spec.map(raw[i]);
-    m.addInput(name, c.type as ElemType, dims);
+    m.addInput(name, c.type as ElemType, c.declare && name in c.declare ? c.declare[name] : dims);
     inputs.push({ name, dims, data: raw });
   }
   const y = c.build(m, c.type);
@@ -64,6 +66,14 @@ const op = (m: OnnxModel, type: string, ins: string[], attrs?: Record<string, At
 
 const CASES: Record<string, Case> = {
   'Add with broadcast both ways': { type: 'float64', inputs: { a: [2, 3, 4], b: [3, 1] }, build: (m) => op(m, 'Add', ['a', 'b']) },
+  'Add with symbolic dims that decide nothing (axes found at run time)': {
+    type: 'float64', inputs: { a: [1, 3], b: [4, 3], c: [2, 4, 3] }, declare: { a: ['n', 3], b: ['m', 3], c: undefined },
+    build: (m) => op(m, 'Mul', [op(m, 'Add', ['a', 'b']), 'c']),
+  },
+  'Mul with one symbolic batch on both sides (no reduction needed)': {
+    type: 'float64', inputs: { a: [2, 3, 4], b: [2, 1, 4] }, declare: { a: ['batch', 'seq', 4], b: ['batch', 1, 4] },
+    build: (m) => op(m, 'Mul', ['a', 'b']),
+  },
   'Sub with a lower-rank operand': { type: 'float64', inputs: { a: [2, 3], b: [3] }, build: (m) => op(m, 'Sub', ['a', 'b']) },
   'Mul broadcast [4,1,3]·[2,3]': { type: 'float64', inputs: { a: [4, 1, 3], b: [2, 3] }, build: (m) => op(m, 'Mul', ['a', 'b']) },
   'Div': { type: 'float64', inputs: { a: [2, 3], b: positive([2, 1]) }, build: (m) => op(m, 'Div', ['a', 'b']) },
@@ -301,6 +311,22 @@ describe('VJP generator', () => {
     m.addNode('Resize', ['x', '', m.constant(tensor('float32', [1, 1, 2, 2], [4]))], { outputs: ['y'], name: 'up', attrs: { mode: attr.string('linear') } });
     m.addOutput('y', 'float32', undefined);
     expect(() => addVjp(m, { wrt: ['x'], output: 'y' })).toThrow(/Resize \(node 'up'\) in mode 'linear'/);
+  });
+
+  it('reduces broadcast axes statically where symbolic dims decide them, at run time where they do not', () => {
+    const graphOf = (a: (number | string)[], b: (number | string)[]) => {
+      const m = OnnxModel.create({ opset: 17 });
+      m.addInput('a', 'float32', a);
+      m.addInput('b', 'float32', b);
+      m.addNode('Add', ['a', 'b'], { outputs: ['y'] });
+      m.addOutput('y', 'float32', undefined);
+      addVjp(m, { wrt: ['a', 'b'], output: 'y' });
+      return (m.graph.node ?? []).map((n) => n.opType);
+    };
+    expect(graphOf(['batch', 'seq', 8], ['batch', 'seq', 8])).toEqual(['Add', 'Identity', 'Identity']);
+    expect(graphOf(['batch', 'seq', 8], [8]).filter((o) => o === 'ReduceSum')).toHaveLength(1);
+    expect(graphOf(['batch', 'seq', 8], [8])).not.toContain('NonZero');
+    expect(graphOf(['n', 8], ['m', 8])).toContain('NonZero');
   });
 
   it('refuses a model older than opset 13', () => {

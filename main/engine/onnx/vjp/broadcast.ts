@@ -5,43 +5,53 @@
  * of that repetition is a sum over those axes (Griewank & Walther 2008, §3.1: a copied value's
  * adjoint is the sum of its copies' adjoints).
  *
- * Statically, where the known dims prove the operand already has the output's shape, the cotangent
- * passes through; with a fully known operand shape the axes are constants; otherwise they are
+ * Where the (symbolic) dims decide the axes (shapes.ts), they are constants — none at all in the
+ * common case of operands of one shape, and the cotangent passes through. Otherwise they are
  * computed at run time from Shape: the axes where the operand's shape (padded with leading 1s to
  * the output's rank) differs from the output's, summed with ReduceSum (noop_with_empty_axes = 1,
  * so an empty list is the identity) and reshaped to Shape(operand).
  */
 import type { Emitter } from './emit.js';
-import type { Shape } from './ranks.js';
+import type { Shape } from './shapes.js';
 import { attr } from '../builder.js';
 
-/** Whether `x` provably has the broadcast shape of `x` and `others` (shapes known statically). */
-function coversOthers(x: Shape | undefined, others: readonly (Shape | undefined)[]): boolean {
-  if (!x) return false;
-  for (const o of others) {
-    if (!o || o.length > x.length) return false;
-    for (let k = 1; k <= o.length; k++) {
-      const od = o[o.length - k], xd = x[x.length - k];
-      if (od === 1) continue;
-      if (od === null || xd === null || od !== xd) return false;
+/**
+ * The output axes over which `x` was repeated, where its known dims decide it: its missing leading
+ * axes and its size-1 axes. A dim known to be > 1 is never repeated (valid broadcasting keeps it);
+ * a symbolic dim is not where every other operand has 1 or the same symbol there. Undefined where
+ * the dims leave it open (a symbol that may be 1 at run time against another size).
+ */
+function staticAxes(x: Shape | undefined, others: readonly (Shape | undefined)[]): number[] | undefined {
+  if (!x || others.some((o) => !o)) return undefined;
+  const r = Math.max(x.length, ...others.map((o) => o!.length));
+  const lead = r - x.length;
+  const axes = Array.from({ length: lead }, (_, k) => k);
+  for (let k = 0; k < x.length; k++) {
+    const xd = x[k];
+    if (xd === 1) { axes.push(k + lead); continue; }
+    if (typeof xd === 'number') continue;
+    for (const o of others as Shape[]) {
+      const j = k + lead - (r - o.length);
+      if (j < 0 || o[j] === 1) continue;
+      if (xd === null || o[j] !== xd) return undefined;
     }
   }
-  return true;
+  return axes;
 }
 
 /**
  * The cotangent `g` of a broadcasting operator's output, reduced to the shape of its operand `x`.
- * `others` are the shapes of the operator's other operands (for the static shortcut).
+ * `others` are the shapes of the operator's other operands.
  */
 export function unbroadcast(e: Emitter, g: string, x: string, xShape: Shape | undefined, others: readonly (Shape | undefined)[]): string {
-  if (coversOthers(xShape, others)) return g;
-  const knownOut = xShape && others.every((o) => o) ? Math.max(xShape.length, ...others.map((o) => o!.length)) : undefined;
-  if (xShape && knownOut !== undefined && xShape.every((d) => d !== null)) {
-    const lead = knownOut - xShape.length;
-    const axes = [...Array.from({ length: lead }, (_, k) => k), ...xShape.flatMap((d, k) => (d === 1 ? [k + lead] : []))];
-    if (axes.length === 0) return g;
-    return e.op('Reshape', [e.reduceSum(g, axes, true), e.ints(xShape as number[])]);
+  const known = staticAxes(xShape, others);
+  if (known) {
+    if (known.length === 0) return g;
+    const summed = e.reduceSum(g, known, true);
+    if (xShape!.length === Math.max(xShape!.length, ...others.map((o) => o!.length))) return summed;
+    return e.op('Reshape', [summed, xShape!.every((d) => typeof d === 'number') ? e.ints(xShape as number[]) : e.shape(x)]);
   }
+  const knownOut = xShape && others.every((o) => o) ? Math.max(xShape.length, ...others.map((o) => o!.length)) : undefined;
   const sy = e.shape(g);
   const sx = e.shape(x);
   let padded = sx;

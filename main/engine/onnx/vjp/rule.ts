@@ -7,7 +7,7 @@
  */
 import type { onnx } from 'onnx-proto';
 import type { Emitter, FloatType } from './emit.js';
-import type { Shape } from './ranks.js';
+import type { Shape } from './shapes.js';
 
 export interface RuleContext {
   readonly e: Emitter;

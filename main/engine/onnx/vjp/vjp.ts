@@ -23,7 +23,7 @@ import type { ElemType, OnnxModel } from '../builder.js';
 import { GraphIndex, sortTopologically } from '../surgery/graph.js';
 import { Emitter, type FloatType } from './emit.js';
 import { VjpUnsupported } from './errors.js';
-import { inferShapes } from './ranks.js';
+import { inferShapes } from './shapes.js';
 import { NON_DIFFERENTIABLE, RULES } from './rules/index.js';
 import type { RuleContext } from './rule.js';
 

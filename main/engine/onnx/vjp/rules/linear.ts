@@ -20,7 +20,7 @@
 import { attr } from '../../builder.js';
 import { unbroadcast } from '../broadcast.js';
 import { attrInt, attrInts, attrOf } from '../../surgery/graph.js';
-import type { Shape } from '../ranks.js';
+import type { Shape } from '../shapes.js';
 import type { RuleContext, VjpRule } from '../rule.js';
 import { g0 } from './elementwise.js';
 
@@ -110,7 +110,7 @@ const conv: VjpRule = {
     const autoPad = new TextDecoder().decode(attrOf(c.node, 'auto_pad')?.s ?? new Uint8Array());
     if (autoPad && autoPad !== 'NOTSET' && autoPad !== 'VALID') c.unsupported(`with auto_pad ${autoPad} has no gradient rule (explicit pads only)`);
     const wShape = c.shape(w);
-    const kernel = attrInts(c.node, 'kernel_shape') ?? (wShape && wShape.slice(2).every((d) => d !== null) ? (wShape.slice(2) as number[]) : undefined);
+    const kernel = attrInts(c.node, 'kernel_shape') ?? (wShape && wShape.slice(2).every((d) => typeof d === 'number') ? (wShape.slice(2) as number[]) : undefined);
     if (!kernel) return c.unsupported('needs a known kernel shape');
     const n = kernel.length;
     const strides = attrInts(c.node, 'strides') ?? kernel.map(() => 1);
@@ -121,7 +121,7 @@ const conv: VjpRule = {
     const cutTo = (v: string, ends: string) => e.op('Slice', [v, e.ints(kernel.map(() => 0)), ends, e.ints(spatialAxes)]);
     let gx: string | undefined, gw: string | undefined, gb: string | undefined;
     const fullPads = pads.map((p, i) => dilations[i % n] * (kernel[i % n] - 1) - p);
-    const wShapeKnown = wShape && wShape.every((d) => d !== null) ? (wShape as number[]) : undefined;
+    const wShapeKnown = wShape && wShape.every((d) => typeof d === 'number') ? (wShape as number[]) : undefined;
     if (c.needs(0) && strides.every((s) => s === 1) && fullPads.every((p) => p >= 0) && wShapeKnown) {
       gx = e.op('Conv', [g, flippedWeight(c, w, wShapeKnown, group)], {
         kernel_shape: attr.ints(kernel), dilations: attr.ints(dilations), pads: attr.ints(fullPads), group: attr.int(group),

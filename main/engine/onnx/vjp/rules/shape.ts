@@ -64,7 +64,8 @@ function sliceAsPad(c: RuleContext): string | undefined {
   const [x, starts, ends, axesIn, stepsIn] = c.inputs;
   if (stepsIn && !c.ints(stepsIn)?.every((v) => v === 1)) return undefined;
   const xShape = c.shape(x);
-  const count = c.shape(starts)?.[0] ?? c.ints(starts)?.length;
+  const declared = c.shape(starts)?.[0];
+  const count = typeof declared === 'number' ? declared : c.ints(starts)?.length;
   if (!xShape || count == null) return undefined;
   const r = xShape.length;
   const axes = axesIn ? c.ints(axesIn) : Array.from({ length: count }, (_, k) => k);
@@ -113,7 +114,7 @@ export const shapeRules: Record<string, VjpRule> = {
         const d = s ? s[axis < 0 ? axis + s.length : axis] : null;
         return d ?? null;
       });
-      const split = sizes.every((d) => d !== null)
+      const split = sizes.every((d) => typeof d === 'number')
         ? c.e.ints(sizes as number[])
         : c.e.op('Concat', c.inputs.map((x) => c.e.pick(c.e.shape(x), axis)), { axis: attr.int(0) });
       return c.e.ops('Split', [g0(c), split], c.inputs.length, { axis: attr.int(axis) }).map((g, i) => (c.needs(i) ? g : undefined));
