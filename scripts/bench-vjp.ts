@@ -3,7 +3,8 @@
  * emoji-32's UNet (docs/vjp.md) against one forward pass.
  *   1. generation: seconds to load the forward model, differentiate it (out_sample w.r.t. sample)
  *      and encode the result; nodes before and after.
- *   2. per size and batch: seconds per forward pass and per VJP (median of --runs after a warm-up),
+ *   2. per size and batch: seconds to open each session, seconds per forward pass and per VJP
+ *      (median of --runs after a warm-up),
  *      and peak memory — each measured in a child process of its own, as the peak resident set
  *      above the resident set once the session is created (activations and the kernels' scratch,
  *      not the weights or the runtime itself).
@@ -44,7 +45,9 @@ function feeds(size: number, batch: number, withCotangent: boolean): Record<stri
 
 /** In a child: create the session, run it, print seconds per run and peak memory above the session's own. */
 async function child(model: string, size: number, batch: number, vjp: boolean): Promise<void> {
+  const t0 = performance.now();
   const session = await ort.InferenceSession.create(model, { logSeverityLevel: 3, intraOpNumThreads: threads, graphOptimizationLevel: 'all' });
+  const openSeconds = (performance.now() - t0) / 1000;
   const base = process.memoryUsage().rss;
   const f = feeds(size, batch, vjp);
   await session.run(f);
@@ -56,14 +59,16 @@ async function child(model: string, size: number, batch: number, vjp: boolean): 
   }
   times.sort((a, b) => a - b);
   const peak = process.resourceUsage().maxRSS * 1024;
-  process.stdout.write(JSON.stringify({ seconds: times[Math.floor(times.length / 2)], peakBytes: Math.max(0, peak - base) }));
+  process.stdout.write(JSON.stringify({ seconds: times[Math.floor(times.length / 2)], peakBytes: Math.max(0, peak - base), openSeconds }));
 }
 
-function measure(model: string, size: number, batch: number, vjp: boolean): { seconds: number; peakBytes: number } {
+interface Measured { seconds: number; peakBytes: number; openSeconds: number }
+
+function measure(model: string, size: number, batch: number, vjp: boolean): Measured {
   const args = [fileURLToPath(import.meta.url), '--child', vjp ? 'vjp' : 'forward', '--model', model, '--size', String(size), '--batch', String(batch), '--runs', String(runs), '--threads', String(threads)];
   const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`measurement failed: ${r.stderr}`);
-  return JSON.parse(r.stdout) as { seconds: number; peakBytes: number };
+  return JSON.parse(r.stdout) as Measured;
 }
 
 const mib = (b: number) => (b / 2 ** 20).toFixed(1);
@@ -85,13 +90,13 @@ async function main(): Promise<void> {
     console.log(`## VJP of emoji-32's UNet (out_sample w.r.t. sample), ${threads} intra-op thread(s), median of ${runs} runs\n`);
     console.log(`generation: load ${((t1 - t0) / 1000).toFixed(2)} s, differentiate ${((t2 - t1) / 1000).toFixed(2)} s, encode ${((t3 - t2) / 1000).toFixed(2)} s; `
       + `${forwardNodes} forward nodes, ${info.differentiatedNodes} differentiated, ${info.backwardNodes} backward nodes added; ${mib(bytes.byteLength)} MiB\n`);
-    console.log('| size | batch | forward s | VJP s | VJP / forward | forward peak MiB | VJP peak MiB | peak ratio |');
-    console.log('|---|---|---|---|---|---|---|---|');
+    console.log('| size | batch | forward s | VJP s | VJP / forward | forward peak MiB | VJP peak MiB | peak ratio | session open s (forward, VJP) |');
+    console.log('|---|---|---|---|---|---|---|---|---|');
     for (const size of values.sizes!.split(',').map(Number)) {
       for (const batch of values.batches!.split(',').map(Number)) {
         const fwd = measure(UNET, size, batch, false);
         const bwd = measure(vjpFile, size, batch, true);
-        console.log(`| ${size}² | ${batch} | ${fwd.seconds.toFixed(4)} | ${bwd.seconds.toFixed(4)} | ${(bwd.seconds / fwd.seconds).toFixed(2)} | ${mib(fwd.peakBytes)} | ${mib(bwd.peakBytes)} | ${(bwd.peakBytes / Math.max(1, fwd.peakBytes)).toFixed(2)} |`);
+        console.log(`| ${size}² | ${batch} | ${fwd.seconds.toFixed(4)} | ${bwd.seconds.toFixed(4)} | ${(bwd.seconds / fwd.seconds).toFixed(2)} | ${mib(fwd.peakBytes)} | ${mib(bwd.peakBytes)} | ${(bwd.peakBytes / Math.max(1, fwd.peakBytes)).toFixed(2)} | ${fwd.openSeconds.toFixed(2)}, ${bwd.openSeconds.toFixed(2)} |`);
       }
     }
   } finally {
