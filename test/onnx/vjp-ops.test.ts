@@ -329,6 +329,23 @@ describe('VJP generator', () => {
     expect(graphOf(['n', 8], ['m', 8])).toContain('NonZero');
   });
 
+  it('differentiates a value computed inside the graph, declared with its inferred shape', async () => {
+    const m = OnnxModel.create({ opset: 17 });
+    m.addInput('x', 'float32', ['batch', 3]);
+    m.addNode('Exp', ['x'], { outputs: ['h'] });
+    m.addNode('Sin', ['h'], { outputs: ['y'] });
+    m.addOutput('y', 'float32', undefined);
+    const iface = addVjp(m, { wrt: ['x'], output: ['h'] });
+    expect(m.outputs().map((o) => [o.name, o.shape])).toEqual([['h', ['batch', 3]], ['grad.x', ['batch', 3]]]);
+    expect((m.graph.node ?? []).map((n) => n.opType)).not.toContain('Sin');
+    const s = await ort.InferenceSession.create(await m.toBytes(), sessionOptions);
+    const x = Float32Array.from([0, 0.5, -1, 2, 1, -0.25]);
+    const w = Float32Array.from([1, -2, 3, 0.5, 1, 4]);
+    const out = await s.run({ x: new ort.Tensor('float32', x, [2, 3]), [iface.cotangents.h]: new ort.Tensor('float32', w, [2, 3]) });
+    const g = out['grad.x'].data as Float32Array;
+    x.forEach((v, i) => expect(g[i]).toBeCloseTo(Math.exp(v) * w[i], 5));
+  });
+
   it('refuses a model older than opset 13', () => {
     const m = OnnxModel.create({ opset: 12 });
     m.addInput('x', 'float32', [2]);

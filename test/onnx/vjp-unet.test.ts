@@ -20,7 +20,7 @@ import { VjpUnsupported } from '../../main/engine/onnx/vjp/errors.js';
 import { hasFloat16, widenToFloat32 } from '../../main/engine/onnx/vjp/precision.js';
 import { float16ToFloat32, float32ToFloat16 } from '../../main/engine/fp16.js';
 import { buildAttentionUnet, type AttentionUnetForm } from '../fixtures/attention-unets.js';
-import { gradCheck, normals, sessionOptions } from '../fixtures/gradcheck.js';
+import { gradCheck, normals, sessionOptions, vjpModelOf } from '../fixtures/gradcheck.js';
 
 const EMOJI_UNET = new URL('../../models/packs/emoji-32/unet/model.onnx', import.meta.url).pathname;
 const TOL = 5e-4;
@@ -36,6 +36,21 @@ describe('VJP of emoji-32 UNet', () => {
       extraFeeds: { timestep: new ort.Tensor('float32', Float32Array.from([400]), [1]), encoder_hidden_states: new ort.Tensor('float32', ctx, [1, 4, 128]) },
     });
     console.log('emoji-32 VJP vs central differences:', results.map((r) => `fd ${r.fd.toPrecision(8)} vjp ${r.vjp.toPrecision(8)} rel ${r.relErr.toExponential(2)}`).join('; '));
+    for (const r of results) expect(r.relErr).toBeLessThan(TOL);
+  });
+
+  it('of two decoder features at once (intermediate values, not graph outputs) matches central differences', async () => {
+    const taps = ['/up_blocks.0/upsamplers.0/conv/Conv_output_0', '/up_blocks.1/upsamplers.0/conv/Conv_output_0'];
+    const forward = await OnnxModel.load(EMOJI_UNET);
+    for (const t of taps) forward.addOutput(t, 'float32', undefined);
+    const { iface } = await vjpModelOf(forward, ['sample'], taps);
+    expect(iface.outputs).toEqual(taps);
+    expect(Object.keys(iface.cotangents)).toEqual(taps);
+    const results = await gradCheck(forward, [{ name: 'sample', dims: [1, 3, 32, 32], data: normals(21, new Float32Array(3072)) }], ['sample'], taps, {
+      h: H, directions: 2, seed: 9,
+      extraFeeds: { timestep: new ort.Tensor('float32', Float32Array.from([250]), [1]), encoder_hidden_states: new ort.Tensor('float32', normals(22, new Float32Array(4 * 128)), [1, 4, 128]) },
+    });
+    console.log('emoji-32 feature VJP vs central differences:', results.map((r) => r.relErr.toExponential(2)).join(', '));
     for (const r of results) expect(r.relErr).toBeLessThan(TOL);
   });
 

@@ -62,14 +62,15 @@ export async function cachedVjpModel(source: string, request: VjpOptions, opts: 
   const file = resolve(source);
   const sha256 = await digestFile(file);
   const wrt = [...request.wrt];
-  const key = JSON.stringify([sha256, file, request.output, wrt, VJP_VERSION]);
+  const outputs = typeof request.output === 'string' ? [request.output] : [...request.output];
+  const key = JSON.stringify([sha256, file, outputs, wrt, VJP_VERSION]);
   const dir = join(vjpCacheRoot(opts), createHash('sha256').update(key).digest('hex').slice(0, 32));
   const cached = await readValid(dir, file, sha256);
   if (cached) return { dir, file: join(dir, MODEL_FILE), info: cached, rebuilt: false };
-  return { dir, file: join(dir, MODEL_FILE), info: await build(file, sha256, wrt, request.output, dir), rebuilt: true };
+  return { dir, file: join(dir, MODEL_FILE), info: await build(file, sha256, wrt, outputs, dir), rebuilt: true };
 }
 
-async function build(file: string, sha256: string, wrt: string[], output: string, dir: string): Promise<VjpCacheFile> {
+async function build(file: string, sha256: string, wrt: string[], output: string[], dir: string): Promise<VjpCacheFile> {
   const t0 = performance.now();
   const model = await OnnxModel.load(file);
   const externalData = await Promise.all(externalLocations(model).map((location) => fingerprint(join(dirname(file), location), location)));

@@ -1,13 +1,15 @@
 /**
  * Reverse-mode differentiation of an ONNX graph (Griewank & Walther, "Evaluating Derivatives",
  * 2nd ed. 2008, §3.2: the adjoint sweep over the evaluation trace in reverse order). From a forward
- * model, inputs X₁…Xₖ to differentiate with respect to and one output Y, the model is rewritten in
- * place into one that takes the forward inputs plus a cotangent Ȳ and returns
+ * model, inputs X₁…Xₖ to differentiate with respect to and values Y₁…Yₘ (graph outputs, or any
+ * value the graph computes — a decoder block's features), the model is rewritten in place into one
+ * that takes the forward inputs plus cotangents Ȳⱼ and returns
  *
- *     Y                      (the forward output, unchanged)
- *     grad.<Xᵢ> = (∂Y/∂Xᵢ)ᵀ Ȳ   (the vector–Jacobian product, Xᵢ's shape and type)
+ *     Yⱼ                            (the forward values, as outputs)
+ *     grad.<Xᵢ> = Σⱼ (∂Yⱼ/∂Xᵢ)ᵀ Ȳⱼ   (the vector–Jacobian product, Xᵢ's shape and type)
  *
- * with Ȳ fed as the input `grad.<Y>`. The forward pass stays in the same graph and the backward
+ * with Ȳⱼ fed as the input `grad.<Yⱼ>`. For an energy E(Y₁, …, Yₘ), feeding Ȳⱼ = ∂E/∂Yⱼ gives
+ * grad.<Xᵢ> = ∂E/∂Xᵢ. The forward pass stays in the same graph and the backward
  * nodes read its values by name, so every activation is computed once and kept by ONNX Runtime
  * until its last backward reader has run (the "store all" strategy; docs/vjp.md has the memory it
  * costs). Only the forward nodes Y depends on are kept, and only the nodes on a path from some Xᵢ
@@ -19,25 +21,28 @@
  * float32 (precision.ts) by the caller's choice; this module keeps whatever types the graph has.
  */
 import type { onnx } from 'onnx-proto';
-import type { ElemType, OnnxModel } from '../builder.js';
+import { DATA_TYPE, type ElemType, type OnnxModel } from '../builder.js';
 import { GraphIndex, sortTopologically } from '../surgery/graph.js';
 import { Emitter, type FloatType } from './emit.js';
 import { VjpUnsupported } from './errors.js';
-import { inferShapes } from './shapes.js';
+import { inferShapes, type Shape } from './shapes.js';
 import { NON_DIFFERENTIABLE, RULES } from './rules/index.js';
 import type { RuleContext } from './rule.js';
 
 export interface VjpOptions {
   /** Graph inputs to differentiate with respect to (float tensors). */
   wrt: readonly string[];
-  /** The graph output whose cotangent is given. */
-  output: string;
+  /** The values whose cotangents are given: graph outputs or values computed inside the graph. */
+  output: string | readonly string[];
 }
 
 /** Names of the VJP model's added input and outputs. */
 export interface VjpInterface {
-  output: string;
-  /** Input: the output's cotangent, same shape and type as the output. */
+  /** The differentiated values, outputs of the VJP model. */
+  outputs: string[];
+  /** Inputs: each value's cotangent (same shape and type), by value name. */
+  cotangents: Record<string, string>;
+  /** The first (often the only) value's cotangent input. */
   cotangent: string;
   /** Outputs: input name → its VJP's name. */
   gradients: Record<string, string>;
@@ -74,8 +79,12 @@ export function addVjp(model: OnnxModel, opts: VjpOptions): VjpInterface {
   const index = new GraphIndex(graph);
   const shapes = inferShapes(graph, index, opset);
   const inputs = model.inputs();
-  const outInfo = model.outputs().find((o) => o.name === opts.output);
-  if (!outInfo) throw new Error(`'${opts.output}' is not an output of the model`);
+  const targets = typeof opts.output === 'string' ? [opts.output] : [...opts.output];
+  if (targets.length === 0) throw new Error('no output to differentiate');
+  for (const y of targets) {
+    if (!index.producer.has(y) && !index.isGraphInput(y)) throw new Error(`'${y}' is not a value the model computes`);
+    if (!FLOAT.has(index.elemType(y))) throw new Error(`'${y}' is not a float value`);
+  }
   for (const x of opts.wrt) {
     const info = inputs.find((i) => i.name === x);
     if (!info) throw new Error(`'${x}' is not an input of the model`);
@@ -83,7 +92,7 @@ export function addVjp(model: OnnxModel, opts: VjpOptions): VjpInterface {
   }
   const nodes = graph.node ?? [];
 
-  const needed = new Set<string>([opts.output]);
+  const needed = new Set<string>(targets);
   const neededNodes = new Set<onnx.INodeProto>();
   for (let k = nodes.length - 1; k >= 0; k--) {
     const n = nodes[k];
@@ -106,8 +115,12 @@ export function addVjp(model: OnnxModel, opts: VjpOptions): VjpInterface {
   }
 
   const e = new Emitter(model, index, opset);
-  const cotangent = index.claim(gradName(opts.output));
-  const contributions = new Map<string, string[]>([[opts.output, [cotangent]]]);
+  const cotangents: Record<string, string> = {};
+  const contributions = new Map<string, string[]>();
+  for (const y of targets) {
+    cotangents[y] = index.claim(gradName(y));
+    contributions.set(y, [cotangents[y]]);
+  }
   const total = (v: string): string | undefined => {
     const parts = contributions.get(v);
     if (!parts || parts.length === 0) return undefined;
@@ -153,7 +166,8 @@ export function addVjp(model: OnnxModel, opts: VjpOptions): VjpInterface {
   }
 
   const gradients: Record<string, string> = {};
-  const newOutputs: onnx.IValueInfoProto[] = [(graph.output ?? []).find((o) => o.name === opts.output)!];
+  const declarations = targets.map((y) => declaration(graph, y, index.elemType(y) ?? 'float32', shapes.get(y)));
+  const newOutputs: onnx.IValueInfoProto[] = [...declarations];
   for (const x of opts.wrt) {
     const info = inputs.find((i) => i.name === x)!;
     const name = index.claim(gradName(x));
@@ -163,14 +177,21 @@ export function addVjp(model: OnnxModel, opts: VjpOptions): VjpInterface {
     gradients[x] = name;
     newOutputs.push({ name, type: { tensorType: { elemType: (graph.input ?? []).find((v) => v.name === x)!.type!.tensorType!.elemType, shape: shapeProto(info.shape) } } });
   }
-  const outDecl = newOutputs[0];
   graph.node = [...nodes.filter((n) => neededNodes.has(n)), ...e.nodes];
   graph.output = newOutputs;
-  graph.input = [...(graph.input ?? []), { name: cotangent, type: outDecl.type }];
+  graph.input = [...(graph.input ?? []), ...targets.map((y, j) => ({ name: cotangents[y], type: declarations[j].type }))];
   const used = new Set<string>();
   for (const n of graph.node) for (const i of n.input ?? []) used.add(i);
   graph.initializer = (graph.initializer ?? []).filter((t) => used.has(t.name ?? ''));
-  return { output: opts.output, cotangent, gradients, differentiatedNodes: differentiated, backwardNodes: e.nodes.length };
+  return { outputs: targets, cotangents, cotangent: cotangents[targets[0]], gradients, differentiatedNodes: differentiated, backwardNodes: e.nodes.length };
+}
+
+/** A value's declaration: the graph's own where it has one, else its type and inferred shape (symbols as dim_params where they are plain names). */
+function declaration(graph: onnx.IGraphProto, name: string, type: ElemType, shape: Shape | undefined): onnx.IValueInfoProto {
+  const own = [...(graph.output ?? []), ...(graph.valueInfo ?? [])].find((v) => v.name === name && v.type?.tensorType);
+  if (own) return { name, type: own.type };
+  const dims = shape?.map((d) => (typeof d === 'string' && !/^[A-Za-z_][\w.]*$/.test(d) ? null : d));
+  return { name, type: { tensorType: { elemType: DATA_TYPE[type], shape: shapeProto(dims) } } };
 }
 
 function shapeProto(shape: readonly (number | string | null)[] | undefined): onnx.ITensorShapeProto | undefined {
