@@ -88,7 +88,8 @@ describe('VJP of emoji-32 UNet', () => {
 /**
  * SD-shaped UNets built by the project (test/fixtures/attention-unets.ts: resnet, Transformer2D with
  * self- and cross-attention, stride-2 Conv, DepthToSpace upsampling; sample [1, 4, 8, 8]) in the
- * unfused attention forms of torch exports, fp32 and fp16. fp16 models are differentiated in
+ * unfused attention forms of torch exports and the fused forms of onnxruntime's optimizer
+ * (com.microsoft MultiHeadAttention, Attention), fp32 and fp16. fp16 models are differentiated in
  * float32 (precision.ts): the check runs against the widened model, whose output must match the
  * float16 model's to half-float rounding (bound 1e-2 relative). Same bound as emoji-32.
  */
@@ -98,7 +99,7 @@ describe('VJP of SD-shaped UNets', () => {
     encoder_hidden_states: new ort.Tensor('float32', normals(5, new Float32Array(B * 77 * 768)), [B, 77, 768]),
   });
   const sample = normals(6, new Float32Array(4 * 8 * 8));
-  for (const form of ['unfused', 'unfused-3d'] as AttentionUnetForm[]) {
+  for (const form of ['unfused', 'unfused-3d', 'mha', 'attention'] as AttentionUnetForm[]) {
     for (const fp16 of [false, true]) {
       it(`${form}, ${fp16 ? 'fp16 (differentiated in float32)' : 'fp32'}: matches central differences`, async () => {
         const model = buildAttentionUnet({ form, fp16 });
@@ -129,12 +130,11 @@ describe('VJP of SD-shaped UNets', () => {
     }
   }
 
-  it('fused attention forms name their com.microsoft operator as not differentiable yet', () => {
-    for (const [form, op] of [['mha', 'com.microsoft.MultiHeadAttention'], ['attention', 'com.microsoft.Attention']] as const) {
-      let err: unknown;
-      try { addVjp(buildAttentionUnet({ form }), { wrt: ['sample'], output: 'out_sample' }); } catch (e) { err = e; }
-      expect(err).toBeInstanceOf(VjpUnsupported);
-      expect((err as VjpUnsupported).opType).toBe(op);
-    }
+  it('packed QKV (which ONNX Runtime cannot run on CPU) is refused, naming the node', () => {
+    let err: unknown;
+    try { addVjp(buildAttentionUnet({ form: 'mha-packed' }), { wrt: ['sample'], output: 'out_sample' }); } catch (e) { err = e; }
+    expect(err).toBeInstanceOf(VjpUnsupported);
+    expect((err as VjpUnsupported).opType).toBe('com.microsoft.MultiHeadAttention');
+    expect((err as Error).message).toMatch(/packed QKV/);
   });
 });

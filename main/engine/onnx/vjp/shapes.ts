@@ -239,6 +239,8 @@ export function inferShapes(graph: onnx.IGraphProto, index: GraphIndex, opset: n
       else if (set) out = x.filter((_, k) => !set.has(k));
       else if (!inNames[1]) out = [];
     } else if (op === 'NonZero' && x) out = [x.length, null];
+    else if (op === 'MultiHeadAttention' && x) out = [x[0], x[1], x.length === 3 ? ins[2]?.[2] ?? null : null];
+    else if (op === 'Attention' && x && ins[1]) out = [x[0], x[1], divDims(ins[1][1], 3)];
     if (all) all.forEach((s, k) => { const o = (n.output ?? [])[k]; if (o) shapes.set(o, s); });
     else if (out) { const o = (n.output ?? [])[0]; if (o) shapes.set(o, out); }
     if (value) { const o = (n.output ?? [])[0]; if (o) values.set(o, value); }

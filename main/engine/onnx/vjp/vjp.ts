@@ -26,7 +26,7 @@ import { GraphIndex, sortTopologically } from '../surgery/graph.js';
 import { Emitter, type FloatType } from './emit.js';
 import { VjpUnsupported } from './errors.js';
 import { inferShapes, type Shape } from './shapes.js';
-import { NON_DIFFERENTIABLE, RULES } from './rules/index.js';
+import { NON_DIFFERENTIABLE, RULES, ruleKey } from './rules/index.js';
 import type { RuleContext } from './rule.js';
 
 export interface VjpOptions {
@@ -74,7 +74,7 @@ function inlineFloats(index: GraphIndex, name: string): number[] | undefined {
 export function addVjp(model: OnnxModel, opts: VjpOptions): VjpInterface {
   const graph = model.graph;
   const opset = model.opset;
-  if (opset < 13) throw new VjpUnsupported('opset', String(opset), `${opset} is too old: the generator needs opset 13 or later`);
+  if (opset < 13) throw new Error(`cannot differentiate the model: it is opset ${opset}, the generator needs opset 13 or later`);
   sortTopologically(graph);
   const index = new GraphIndex(graph);
   const shapes = inferShapes(graph, index, opset);
@@ -103,14 +103,14 @@ export function addVjp(model: OnnxModel, opts: VjpOptions): VjpInterface {
 
   const active = new Set<string>(opts.wrt);
   for (const n of nodes) {
-    if (!neededNodes.has(n) || NON_DIFFERENTIABLE.has(n.opType ?? '')) continue;
-    const rule = RULES[n.opType ?? ''];
+    if (!neededNodes.has(n) || NON_DIFFERENTIABLE.has(ruleKey(n))) continue;
+    const rule = RULES[ruleKey(n)];
     const ins = n.input ?? [];
     const slots = rule ? (rule.diff === 'all' ? ins.map((_, k) => k) : rule.diff) : ins.map((_, k) => k);
     if (!slots.some((k) => active.has(ins[k] ?? ''))) continue;
     const outs = (n.output ?? []).filter((o) => o && needed.has(o) && FLOAT.has(index.elemType(o)));
     if (outs.length === 0) continue;
-    if (!rule || (n.domain && n.domain !== 'ai.onnx')) throw new VjpUnsupported(n.domain ? `${n.domain}.${n.opType}` : n.opType ?? '?', n.name || (n.output ?? [])[0] || '?');
+    if (!rule) throw new VjpUnsupported(ruleKey(n), n.name || (n.output ?? [])[0] || '?');
     for (const o of outs) active.add(o);
   }
 
@@ -137,7 +137,7 @@ export function addVjp(model: OnnxModel, opts: VjpOptions): VjpInterface {
     const n = nodes[k];
     const outs = n.output ?? [];
     if (!neededNodes.has(n) || !outs.some((o) => active.has(o) && contributions.has(o))) continue;
-    const rule = RULES[n.opType ?? '']!;
+    const rule = RULES[ruleKey(n)]!;
     const ins = [...(n.input ?? [])];
     const slots = rule.diff === 'all' ? ins.map((_, i) => i) : rule.diff;
     const nodeName = n.name || outs[0] || '?';
@@ -148,13 +148,13 @@ export function addVjp(model: OnnxModel, opts: VjpOptions): VjpInterface {
       dtype,
       rank: (v) => {
         const s = shapes.get(v);
-        if (!s) throw new VjpUnsupported(n.opType ?? '?', nodeName, `needs the rank of '${v}', which the graph does not tell`);
+        if (!s) throw new VjpUnsupported(ruleKey(n), nodeName, `needs the rank of '${v}', which the graph does not tell`);
         return s.length;
       },
       shape: (v) => shapes.get(v),
       ints: (v) => index.constantInts(v),
       floats: (v) => inlineFloats(index, v),
-      unsupported: (detail) => { throw new VjpUnsupported(n.opType ?? '?', nodeName, detail); },
+      unsupported: (detail) => { throw new VjpUnsupported(ruleKey(n), nodeName, detail); },
     };
     const grads = rule.apply(ctx);
     differentiated++;

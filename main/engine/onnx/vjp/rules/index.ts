@@ -1,15 +1,21 @@
 /**
- * The gradient rule table: operator type (default ONNX domain) → its adjoint. An operator missing
+ * The gradient rule table: operator type → its adjoint, keyed by the type for the default ONNX
+ * domain and by 'domain.type' for others ('com.microsoft.MultiHeadAttention'). An operator missing
  * here stops the generator with VjpUnsupported where it lies between a differentiated input and
  * the output.
  */
 import type { VjpRule } from '../rule.js';
+import { attentionRules } from './attention.js';
 import { elementwiseRules } from './elementwise.js';
 import { linearRules } from './linear.js';
 import { normRules } from './norm.js';
 import { shapeRules } from './shape.js';
 
-export const RULES: Readonly<Record<string, VjpRule>> = { ...elementwiseRules, ...shapeRules, ...linearRules, ...normRules };
+export const RULES: Readonly<Record<string, VjpRule>> = { ...elementwiseRules, ...shapeRules, ...linearRules, ...normRules, ...attentionRules };
+
+/** The table's key of a node's operator. */
+export const ruleKey = (n: { opType?: string | null; domain?: string | null }): string =>
+  n.domain && n.domain !== 'ai.onnx' ? `${n.domain}.${n.opType ?? ''}` : n.opType ?? '';
 
 /**
  * Operators whose outputs carry no derivative: shapes, sizes, index and comparison results, and
