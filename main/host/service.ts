@@ -19,6 +19,7 @@ import { downloadPack } from '../engine/models/downloads.js';
 import type { LoadedPack, PackInfo } from '../engine/packs/types.js';
 import { inspectPack, openPack } from '../engine/packs/pack.js';
 import { forgetAttentionMemory } from '../engine/onnx/surgery/cache.js';
+import { forgetVjpModels } from '../engine/onnx/vjp/cache.js';
 import { checkSize, generate, generateShape, isUpscaler, sizeLimits } from '../engine/pipelines/generate.js';
 import { encodePng, loadImage, loadMask } from '../engine/image/io.js';
 import { formatParameters } from '../api/parameters.js';
@@ -169,8 +170,12 @@ export function createEngineService(emit: Emit, opts: ServiceOptions = {}): Hand
       }
       const entry = await registry.get(name);
       await registry.removePack(name);
-      // The pack's derived attention-memory UNet goes with it (it holds links to the pack's weights).
-      if (entry) await forgetAttentionMemory(entry.path, { dataDir: opts.dataRoot });
+      // The pack's derived models go with it: the attention-memory UNet (it holds links to the pack's
+      // weights) and the generated VJP models.
+      if (entry) {
+        await forgetAttentionMemory(entry.path, { dataDir: opts.dataRoot });
+        await forgetVjpModels(entry.path, { dataDir: opts.dataRoot });
+      }
       return { removed: name };
     },
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OnnxModel, f32 } from '../../main/engine/onnx/builder.js';
-import { cachedVjpModel } from '../../main/engine/onnx/vjp/cache.js';
+import { cachedVjpModel, forgetVjpModels } from '../../main/engine/onnx/vjp/cache.js';
 import { addVjp } from '../../main/engine/onnx/vjp/vjp.js';
 import { buildAttentionPack } from '../fixtures/attention-unets.js';
 import { normals, sessionOptions } from '../fixtures/gradcheck.js';
@@ -80,6 +80,13 @@ describe('VJP model cache', () => {
     const rebuilt = await cachedVjpModel(file, REQUEST, { dataDir: data });
     expect(rebuilt.rebuilt).toBe(true);
     expect(rebuilt.dir).not.toBe(first.dir);
+    // The build of the source's earlier version is removed; the other request's build stays.
+    const root = join(data, 'cache', 'vjp');
+    expect((await readdir(root)).sort()).toEqual([rebuilt.dir, other.dir].map((d) => d.slice(root.length + 1)).sort());
+
+    expect(await forgetVjpModels(join(tmp, 'elsewhere'), { dataDir: data })).toBe(0);
+    expect(await forgetVjpModels(join(tmp, 'pack'), { dataDir: data })).toBe(2);
+    expect(await readdir(root)).toEqual([]);
   });
 
   it('a float16 pack with external weights: widened to float32, rebuilt when its weights file changes', async () => {

@@ -13,13 +13,15 @@
  * A cached build is used when vjp.json parses, was made by this generator version for the same
  * source digest, path and request, the source's external data files still have the size,
  * modification time and identity they had, and model.onnx still has its digest (and its data file
- * its size); anything else rebuilds it. Files are written atomically (model.onnx after its data,
+ * its size); anything else rebuilds it, and the builds of earlier versions of the same source file
+ * for the same request are removed. `forgetVjpModels` removes every build made from a pack's folder
+ * (when the pack is removed). Files are written atomically (model.onnx after its data,
  * vjp.json last), so two processes building at once each leave a complete, identical result.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readFile, rm, stat } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
 import onnxProto from 'onnx-proto';
 import { OnnxModel } from '../builder.js';
 import { writeFileAtomic } from '../../io/atomic.js';
@@ -67,7 +69,36 @@ export async function cachedVjpModel(source: string, request: VjpOptions, opts: 
   const dir = join(vjpCacheRoot(opts), createHash('sha256').update(key).digest('hex').slice(0, 32));
   const cached = await readValid(dir, file, sha256);
   if (cached) return { dir, file: join(dir, MODEL_FILE), info: cached, rebuilt: false };
-  return { dir, file: join(dir, MODEL_FILE), info: await build(file, sha256, wrt, outputs, dir), rebuilt: true };
+  const info = await build(file, sha256, wrt, outputs, dir);
+  await removeBuilds(vjpCacheRoot(opts), (i) => i.source.file === file && sameRequest(i, wrt, outputs), dir);
+  return { dir, file: join(dir, MODEL_FILE), info, rebuilt: true };
+}
+
+/** Remove every cached VJP model made from a model inside `folder` (a pack being removed). Returns how many. */
+export async function forgetVjpModels(folder: string, opts: { dataDir?: string } = {}): Promise<number> {
+  const inside = resolve(folder) + sep;
+  return removeBuilds(vjpCacheRoot(opts), (i) => resolve(i.source.file).startsWith(inside));
+}
+
+const sameRequest = (i: VjpCacheFile, wrt: readonly string[], outputs: readonly string[]) =>
+  JSON.stringify(i.wrt) === JSON.stringify(wrt) && JSON.stringify(i.outputs) === JSON.stringify(outputs);
+
+/** Remove the finished builds whose vjp.json matches (best effort: unreadable or unfinished ones are left alone). */
+async function removeBuilds(root: string, match: (info: VjpCacheFile) => boolean, keep?: string): Promise<number> {
+  let removed = 0;
+  for (const name of await readdir(root).catch(() => [] as string[])) {
+    const dir = join(root, name);
+    if (dir === keep) continue;
+    try {
+      const info = JSON.parse(await readFile(join(dir, INFO_FILE), 'utf8')) as VjpCacheFile;
+      if (typeof info.source?.file !== 'string' || !match(info)) continue;
+    } catch {
+      continue;
+    }
+    await rm(dir, { recursive: true, force: true });
+    removed++;
+  }
+  return removed;
 }
 
 async function build(file: string, sha256: string, wrt: string[], output: string[], dir: string): Promise<VjpCacheFile> {
