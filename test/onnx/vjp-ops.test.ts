@@ -346,6 +346,24 @@ describe('VJP generator', () => {
     x.forEach((v, i) => expect(g[i]).toBeCloseTo(Math.exp(v) * w[i], 5));
   });
 
+  it('keeps only what the differentiated value needs, weights listed as inputs (IR < 4) included', async () => {
+    const m = OnnxModel.create({ opset: 17 });
+    m.addInput('x', 'float32', [2]);
+    m.addInput('w', 'float32', [2]);
+    m.addInitializer('w', tensor('float32', [3, 4], [2]));
+    m.addNode('Exp', ['x'], { outputs: ['y'] });
+    m.addNode('Mul', ['x', 'w'], { outputs: ['z'] });
+    m.addOutput('y', 'float32', undefined);
+    m.addOutput('z', 'float32', undefined);
+    const iface = addVjp(m, { wrt: ['x'], output: 'y' });
+    expect(m.initializerNames()).not.toContain('w');
+    expect(m.inputs().map((i) => i.name)).toEqual(['x', iface.cotangent]);
+    expect(m.outputs().map((o) => o.name)).toEqual(['y', 'grad.x']);
+    const s = await ort.InferenceSession.create(await m.toBytes(), sessionOptions);
+    const out = await s.run({ x: new ort.Tensor('float32', Float32Array.from([0, 1]), [2]), [iface.cotangent]: new ort.Tensor('float32', Float32Array.from([1, 2]), [2]) });
+    expect(Array.from(out['grad.x'].data as Float32Array).map((v) => +v.toFixed(5))).toEqual([1, +(2 * Math.E).toFixed(5)]);
+  });
+
   it('refuses a model older than opset 13', () => {
     const m = OnnxModel.create({ opset: 12 });
     m.addInput('x', 'float32', [2]);

@@ -22,7 +22,7 @@
  */
 import type { onnx } from 'onnx-proto';
 import { DATA_TYPE, type ElemType, type OnnxModel } from '../builder.js';
-import { GraphIndex, sortTopologically } from '../surgery/graph.js';
+import { GraphIndex, outerReferences, sortTopologically, subgraphsOf } from '../surgery/graph.js';
 import { Emitter, type FloatType } from './emit.js';
 import { VjpUnsupported } from './errors.js';
 import { inferShapes, type Shape } from './shapes.js';
@@ -180,9 +180,16 @@ export function addVjp(model: OnnxModel, opts: VjpOptions): VjpInterface {
   graph.node = [...nodes.filter((n) => neededNodes.has(n)), ...e.nodes];
   graph.output = newOutputs;
   graph.input = [...(graph.input ?? []), ...targets.map((y, j) => ({ name: cotangents[y], type: declarations[j].type }))];
-  const used = new Set<string>();
-  for (const n of graph.node) for (const i of n.input ?? []) used.add(i);
-  graph.initializer = (graph.initializer ?? []).filter((t) => used.has(t.name ?? ''));
+  // Weights only the dropped forward nodes read go too (and their listing as inputs, as IR < 4 models
+  // have it, which would otherwise turn them into inputs to feed).
+  const used = new Set<string>(graph.output.map((o) => o.name ?? ''));
+  for (const n of graph.node) {
+    for (const i of n.input ?? []) used.add(i);
+    for (const sub of subgraphsOf(n)) for (const r of outerReferences(sub)) used.add(r);
+  }
+  const unused = new Set((graph.initializer ?? []).map((t) => t.name ?? '').filter((name) => !used.has(name)));
+  graph.initializer = (graph.initializer ?? []).filter((t) => !unused.has(t.name ?? ''));
+  graph.input = graph.input.filter((v) => !unused.has(v.name ?? ''));
   return { outputs: targets, cotangents, cotangent: cotangents[targets[0]], gradients, differentiatedNodes: differentiated, backwardNodes: e.nodes.length };
 }
 
