@@ -5,8 +5,9 @@
  *
  * Tolerances (relative error): float64 graphs, step 1e-5 — bound 1e-8 (measured 8e-12 … 3e-9:
  * truncation ~h², rounding ~1e-16/h). float32 graphs (operators whose CPU kernels have no float64
- * version: Conv, ConvTranspose, InstanceNormalization, Resize/AveragePool, Erf, DepthToSpace),
- * step 1e-2 with O(1) inputs — bound 1e-3 (measured 5e-7 … 1.2e-4: rounding ~6e-8·|s|/h
+ * version: Conv, ConvTranspose, InstanceNormalization, GroupNormalization, Resize/AveragePool, Erf,
+ * DepthToSpace),
+ * step 1e-2 with O(1) inputs — bound 1e-3 (measured 5e-7 … 3.1e-4: rounding ~6e-8·|s|/h
  * relative to the directional derivative, truncation ~h²). The worst error per case is printed.
  */
 import * as ort from 'onnxruntime-node';
@@ -27,6 +28,7 @@ function tensor(type: F, data: readonly number[] | FloatData, dims: number[]): T
 
 interface Case {
   type: F;
+  opset?: number;
   /** Inputs: name → dims (random normal data), or dims and a map applied to the data (to keep it in a domain). */
   inputs: Record<string, number[] | { dims: number[]; map: (v: number) => number }>;
   /** Shapes to declare instead of the fed ones (symbolic or unknown dims). */
@@ -38,7 +40,7 @@ interface Case {
 }
 
 async function check(c: Case, seed = 1): Promise<number> {
-  const m = OnnxModel.create({ opset: 17 });
+  const m = OnnxModel.create({ opset: c.opset ?? 17, irVersion: (c.opset ?? 17) >= 21 ? 10 : 8 });
   const inputs: GradInput[] = [];
   let s = seed * 101;
   for (const [name, spec] of Object.entries(c.inputs)) {
@@ -209,6 +211,14 @@ const CASES: Record<string, Case> = {
       const back = op(m, 'Reshape', [n, op(m, 'Shape', ['x'])]);
       return op(m, 'Add', [op(m, 'Mul', [back, 'gamma']), 'beta']);
     },
+  },
+  'GroupNormalization, opset 18 (per-group scale and bias)': {
+    type: 'float32', opset: 18, inputs: { x: [2, 6, 3, 2], s: [3], b: [3] },
+    build: (m) => op(m, 'GroupNormalization', ['x', 's', 'b'], { num_groups: attr.int(3), epsilon: attr.float(1e-5) }),
+  },
+  'GroupNormalization, opset 21 (per-channel scale and bias)': {
+    type: 'float32', opset: 21, inputs: { x: [2, 6, 3, 2], s: [6], b: [6] },
+    build: (m) => op(m, 'GroupNormalization', ['x', 's', 'b'], { num_groups: attr.int(2), epsilon: attr.float(1e-5) }),
   },
   'GroupNorm spelt out (ReduceMean, Sub, Pow, Sqrt, Div)': {
     type: 'float64', inputs: { x: [2, 4, 3, 3] },

@@ -7,7 +7,8 @@
  *
  *     x̄ = (1/σ) · (ĝ − mean(ĝ) − x̂ ⊙ mean(ĝ ⊙ x̂)),   scāle = Σ ȳ ⊙ x̂,   B̄ = Σ ȳ
  *
- * (Ioffe & Szegedy, "Batch Normalization", 2015, §3, the same derivation over other axes). The
+ * (Ioffe & Szegedy, "Batch Normalization", 2015, §3, the same derivation over other axes; Wu & He,
+ * "Group Normalization", 2018, for the grouping). The
  * statistics are recomputed from x in the backward pass rather than taken from the forward kernel.
  * GroupNorm exported as Reshape → InstanceNormalization → Reshape → Mul → Add, or spelt out with
  * ReduceMean / Sub / Pow / Sqrt / Div, is differentiated through those operators' own rules.
@@ -101,6 +102,35 @@ export const normRules: Record<string, VjpRule> = {
         c.needs(1) ? e.reduceSum(e.op('Mul', [g3, xh]), [0, 2], false) : undefined,
         bias && c.needs(2) ? e.reduceSum(g3, [0, 2], false) : undefined,
       ];
+    },
+  },
+  /**
+   * GroupNormalization (opset 18, 21): x viewed as [N, G, rest]. Its scale and bias are per group
+   * before opset 21 (applied in that view) and per channel from 21 (applied in x's own shape).
+   */
+  GroupNormalization: {
+    diff: [0, 1, 2],
+    apply: (c) => {
+      const e = c.e;
+      const [x, scale, bias] = c.inputs;
+      const groups = attrInt(c.node, 'num_groups', 1);
+      const r = c.rank(x);
+      const spatial = Array.from({ length: r - 2 }, (_, k) => k + 2);
+      const view = (v: string) => e.op('Reshape', [v, e.ints([0, groups, -1])]);
+      const perChannel = c.opset >= 21;
+      const channelScale = perChannel ? e.op('Reshape', [scale, e.ints([1, -1, ...spatial.map(() => 1)])]) : '';
+      const g = g0(c);
+      const gh = view(perChannel ? e.op('Mul', [g, channelScale]) : g);
+      const one = e.scalar(1, c.dtype(x));
+      const { gx, xh } = normalisedAdjoint(c, view(x), gh, perChannel ? one : e.op('Reshape', [scale, e.ints([1, -1, 1])]), 2, epsilonOf(c));
+      let gs: string | undefined, gb: string | undefined;
+      if (c.needs(1)) {
+        gs = perChannel
+          ? e.reduceSum(e.op('Mul', [g, e.reshapeLike(xh, x)]), [0, ...spatial], false)
+          : e.reduceSum(e.op('Mul', [view(g), xh]), [0, 2], false);
+      }
+      if (bias && c.needs(2)) gb = perChannel ? e.reduceSum(g, [0, ...spatial], false) : e.reduceSum(view(g), [0, 2], false);
+      return [c.needs(0) ? e.reshapeLike(gx, x) : undefined, gs, gb];
     },
   },
   /** Over the axes from `axis` on: x is viewed as [outer, inner] (Flatten). */
