@@ -69,9 +69,17 @@ export const EditOptions = z.object({
   sdeWindow: z.tuple([fraction, fraction]).optional(),
   /** Time travel: steps (fractions) after which the state is rewound one level and the step redone, and how many tries each gets. */
   timeTravel: z.object({ at: z.array(fraction).max(64), tries: z.number().int().min(1).max(10) }).optional(),
-  /** Region guidance on the predicted clean image: overall strength, per-energy weights, and its schedule. */
+  /**
+   * Region guidance: `x0` on the predicted clean image (no backward pass), or `features` —
+   * DiffEditor's energies on the UNet's decoder features, differentiated through the model (slower;
+   * where the model supports it, else x0 and the result says why). Strength, per-energy weights and
+   * schedule.
+   */
   guidance: z.object({
+    kind: z.enum(['x0', 'features']).optional(),
     scale: z.number().min(0).max(100).optional(),
+    /** Feature guidance's step c (ε̂ = ε + c·α·∇E). */
+    featureStep: z.number().min(0).max(1e6).optional(),
     content: z.number().min(0).max(100).optional(),
     edit: z.number().min(0).max(100).optional(),
     contrast: z.number().min(0).max(100).optional(),
@@ -143,6 +151,8 @@ export interface EditResult {
   gallery?: { batch: string } | { error: string };
   /** What attention memory did: used or not (and why not), and what it held. */
   memory: EditMemoryReport;
+  /** The region guidance that ran, and why not feature guidance where it was asked for. */
+  guidance: { kind: 'x0' | 'features'; reason?: string };
 }
 
 export interface EditMemoryReport {

@@ -22,7 +22,10 @@ export const EDIT_USAGE = `  driftline edit --model NAME|PATH --image IN [--mask
        --inversion exact|ddim    exact records per-step residuals (a no-op edit returns the image)
        --eta X --sde-window A,B  local SDE strength inside the edit, over steps A…B (fractions 0–1)
        --time-travel F,F… --tries N   rewind and redo after these steps (fractions), N tries each
-       --guidance X              step size of region guidance on the predicted image (0 = off)
+       --guidance x0|features|X  region guidance on the predicted image (x0, the default) or on the
+                                 UNet's decoder features, differentiated through the model (features:
+                                 exact, several times slower); a number sets x0's step size (0 = off)
+       --feature-step C          feature guidance's step (ε̂ = ε + C·α·∇E)
        --w-content X --w-edit X --w-contrast X --w-inpaint X   energy weights
        --guide-every F --guide-alternate F   guide every step until F, every other step until F
        --memory on|off           attention memory: the source's self-attention keys and values
@@ -47,7 +50,7 @@ export async function edit(client: EngineClient, argv: string[]): Promise<void> 
       inversion: { type: 'string' }, eta: { type: 'string' }, 'sde-window': { type: 'string' }, 'time-travel': { type: 'string' }, tries: { type: 'string' },
       guidance: { type: 'string' }, 'w-content': { type: 'string' }, 'w-edit': { type: 'string' }, 'w-contrast': { type: 'string' }, 'w-inpaint': { type: 'string' },
       'guide-every': { type: 'string' }, 'guide-alternate': { type: 'string' },
-      memory: { type: 'string' }, 'memory-layers': { type: 'string' }, 'memory-window': { type: 'string' },
+      memory: { type: 'string' }, 'memory-layers': { type: 'string' }, 'memory-window': { type: 'string' }, 'feature-step': { type: 'string' },
     },
     strict: true,
   });
@@ -65,6 +68,7 @@ export async function edit(client: EngineClient, argv: string[]): Promise<void> 
   if (memoryLayers && memoryLayers !== 'decoder' && memoryLayers !== 'all') throw new UsageError(`--memory-layers must be decoder or all, got "${memoryLayers}"`);
   const memoryWindow = values['memory-window'] ? fractions(values['memory-window'], 'memory-window') : undefined;
   if (memoryWindow && memoryWindow.length !== 2) throw new UsageError('--memory-window must be two fractions A,B');
+  const guidanceKind = values.guidance === 'x0' || values.guidance === 'features' ? values.guidance : undefined;
   let scale: { x: number; y: number } | undefined;
   if (values.scale) scale = values.scale.includes(',') ? point(values.scale, 'scale') : { x: num(values.scale, 'scale')!, y: num(values.scale, 'scale')! };
   const drag = values.drag?.map((d) => {
@@ -78,7 +82,7 @@ export async function edit(client: EngineClient, argv: string[]): Promise<void> 
     sdeWindow: values['sde-window'] ? (fractions(values['sde-window'], 'sde-window') as [number, number]) : undefined,
     timeTravel: values['time-travel'] || values.tries ? { at: values['time-travel'] ? fractions(values['time-travel'], 'time-travel') : [], tries: num(values.tries, 'tries', 1)! } : undefined,
     guidance: {
-      scale: num(values.guidance, 'guidance'), content: num(values['w-content'], 'w-content'), edit: num(values['w-edit'], 'w-edit'),
+      kind: guidanceKind, scale: guidanceKind ? undefined : num(values.guidance, 'guidance'), featureStep: num(values['feature-step'], 'feature-step'), content: num(values['w-content'], 'w-content'), edit: num(values['w-edit'], 'w-edit'),
       contrast: num(values['w-contrast'], 'w-contrast'), inpaint: num(values['w-inpaint'], 'w-inpaint'),
       everyUntil: num(values['guide-every'], 'guide-every'), alternateUntil: num(values['guide-alternate'], 'guide-alternate'),
     },
@@ -102,6 +106,7 @@ export async function edit(client: EngineClient, argv: string[]): Promise<void> 
   const t = res.timings;
   const m = res.memory;
   const memory = m.used ? `attention memory on ${m.layers.length} layers, ${(m.bytesPerStep / 1024).toFixed(0)} KiB per step` : m.reason === 'turned off' ? 'attention memory off' : m.reason;
-  console.error(`${res.width}x${res.height}, ${t.evaluations} model evaluations, inversion ${(t.invertMs / 1000).toFixed(1)} s, sampling ${(t.sampleMs / 1000).toFixed(1)} s; ${memory}`);
+  const guidance = res.guidance.kind === 'features' ? 'feature guidance' : res.guidance.reason ?? 'x̂₀ guidance';
+  console.error(`${res.width}x${res.height}, ${t.evaluations} model evaluations, inversion ${(t.invertMs / 1000).toFixed(1)} s, sampling ${(t.sampleMs / 1000).toFixed(1)} s; ${memory}; ${guidance}`);
   console.log(path.resolve(values.out!));
 }

@@ -45,7 +45,7 @@ export function editParameterFields(kind: string, preset: string, s: EditSetting
     'SDE eta': s.eta,
     'SDE window': s.sdeWindow.join('-'),
     'Time travel': s.timeTravel.tries > 1 ? `${s.timeTravel.at.join(' ')} x${s.timeTravel.tries}` : 'off',
-    'Guidance': `scale ${g.scale} content ${g.content} edit ${g.edit} contrast ${g.contrast} inpaint ${g.inpaint} every<${g.everyUntil} alternate<${g.alternateUntil}`,
+    'Guidance': `${g.kind === 'features' ? `features step ${g.featureStep}` : `scale ${g.scale}`} content ${g.content} edit ${g.edit} contrast ${g.contrast} inpaint ${g.inpaint} every<${g.everyUntil} alternate<${g.alternateUntil}`,
     'Composite': s.composite ? 'on' : 'off',
     'Attention memory': memoryUsed ? `${s.memory.layers} ${s.memory.window.join('-')}` : 'off',
   };
@@ -70,7 +70,9 @@ export async function runEditJob(pack: LoadedPack, req: Request, opts: EditJobOp
   if (req.kind !== 'paste' && !req.mask) throw bad(`mask: a ${req.kind} edit needs a mask (white marks the ${req.kind === 'move' ? 'object' : 'region'})`);
   let settings: EditSettings;
   try {
-    settings = resolveEditSettings(req.kind, req.preset, { ...req.options, steps: req.steps, cfgScale: req.cfgScale });
+    // A pack that declares its measured feature-guidance step gets it unless the caller sets one.
+    const featureStep = req.options.guidance?.featureStep ?? pack.info.featureGuidanceStep;
+    settings = resolveEditSettings(req.kind, req.preset, { ...req.options, guidance: { ...req.options.guidance, featureStep }, steps: req.steps, cfgScale: req.cfgScale });
   } catch (e) {
     throw bad(`options: ${(e as Error).message}`);
   }
@@ -124,7 +126,7 @@ export async function runEditJob(pack: LoadedPack, req: Request, opts: EditJobOp
   }
   const parameters = formatParameters({
     prompt: req.prompt, negativePrompt: req.negativePrompt, steps: settings.steps, sampler: 'DDIM', cfgScale: settings.cfgScale,
-    seed: req.seed, width, height, model: pack.info.name, extra: editParameterFields(req.kind, req.preset, settings, result.memory.used),
+    seed: req.seed, width, height, model: pack.info.name, extra: editParameterFields(req.kind, req.preset, { ...settings, guidance: { ...settings.guidance, kind: result.guidance.kind } }, result.memory.used),
   });
   const png = new Uint8Array(await encodePng(result.image, { parameters }));
   const uncomposited = settings.composite ? new Uint8Array(await encodePng(result.uncomposited, { parameters })) : undefined;
@@ -136,5 +138,6 @@ export async function runEditJob(pack: LoadedPack, req: Request, opts: EditJobOp
     settings: { kind: req.kind, preset: req.preset, ...settings },
     timings: { totalMs: performance.now() - t0, invertMs: result.invertMs, sampleMs: result.sampleMs, evaluations: result.evaluations },
     memory: result.memory,
+    guidance: result.guidance,
   };
 }

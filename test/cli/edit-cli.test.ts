@@ -88,6 +88,15 @@ describe('driftline edit', () => {
     expect(x.data.some((v, j) => Math.abs(v - y.data[j]) > 0.02)).toBe(true);
   });
 
+  it('--guidance features guides the edit on the model\'s features and says so; the PNG names it', async () => {
+    const out = path.join(work, 'features.png');
+    const r = await run(['edit', '--model', 'emoji-32', '--image', scene, '--mask', mask, '--kind', 'move', '--offset', '11,9', '--prompt', 'red circle', '--guidance', 'features', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/; feature guidance$/m);
+    // emoji-32 declares its measured step (model_index.json driftline.feature_guidance_step).
+    expect(parseParameters(readPngText(await readFile(out)).get('parameters') ?? '').extra?.['Guidance']).toMatch(/^features step 1000 content 6 edit 4 /);
+  });
+
   it('pastes an object from a second image (no base mask needed) at the offset', async () => {
     const ref = renderScene(32, [{ kind: 'square', cx: 8, cy: 8, r: 4.5 }]);
     const refPath = path.join(work, 'ref.png'), refMask = path.join(work, 'ref-mask.png'), out = path.join(work, 'pasted.png');

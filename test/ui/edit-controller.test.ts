@@ -28,6 +28,7 @@ function result(jobId: string): EditResult {
     providers: [],
     timings: { totalMs: 100, invertMs: 40, sampleMs: 60, evaluations: 24 },
     memory: { used: false, reason: 'turned off', layers: [], steps: 0, bytesPerStep: 0, peakBytes: 0, spilledBytes: 0 },
+    guidance: { kind: 'x0' },
   };
 }
 

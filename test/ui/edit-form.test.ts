@@ -13,7 +13,7 @@ describe('Edit panel fields', () => {
     const r = parse({
       steps: '30', cfg: '5.5', seed: '77', inversion: 'ddim', eta: '0.4', sdeFrom: '0.2', sdeTo: '0.38',
       travelAt: '0.44, 0.48 0.52;0.56', travelTries: '3', guidanceScale: '2', content: '6', edit: '1.5', contrast: '0.2', inpaint: '0.8',
-      everyUntil: '0.4', alternateUntil: '0.8', composite: 'off', memory: false, memoryLayers: 'all', memoryFrom: '0.1', memoryTo: '0.9',
+      everyUntil: '0.4', alternateUntil: '0.8', composite: 'off', guidanceKind: 'features', featureStep: '900', memory: false, memoryLayers: 'all', memoryFrom: '0.1', memoryTo: '0.9',
     });
     expect(r).toEqual({
       ok: true,
@@ -21,7 +21,7 @@ describe('Edit panel fields', () => {
         steps: 30, cfgScale: 5.5, seed: 77,
         options: {
           inversion: 'ddim', eta: 0.4, sdeWindow: [0.2, 0.38], timeTravel: { at: [0.44, 0.48, 0.52, 0.56], tries: 3 },
-          guidance: { scale: 2, content: 6, edit: 1.5, contrast: 0.2, inpaint: 0.8, everyUntil: 0.4, alternateUntil: 0.8 },
+          guidance: { kind: 'features', scale: 2, featureStep: 900, content: 6, edit: 1.5, contrast: 0.2, inpaint: 0.8, everyUntil: 0.4, alternateUntil: 0.8 },
           composite: false, memory: { enabled: false, layers: 'all', window: [0.1, 0.9] },
         },
       },

@@ -36,6 +36,7 @@ import { broadcastMask, featherMask } from '../pipelines/mask.js';
 import { contrastEnergy, fillEnergy, guidanceStep, matchEnergy, sumEnergies, type Energy } from './energies.js';
 import { inversionEvaluations, invertTrajectory, rewindStep, type Trajectory } from './inversion.js';
 import { isGuidedStep, stepAt, timeTravelSteps, type EditSettings, type EditTaskKind } from './presets.js';
+import { featureGuidanceStep, tapEnergy, type FeatureModel, type FeatureTask } from './feature-guidance.js';
 import { injectCall, MemoryBank, memoryPlan, recordCall, type MemoryLayerInfo, type MemoryPlan, type MemoryRegion, type MemorySource, type MemoryStats, type SpillStore } from './memory.js';
 import { area, dilate, matchStats, minus, placedMask, placeRegions, regionStats, union, type Grid, type Placement, type RegionCopy } from './regions.js';
 
@@ -71,6 +72,8 @@ export interface EditModels {
    * branch of a guided sampling attends to its own memory; default: `invert` / `invertReference`).
    */
   memory?: { layers: readonly MemoryLayerInfo[]; budgetBytes: number; spill?: SpillStore; invert?: Denoiser; invertReference?: Denoiser };
+  /** Exact region guidance's model (decoder features and their gradient), where the pack supports it; used when the settings ask for feature guidance. */
+  features?: FeatureModel;
 }
 
 /** What attention memory did in an edit. */
@@ -222,6 +225,7 @@ function withMemory(models: EditModels, plan?: MemoryPlan, bank?: MemoryBank): E
   const m = models.memory;
   const invertReference = models.invertReference ?? models.invert;
   return {
+    features: models.features,
     sample: injecting(models.sample),
     invert: recording(models.invert, m?.invert, 'base'),
     invertReference: models.invertReference,
@@ -246,7 +250,9 @@ async function editWith(
   // 1. Inversion: the reference first (paste; appearance with attention memory), so its memory is
   // there when the base's exact-inversion pass samples with injection; then the base.
   const withRef = task.kind === 'paste';
-  const invertRef = withRef || models.recordReference !== undefined;
+  // Feature guidance compares against the reference image's features along its own trajectory (appearance too).
+  const featureModel = s.guidance.kind === 'features' ? models.features : undefined;
+  const invertRef = withRef || models.recordReference !== undefined || (featureModel !== undefined && task.kind === 'appearance');
   // The recorded image is also evaluated at the top level when the memory's window starts at step 0.
   const topOf = (source: MemorySource) => memory !== undefined && memory.plan.source === source && memory.plan.steps[0] === 0;
   const invTotal = inversionEvaluations(s.inversion, N, topOf('base')) + (invertRef ? inversionEvaluations('ddim', N, topOf('reference')) : 0);
@@ -283,11 +289,14 @@ async function editWith(
   const energies: { step: number; value: number }[] = [];
   const energyFor = stepEnergies(task, g, masks, s, surround);
   const energyAt = (k: number): Energy => energyFor(traj.denoised[k], place(traj.denoised[k], refTraj?.denoised[k]));
+  const featureEnergiesAt = featureModel ? featureStepEnergies(featureModel, task, masks, s, traj, refInverted) : undefined;
   const guided: Denoiser = async (v, sigma, ctx?: DenoiseContext) => {
     const d = await models.sample(v, sigma, ctx);
     const k = ctx?.step ?? 0;
     if (!isGuidedStep(s.guidance, k, N)) return d;
-    const { x0, value } = guidanceStep(d, energyAt(k), s.guidance.scale);
+    const { x0, value } = featureModel && featureEnergiesAt
+      ? await featureGuidanceStep(featureModel, v, sigma, d, await featureEnergiesAt(k), s.guidance.featureStep)
+      : guidanceStep(d, energyAt(k), s.guidance.scale);
     energies.push({ step: k, value });
     return x0;
   };
@@ -324,6 +333,35 @@ function memoryOutcome(plan: MemoryPlan, bank: MemoryBank, all: readonly MemoryL
     steps: plan.steps.length,
     bytesPerStep: plan.steps.length ? stats.recordedBytes / plan.steps.length : 0,
     stats,
+  };
+}
+
+/**
+ * Feature guidance's energies of a step, one per tap (`feature-guidance.ts`): the reference's
+ * features at the step's level — the base image's, and the pasted or appearance image's where the
+ * task has one — computed once per step and kept for time travel's retries.
+ */
+function featureStepEnergies(model: FeatureModel, task: EditTask, m: EditMasks, s: EditSettings, traj: Trajectory, refTraj?: Trajectory): (k: number) => Promise<Energy[]> {
+  const g = task.grid;
+  const ring = minus(minus(minus(m.edit, m.source), m.vacated), m.target);
+  const ftask: FeatureTask = {
+    kind: task.kind, grid: g, source: m.source, target: m.target, vacated: m.vacated, ring,
+    copies: copiesOf(task, task.image, task.reference?.image).map((c) => ({ mask: c.mask, grid: c.grid, placement: c.placement, fromReference: task.kind === 'paste' })),
+    referenceRegion: task.reference ? { mask: task.reference.region, ...task.reference.grid } : undefined,
+  };
+  const w = s.guidance;
+  const cache = new Map<number, Promise<Energy[]>>();
+  return (k) => {
+    let e = cache.get(k);
+    if (!e) {
+      e = (async () => {
+        const base = await model.features(traj.states[k], traj.sigmas[k]);
+        const other = refTraj ? await model.features(refTraj.states[k], refTraj.sigmas[k]) : undefined;
+        return base.map((r, t) => tapEnergy(ftask, w, r, other?.[t]));
+      })();
+      cache.set(k, e);
+    }
+    return e;
   };
 }
 

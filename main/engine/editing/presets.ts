@@ -24,8 +24,16 @@ export type EditTaskKind = 'move' | 'drag' | 'paste' | 'appearance';
 export type EditPresetName = 'fast' | 'diffeditor';
 
 export interface GuidanceSettings {
+  /**
+   * x0: energies on the predicted clean state, no backward pass (`energies.ts`); features:
+   * DiffEditor's energies on the UNet's decoder features, differentiated through the model
+   * (`feature-guidance.ts`), where the pack supports it.
+   */
+  kind: 'x0' | 'features';
   /** λ: the step size on x̂₀; λ·w is the fraction of the way a quadratic term pulls a cell per guided step. */
   scale: number;
+  /** Feature guidance's c: DiffEditor's guidance step × energy scale (ε̂ = ε + c·∇E). */
+  featureStep: number;
   content: number;
   edit: number;
   contrast: number;
@@ -64,15 +72,29 @@ const WEIGHTS: Record<EditTaskKind, { cfg: number; edit: number; content: number
 };
 
 /**
+ * Feature guidance keeps DiffEditor's own weights and steps (its energies are the ones these were
+ * set for): move w_edit 4, w_content 6, w_contrast 0.2, w_inpaint 0.8, c = 0.08 × 500; drag 4 / 6,
+ * w_inpaint 0.2, 0.04 × 2000; appearance 3.5 / 5, 0.04 × 2000; paste 4 / 6, 0.04 × 1500.
+ */
+const FEATURE_WEIGHTS: Record<EditTaskKind, { edit: number; content: number; contrast: number; inpaint: number; step: number }> = {
+  move: { edit: 4, content: 6, contrast: 0.2, inpaint: 0.8, step: 40 },
+  drag: { edit: 4, content: 6, contrast: 0, inpaint: 0.2, step: 80 },
+  appearance: { edit: 3.5, content: 5, contrast: 0, inpaint: 0, step: 80 },
+  paste: { edit: 4, content: 6, contrast: 0, inpaint: 0, step: 60 },
+};
+
+/**
  * DiffEditor's memory-bank schedule: injected from step 5 of 50 on for move and drag, on steps
  * 0–35 of 50 for appearance and paste; the decoder's self-attention layers.
  */
 const MEMORY_WINDOW: Record<EditTaskKind, [number, number]> = { move: [0.1, 1], drag: [0.1, 1], appearance: [0, 0.7], paste: [0, 0.7] };
 
 /** The defaults of a task under a preset. */
-export function editDefaults(kind: EditTaskKind, preset: EditPresetName): EditSettings {
+export function editDefaults(kind: EditTaskKind, preset: EditPresetName, guidanceKind: GuidanceSettings['kind'] = 'x0'): EditSettings {
   const w = WEIGHTS[kind];
-  const guidance = { scale: 0.15, content: w.content, edit: w.edit, contrast: w.contrast, inpaint: w.inpaint };
+  const f = FEATURE_WEIGHTS[kind];
+  const weights = guidanceKind === 'features' ? f : w;
+  const guidance = { kind: guidanceKind, scale: 0.15, featureStep: f.step, content: weights.content, edit: weights.edit, contrast: weights.contrast, inpaint: weights.inpaint };
   const memory: MemorySettings = { enabled: true, layers: 'decoder', window: MEMORY_WINDOW[kind] };
   if (preset === 'diffeditor') {
     return {
@@ -103,7 +125,7 @@ export interface EditOverrides {
 
 /** The settings an edit runs with: the preset's defaults for the task, then the caller's overrides. */
 export function resolveEditSettings(kind: EditTaskKind, preset: EditPresetName, o: EditOverrides = {}): EditSettings {
-  const d = editDefaults(kind, preset);
+  const d = editDefaults(kind, preset, o.guidance?.kind);
   const defined = <T extends object>(v: T): Partial<T> => Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined)) as Partial<T>;
   const s: EditSettings = {
     ...d, ...defined({ ...o, guidance: undefined, memory: undefined }),
@@ -129,7 +151,27 @@ export function editEvaluations(s: EditSettings, kind: EditTaskKind, memory = fa
   const reference = images === 2 ? inversionEvaluations('ddim', N) : 0;
   const top = memory && stepAt(s.memory.window[0], N) === 0 ? 1 : 0;
   const tt = timeTravelSteps(s).length * (s.timeTravel.tries - 1) * 2;
-  return inversion + reference + top + N + tt;
+  return inversion + reference + top + N + tt + (s.guidance.kind === 'features' ? featureEvaluations(s, kind, memory) : 0);
+}
+
+/**
+ * The UNet calls feature guidance adds: per guided call its features and its gradient (a reverse
+ * pass, counted as one call though it costs a few forward passes), and per guided step the
+ * reference's features (twice where a second image is compared: paste, appearance). Appearance
+ * also inverts its reference for it when memory does not already.
+ */
+export function featureEvaluations(s: EditSettings, kind: EditTaskKind, memory = false): number {
+  const N = s.steps;
+  const travel = new Set(timeTravelSteps(s));
+  let calls = 0, steps = 0;
+  for (let k = 0; k < N; k++) {
+    if (!isGuidedStep(s.guidance, k, N)) continue;
+    steps++;
+    calls += travel.has(k) ? s.timeTravel.tries : 1;
+  }
+  const second = kind === 'paste' || kind === 'appearance';
+  const inverts = kind === 'appearance' && !memory ? inversionEvaluations('ddim', N) : 0;
+  return 2 * calls + steps * (second ? 2 : 1) + inverts;
 }
 
 /** Step index of a fraction of N steps. */
@@ -143,6 +185,6 @@ export function timeTravelSteps(s: EditSettings): number[] {
 
 /** Whether step k is guided under the schedule. */
 export function isGuidedStep(g: GuidanceSettings, k: number, N: number): boolean {
-  if (!(g.scale > 0)) return false;
+  if (!((g.kind === 'features' ? g.featureStep : g.scale) > 0)) return false;
   return k < Math.round(g.everyUntil * N) || (k < Math.round(g.alternateUntil * N) && k % 2 === 0);
 }

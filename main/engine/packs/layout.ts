@@ -416,6 +416,9 @@ export async function inspectLayout(dirIn: string): Promise<PackLayout> {
       'model_index.json',
     );
   }
+  const featureStep = driftline.feature_guidance_step;
+  const featureStepOk = typeof featureStep === 'number' && featureStep > 0 && featureStep <= 1e6;
+  if (featureStep !== undefined && !featureStepOk) notes.push(`driftline.feature_guidance_step ${JSON.stringify(featureStep)} is not a number from 0 to 10⁶; DiffEditor's steps are used`);
   const geometry: PackGeometry = {
     unet: unetGeometry(unetConfig, notes),
     ...(models.vae_decoder || models.vae_encoder ? { vae: vaeGeometry(vaeConfig, notes) } : {}),
@@ -446,6 +449,7 @@ export async function inspectLayout(dirIn: string): Promise<PackLayout> {
     hasVaeDecoder: models.vae_decoder !== undefined,
     geometry,
     ...(limits.data.max_side !== undefined ? { maxSide: limits.data.max_side } : {}),
+    ...(featureStepOk ? { featureGuidanceStep: featureStep } : {}),
     schedulerConfig,
   };
   return { info, models, headers, tokenizerDir, vaeEncoderOutput, timestepCondDim, hasClassLabels, notes };

@@ -24,6 +24,8 @@ import type { ComponentName, LoadedPack, PackInfo, ProviderReport, UNetExtras } 
 import type { MemoryCall } from '../samplers/common.js';
 import type { MemoryLayer } from '../onnx/surgery/memory.js';
 import { MemoryUnet } from './memory-unet.js';
+import { FeatureUnet } from './feature-unet.js';
+import type { FeatureTap } from '../onnx/surgery/features.js';
 
 export { inspectPack } from './layout.js';
 
@@ -101,9 +103,29 @@ function checkFinite(component: ComponentName, s: ModelSession, output: ArrayLik
     : `${found} on ${s.provider}: the model's weights may be damaged, or the provider computes it wrongly; try ${otherProvider}, or export the pack again`);
 }
 
+/** A model opened on first use; a failure is not kept, so the next use tries again. */
+class Lazy<T extends { release(): Promise<void> }> {
+  private value?: Promise<T>;
+  constructor(private readonly open: () => Promise<T>) {}
+
+  get(): Promise<T> {
+    this.value ??= this.open().catch((err: unknown) => {
+      this.value = undefined;
+      throw err;
+    });
+    return this.value;
+  }
+
+  async release(): Promise<void> {
+    await this.value?.then((v) => v.release(), () => undefined);
+  }
+}
+
 class Pack implements LoadedPack {
   private released = false;
-  private memoryUnet?: Promise<MemoryUnet>;
+  /** Derived from the UNet on first use: attention memory's model, exact region guidance's. */
+  private readonly memoryUnet = new Lazy(() => MemoryUnet.open(this.unetFile(), this.opts));
+  private readonly featureUnet = new Lazy(() => FeatureUnet.open(this.unetFile(), this.opts));
 
   constructor(
     readonly info: PackInfo,
@@ -141,23 +163,51 @@ class Pack implements LoadedPack {
     return out.last_hidden_state;
   }
 
-  /** Opened once, on first use; a failure (no attention to rewrite, a damaged cache that cannot be rebuilt) is not kept, so the next edit tries again. */
-  private memoryModel(): Promise<MemoryUnet> {
-    if (this.released) return Promise.reject(new Error(`pack ${this.info.name} was released`));
+  private unetFile(): string {
+    if (this.released) throw new Error(`pack ${this.info.name} was released`);
     const file = this.layout.models.unet;
-    if (!file) return Promise.reject(new Error(`pack ${this.info.name} has no unet`));
-    this.memoryUnet ??= MemoryUnet.open(file, this.opts).catch((err: unknown) => {
-      this.memoryUnet = undefined;
-      throw err;
-    });
-    return this.memoryUnet;
+    if (!file) throw new Error(`pack ${this.info.name} has no unet`);
+    return file;
   }
 
   async attentionMemory(): Promise<readonly MemoryLayer[]> {
-    return (await this.memoryModel()).layers;
+    return (await this.memoryUnet.get()).layers;
+  }
+
+  async featureTaps(): Promise<readonly FeatureTap[]> {
+    return (await this.featureUnet.get()).taps;
+  }
+
+  async unetFeatures(sample: Tensor, t: number, context: Tensor, extras: UNetExtras = {}): Promise<Tensor[]> {
+    const m = await this.featureUnet.get();
+    const out = await m.features(this.unetFeeds(sample, t, context, extras));
+    for (const f of out) checkFinite('unet', this.session('unet'), f.data, [sample.data, context.data]);
+    return out;
+  }
+
+  async unetFeatureGradient(sample: Tensor, t: number, context: Tensor, cotangents: readonly Tensor[], extras: UNetExtras = {}): Promise<Float32Array> {
+    const m = await this.featureUnet.get();
+    const g = await m.gradient(this.unetFeeds(sample, t, context, extras), cotangents);
+    checkFinite('unet', this.session('unet'), g.data, [sample.data, context.data]);
+    return g.data;
   }
 
   async unet(sample: Tensor, t: number, context: Tensor, extras: UNetExtras = {}, memory?: MemoryCall): Promise<Float32Array> {
+    const s = this.session('unet');
+    const feeds = this.unetFeeds(sample, t, context, extras);
+    if (memory) {
+      const m = await this.memoryUnet.get();
+      const out = await m.run(feeds, memory);
+      checkFinite('unet', m.session, out.data, [sample.data, context.data]);
+      return out.data;
+    }
+    const out = await s.run(feeds, ['out_sample']);
+    checkFinite('unet', s, out.out_sample.data, [sample.data, context.data]);
+    return out.out_sample.data;
+  }
+
+  /** The UNet's feeds for one call, checked (see the module docstring for each input). */
+  private unetFeeds(sample: Tensor, t: number, context: Tensor, extras: UNetExtras): Record<string, Feed> {
     const s = this.session('unet');
     if (sample.shape.length !== 4) throw new RangeError(`unet sample must be [B, C, h, w], got [${sample.shape.join(', ')}]`);
     const B = sample.shape[0];
@@ -179,15 +229,7 @@ class Pack implements LoadedPack {
       if (extras.noiseLevel === undefined) throw new RangeError('this upscaler UNet takes class_labels: pass extras.noiseLevel');
       feeds.class_labels = { data: new Float32Array(B).fill(extras.noiseLevel), shape: [B] };
     }
-    if (memory) {
-      const m = await this.memoryModel();
-      const out = await m.run(feeds, memory);
-      checkFinite('unet', m.session, out.data, [sample.data, context.data]);
-      return out.data;
-    }
-    const out = await s.run(feeds, ['out_sample']);
-    checkFinite('unet', s, out.out_sample.data, [sample.data, context.data]);
-    return out.out_sample.data;
+    return feeds;
   }
 
   private async encodeImage(image: Tensor): Promise<Tensor> {
@@ -222,8 +264,7 @@ class Pack implements LoadedPack {
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
-    const memory = this.memoryUnet?.then((m) => m.release(), () => undefined);
-    await Promise.all([...Object.values(this.sessions).map((s) => s?.release()), memory]);
+    await Promise.all([...Object.values(this.sessions).map((s) => s?.release()), this.memoryUnet.release(), this.featureUnet.release()]);
   }
 }
 

@@ -6,6 +6,7 @@
 import type { Tensor } from '../tensor.js';
 import type { MemoryCall } from '../samplers/common.js';
 import type { MemoryLayer } from '../onnx/surgery/memory.js';
+import type { FeatureTap } from '../onnx/surgery/features.js';
 import type { PackGeometry } from './geometry.js';
 
 /** Which kind of pack this is, detected from its components' inputs and configs. */
@@ -91,6 +92,12 @@ export interface PackInfo {
    * memory budget.
    */
   maxSide?: number;
+  /**
+   * Feature guidance's step c as measured for this pack (model_index.json
+   * `driftline.feature_guidance_step`): it replaces DiffEditor's per-task defaults, which were set
+   * for SD 1.5's features.
+   */
+  featureGuidanceStep?: number;
   /** The pack's scheduler/scheduler_config.json as parsed (validated on inspection; plans validate it again into the full config). */
   schedulerConfig: unknown;
 }
@@ -118,6 +125,15 @@ export interface LoadedPack {
    * engine can rewrite.
    */
   attentionMemory?(): Promise<readonly MemoryLayer[]>;
+  /**
+   * Exact region guidance (docs/vjp.md): the decoder blocks DiffEditor compares, the features of one
+   * UNet call there ([B, C_t, h_t, w_t] per tap), and ∂/∂sample of Σ_t ⟨F_t, cotangents[t]⟩ for the
+   * same call. The derived models are made on first use; a UNet they cannot be made from rejects
+   * (VjpUnsupported naming the operator, or no up blocks named as diffusers exports them).
+   */
+  featureTaps?(): Promise<readonly FeatureTap[]>;
+  unetFeatures?(sample: Tensor, t: number, context: Tensor, extras?: UNetExtras): Promise<Tensor[]>;
+  unetFeatureGradient?(sample: Tensor, t: number, context: Tensor, cotangents: readonly Tensor[], extras?: UNetExtras): Promise<Float32Array>;
   /** Image [B, 3, H, W] in [−1, 1] → latent mean × scaling factor [B, 4, H/s, W/s]. */
   vaeEncode?(image: Tensor): Promise<Tensor>;
   /** Scaled latent (as `vaeEncode` returns it; divided by the scaling factor inside) → image [B, 3, H, W] in [−1, 1]. */

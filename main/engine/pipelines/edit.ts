@@ -11,7 +11,9 @@
  */
 import type { Tensor, Vec } from '../tensor.js';
 import { makeDenoiser, usesGuidance } from '../denoiser.js';
-import type { LoadedPack } from '../packs/types.js';
+import type { LoadedPack, UNetExtras } from '../packs/types.js';
+import { alphaOf } from '../schedules.js';
+import type { FeatureModel } from '../editing/feature-guidance.js';
 import { planForSampler } from '../scheduler-config/index.js';
 import { runEdit, type EditTask } from '../editing/edit.js';
 import type { EditSettings, EditTaskKind } from '../editing/presets.js';
@@ -58,6 +60,8 @@ export interface EditPipelineResult {
   /** Total guidance energy before each guided step. */
   energies: { step: number; value: number }[];
   memory: EditMemoryReport;
+  /** The region guidance that ran, and why not feature guidance where it was asked for. */
+  guidance: { kind: 'x0' | 'features'; reason?: string };
 }
 
 /** What attention memory did: used or not (and why not), what it held per step, at most at once, and on disk. */
@@ -153,8 +157,12 @@ export async function editImage(pack: LoadedPack, req: EditPipelineRequest, opts
     reference,
   };
 
+  const features = settings.guidance.kind === 'features' ? await featureModel(pack, {
+    context: await conditioning(pack, req.prompt, req.negativePrompt, 1, false),
+    shape, timestep: plan.denoiser.timestep, counter, extras: info.family === 'lcm' ? { guidanceScale: settings.cfgScale } : undefined,
+  }) : { reason: 'x̂₀ guidance chosen' };
   const models = {
-    sample, invert, invertReference,
+    sample, invert, invertReference, features: features.model,
     memory: memory.layers && {
       layers: memory.layers, budgetBytes: opts.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET, spill: diskSpill(opts.spillDir),
       invert: await recordFor(req.prompt), invertReference: await recordFor(referencePrompt),
@@ -180,7 +188,45 @@ export async function editImage(pack: LoadedPack, req: EditPipelineRequest, opts
   const report: EditMemoryReport = m
     ? { used: true, layers: m.layers, steps: m.steps, bytesPerStep: m.bytesPerStep, peakBytes: m.stats.peakBytes, spilledBytes: m.stats.spilledBytes }
     : { used: false, reason: memory.reason, layers: [], steps: 0, bytesPerStep: 0, peakBytes: 0, spilledBytes: 0 };
-  return { image: result, uncomposited, evaluations: counter.evaluations, invertMs: (sampleStart || t1) - t0, sampleMs: t1 - (sampleStart || t1), region, energies: outcome.energies, memory: report };
+  const guidance = features.model ? { kind: 'features' as const } : { kind: 'x0' as const, ...(settings.guidance.kind === 'features' ? { reason: features.reason } : {}) };
+  return { image: result, uncomposited, evaluations: counter.evaluations, invertMs: (sampleStart || t1) - t0, sampleMs: t1 - (sampleStart || t1), region, energies: outcome.energies, memory: report, guidance };
+}
+
+/**
+ * Exact region guidance's model on a pack (`editing/feature-guidance.ts`): features of the state's
+ * network input z = α·x under the sampling prompt's conditional branch, and the gradient with
+ * respect to z. Where the pack cannot make its derived models the edit falls back to x̂₀ guidance
+ * and the result says why.
+ */
+async function featureModel(
+  pack: LoadedPack,
+  call: { context: Tensor; shape: readonly number[]; timestep: (sigma: number) => number; counter: { evaluations: number }; extras?: UNetExtras },
+): Promise<{ model?: FeatureModel; reason?: string }> {
+  if (!pack.featureTaps || !pack.unetFeatures || !pack.unetFeatureGradient) return { reason: 'feature guidance is not available for this model' };
+  try {
+    await pack.featureTaps();
+  } catch (e) {
+    return { reason: `feature guidance is not available for this model: ${(e as Error).message}` };
+  }
+  const input = (x: Vec, sigma: number): Tensor => ({ data: Float32Array.from(x, (v) => v * alphaOf(sigma)), shape: [...call.shape] });
+  // Every state has the same grid, so the taps' shapes from any features call fit every gradient call.
+  let shapes: (readonly number[])[] | undefined;
+  return {
+    model: {
+      features: async (x, sigma) => {
+        call.counter.evaluations++;
+        const out = await pack.unetFeatures!(input(x, sigma), call.timestep(sigma), call.context, call.extras);
+        shapes = out.map((f) => f.shape);
+        return out.map((f) => ({ grid: { channels: f.shape[1], width: f.shape[3], height: f.shape[2] }, data: f.data }));
+      },
+      gradient: async (x, sigma, cotangents) => {
+        if (!shapes) throw new Error('feature guidance takes a gradient before any features were computed');
+        call.counter.evaluations++;
+        const cots = cotangents.map((c, t) => ({ data: Float32Array.from(c), shape: shapes![t] }));
+        return Float64Array.from(await pack.unetFeatureGradient!(input(x, sigma), call.timestep(sigma), call.context, cots, call.extras));
+      },
+    },
+  };
 }
 
 /** The pack's attention-memory layers when the settings want memory, else why there are none (the edit then runs without it). */

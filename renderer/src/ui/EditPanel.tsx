@@ -125,6 +125,15 @@ export function EditPanel({ studio }: { studio: Studio }) {
             {text('travelAt', 'Time travel at', 'preset', 'Fractions of the steps, separated by commas')}
             {text('travelTries', 'Tries')}
           </div>
+          <label htmlFor="edit-guidance-kind">Region guidance</label>
+          <select id="edit-guidance-kind" value={form.guidanceKind} onChange={(e) => set({ guidanceKind: e.target.value as EditForm['guidanceKind'] })}>
+            <option value="">Preset default (predicted image)</option>
+            <option value="x0">On the predicted image (fast)</option>
+            <option value="features">On the model's features (exact, several times slower)</option>
+          </select>
+          <div className="row">
+            {text('featureStep', 'Feature step', 'preset', 'Step of feature guidance: ε̂ = ε + c·α·∇E')}
+          </div>
           <div className="row">
             {text('guidanceScale', 'Guidance')}
             {text('content', 'Content')}

@@ -137,7 +137,8 @@ export class EditController {
       }
       this.host.addToGallery(result, label.toLowerCase());
       const secs = (((this.host.now?.() ?? Date.now()) - t0) / 1000).toFixed(1);
-      say(`Edited (${label.toLowerCase()}) in ${secs} s, ${result.timings.evaluations} model evaluations, ${memoryWords(result.memory)}. Ctrl+Z restores the original.`);
+      const guidance = result.guidance.kind === 'features' ? ', feature guidance' : result.guidance.reason ? `, ${result.guidance.reason}` : '';
+      say(`Edited (${label.toLowerCase()}) in ${secs} s, ${result.timings.evaluations} model evaluations, ${memoryWords(result.memory)}${guidance}. Ctrl+Z restores the original.`);
     } catch (e) {
       if (errorCode(e) === 'CANCELLED' || jobs.isCancelled(jobId)) say('Cancelled. The canvas is unchanged.');
       else say(editFailure(e), 'error');

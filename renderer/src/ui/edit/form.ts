@@ -24,7 +24,10 @@ export interface EditForm {
   /** Comma-separated fractions. */
   travelAt: string;
   travelTries: string;
+  /** Empty: the preset's (x̂₀); features: exact region guidance through the model. */
+  guidanceKind: '' | 'x0' | 'features';
   guidanceScale: string;
+  featureStep: string;
   content: string;
   edit: string;
   contrast: string;
@@ -53,7 +56,9 @@ export const DEFAULT_EDIT_FORM: EditForm = {
   sdeTo: '',
   travelAt: '',
   travelTries: '',
+  guidanceKind: '',
   guidanceScale: '',
+  featureStep: '',
   content: '',
   edit: '',
   contrast: '',
@@ -129,6 +134,7 @@ export function parseEditForm(f: EditForm): ParseOutcome {
   const guidance: NonNullable<EditOptions['guidance']> = {};
   const g = {
     scale: weight(f.guidanceScale, 'Guidance scale'),
+    featureStep: num(f.featureStep, { label: 'Feature step', min: 0, max: 1e6 }),
     content: weight(f.content, 'Content weight'),
     edit: weight(f.edit, 'Edit weight'),
     contrast: weight(f.contrast, 'Contrast weight'),
@@ -138,6 +144,7 @@ export function parseEditForm(f: EditForm): ParseOutcome {
   };
   for (const [k, v] of Object.entries(g)) if (v !== undefined) guidance[k as keyof typeof g] = v;
   if (g.everyUntil !== undefined && g.alternateUntil !== undefined && g.alternateUntil < g.everyUntil) errors.push('"Every other step until" must not come before "every step until".');
+  if (f.guidanceKind) guidance.kind = f.guidanceKind;
   if (Object.keys(guidance).length) options.guidance = guidance;
   if (f.composite) options.composite = f.composite === 'on';
   const memory: NonNullable<EditOptions['memory']> = { enabled: f.memory };
