@@ -248,6 +248,17 @@ const CASES: Record<string, Case> = {
     type: 'float32', inputs: { x: [1, 2, 3, 3] },
     build: (m, t) => op(m, 'Resize', ['x', '', k(m, t, [1, 1, 2, 2], [4])], { mode: attr.string('nearest') }),
   },
+  'Resize nearest to run-time sizes that are not multiples (scatter through indices)': {
+    type: 'float32', inputs: { x: [1, 2, 3, 5], skip: [1, 1, 7, 11] }, wrt: ['x'],
+    build: (m) => {
+      const sizes = op(m, 'Concat', [op(m, 'Slice', [op(m, 'Shape', ['x']), ints(m, [0]), ints(m, [2])]), op(m, 'Slice', [op(m, 'Shape', ['skip']), ints(m, [2]), ints(m, [4])])], { axis: attr.int(0) });
+      return op(m, 'Resize', ['x', '', '', sizes], { mode: attr.string('nearest') });
+    },
+  },
+  'Resize nearest ×3 under half_pixel (scatter through indices)': {
+    type: 'float32', inputs: { x: [1, 1, 4, 3] },
+    build: (m, t) => op(m, 'Resize', ['x', '', k(m, t, [1, 1, 3, 3], [4])], { mode: attr.string('nearest'), coordinate_transformation_mode: attr.string('half_pixel') }),
+  },
   'DepthToSpace (CRD and DCR) and SpaceToDepth': {
     type: 'float32', inputs: { x: [2, 8, 3, 2] },
     build: (m) => {

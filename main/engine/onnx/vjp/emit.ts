@@ -43,6 +43,15 @@ export class Emitter {
     return this.ops(opType, inputs, 1, attrs)[0];
   }
 
+  /** A copy of a forward node (same operator, domain and attributes) on other inputs; returns its first output. */
+  copyNode(node: onnx.INodeProto, inputs: readonly string[]): string {
+    const outs = this.ops(node.opType ?? '', inputs, 1);
+    const copy = this.nodes[this.nodes.length - 1];
+    copy.attribute = [...(node.attribute ?? [])];
+    if (node.domain) copy.domain = node.domain;
+    return outs[0];
+  }
+
   /** A constant int64 vector (or scalar with `dims` []), shared. */
   ints(values: readonly number[], dims: number[] = [values.length]): string {
     return this.constant(`i:${dims.join('x')}:${values.join(',')}`, i64(values, dims));

@@ -151,10 +151,14 @@ export const shapeRules: Record<string, VjpRule> = {
     },
   },
   /**
-   * Nearest-neighbour upsampling by integer factors copies each input element into an s₁×s₂…
-   * block, so the adjoint sums each block: AveragePool(kernel = stride = s) × ∏s. Only the
-   * combinations where nearest really makes blocks are accepted: asymmetric + floor (any integer s),
-   * and s = 2 with round_prefer_floor under asymmetric, half_pixel or pytorch_half_pixel.
+   * Nearest-neighbour Resize copies input elements to output positions, so its adjoint sums the
+   * cotangent back onto the elements it came from. Where the copies form whole s₁×s₂… blocks —
+   * integer spatial scales under asymmetric + floor, or s = 2 with round_prefer_floor under
+   * asymmetric, half_pixel or pytorch_half_pixel — that sum is AveragePool(kernel = stride = s) × ∏s.
+   * Otherwise (run-time sizes, e.g. diffusers' upsample_size; other modes of rounding), the same
+   * Resize is run on a tensor of flat element indices (int32) to learn where each output element
+   * came from, and ScatterElements adds the cotangent there (reduction = add, opset ≥ 16). Linear
+   * and cubic modes are refused.
    */
   Resize: {
     diff: [0],
@@ -165,15 +169,20 @@ export const shapeRules: Record<string, VjpRule> = {
       const nearest = s('nearest_mode') || 'round_prefer_floor';
       if (mode !== 'nearest') c.unsupported(`in mode '${mode}' has no gradient rule (only nearest)`);
       const scales = c.inputs[2] ? c.floats(c.inputs[2]) : undefined;
-      if (!scales) return c.unsupported('needs constant scales (sizes or run-time scales have no gradient rule)');
-      const spatial = scales.slice(2);
-      if (scales[0] !== 1 || scales[1] !== 1 || !spatial.every((v) => Number.isInteger(v) && v >= 1)) c.unsupported(`with scales ${scales.join(',')} has no gradient rule (integer spatial scales only)`);
-      const blocks = (ctm === 'asymmetric' && nearest === 'floor')
-        || (spatial.every((v) => v === 2 || v === 1) && nearest === 'round_prefer_floor' && ['asymmetric', 'half_pixel', 'pytorch_half_pixel'].includes(ctm));
-      if (!blocks) c.unsupported(`(${ctm}, ${nearest}) does not copy whole blocks; no gradient rule`);
-      const pooled = c.e.op('AveragePool', [g0(c)], { kernel_shape: attr.ints(spatial), strides: attr.ints(spatial) });
-      const area = spatial.reduce((a, b) => a * b, 1);
-      return [area === 1 ? pooled : c.e.op('Mul', [pooled, c.e.scalar(area, c.dtype(c.inputs[0]))])];
+      const spatial = scales?.slice(2) ?? [];
+      const integral = !!scales && scales[0] === 1 && scales[1] === 1 && spatial.every((v) => Number.isInteger(v) && v >= 1);
+      const blocks = integral && ((ctm === 'asymmetric' && nearest === 'floor')
+        || (spatial.every((v) => v === 2 || v === 1) && nearest === 'round_prefer_floor' && ['asymmetric', 'half_pixel', 'pytorch_half_pixel'].includes(ctm)));
+      if (blocks) {
+        const pooled = c.e.op('AveragePool', [g0(c)], { kernel_shape: attr.ints(spatial), strides: attr.ints(spatial) });
+        const area = spatial.reduce((a, b) => a * b, 1);
+        return [area === 1 ? pooled : c.e.op('Mul', [pooled, c.e.scalar(area, c.dtype(c.inputs[0]))])];
+      }
+      if (c.opset < 16) c.unsupported(`with these sizes or scales needs opset 16 for its gradient (ScatterElements with reduction)`);
+      const { indices, size } = flatIndices(c, c.inputs[0]);
+      const narrow = c.e.op('Cast', [indices], { to: attr.int(6) });
+      const from = c.e.copyNode(c.node, [narrow, ...c.inputs.slice(1)]);
+      return [scatterBack(c, c.e.op('Cast', [from], { to: attr.int(7) }), size, true)];
     },
   },
 };
