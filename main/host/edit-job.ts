@@ -12,7 +12,7 @@ import { editEvaluations, resolveEditSettings, type EditSettings } from '../engi
 import { encodePng, loadImage, loadMask } from '../engine/image/io.js';
 import { formatParameters } from '../api/parameters.js';
 import type { Preview } from '../engine/pipelines/preview.js';
-import type { JobShape } from '../engine/pipelines/cost.js';
+import { jobCost, type JobShape } from '../engine/pipelines/cost.js';
 import { isGuided } from '../engine/pipelines/generate.js';
 import type { AdmitOptions, Admitted } from './limits.js';
 
@@ -84,9 +84,13 @@ export async function runEditJob(pack: LoadedPack, req: Request, opts: EditJobOp
   // does not fit, the edit runs without it and says why; its bank gets what the budget leaves, the
   // rest goes to disk.
   const memoryBytes = settings.memory.enabled ? 2 * pack.info.geometry.weightBytes : 0;
+  // Feature guidance's reverse pass keeps every activation of its forward pass: 6–10× one forward
+  // call's (docs/vjp.md), counted at 10×.
+  const featureBytes = settings.guidance.kind === 'features'
+    ? 10 * jobCost(pack.info, { width, height, batch: 1, guided: false, evaluations: 1, decodes: 0 }).parts.unet : 0;
   const admitted = opts.admit?.(
-    { width, height, batch: 1, guided: isGuided(pack.info, settings.cfgScale), evaluations, decodes: 1, encodes: true },
-    { bounds: { multiple: s, maxSide: limit }, optional: memoryBytes ? { bytes: memoryBytes, what: 'attention memory (a second copy of the UNet)' } : undefined },
+    { width, height, batch: 1, guided: isGuided(pack.info, settings.cfgScale), evaluations, decodes: 1, encodes: true, extraBytes: featureBytes },
+    { bounds: { multiple: s, maxSide: limit }, what: featureBytes ? `${width}×${height} with feature guidance` : undefined, optional: memoryBytes ? { bytes: memoryBytes, what: 'attention memory (a second copy of the UNet)' } : undefined },
   );
   const memoryDeclined = admitted?.optional?.admitted === false ? admitted.optional.why : undefined;
   const memoryBudgetBytes = Math.min(DEFAULT_MEMORY_BUDGET, Math.max(0, admitted?.headroomBytes ?? DEFAULT_MEMORY_BUDGET));

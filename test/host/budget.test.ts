@@ -65,6 +65,26 @@ describe('memory budget', () => {
     expect(fits.images).toHaveLength(1);
   });
 
+  it('an edit with feature guidance counts its reverse pass: refused where the same edit with x̂₀ guidance runs', async () => {
+    const c = start({ DRIFTLINE_MEMORY_BUDGET: '1GiB' });
+    const { encodePng } = await import('../../main/engine/image/io.js');
+    const S = 128, n = S * S;
+    const image = new Float32Array(3 * n).fill(1);
+    const mask = new Float32Array(3 * n);
+    for (let y = 40; y < 80; y++) for (let x = 40; x < 80; x++) for (let ch = 0; ch < 3; ch++) { image[ch * n + y * S + x] = ch === 0 ? 0.8 : -0.8; mask[ch * n + y * S + x] = 1; }
+    const req = {
+      jobId: 'edit', model: emoji, kind: 'move' as const, prompt: 'red circle', offset: { x: 16, y: 0 }, steps: 2,
+      image: new Uint8Array(await encodePng({ data: image, shape: [1, 3, S, S] })), mask: new Uint8Array(await encodePng({ data: mask.map((v) => 2 * v - 1), shape: [1, 3, S, S] })),
+      options: { timeTravel: { at: [], tries: 1 }, memory: { enabled: false } }, keep: false,
+    };
+    await expect(c.call('edit', { ...req, options: { ...req.options, guidance: { kind: 'features' as const } } })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      message: expect.stringMatching(/^128×128 with feature guidance on emoji-32 needs about [\d.]+ GiB .*this machine allows 1 GiB/),
+    });
+    const x0 = await c.call('edit', { ...req, jobId: 'edit-x0' });
+    expect(x0.guidance).toEqual({ kind: 'x0' });
+  });
+
   it('a pack may lift its own ceiling (driftline.max_side) but not the memory budget: 512² is refused with what it would take', async () => {
     const dir = await declaring(512);
     const c = start({ DRIFTLINE_MEMORY_BUDGET: '2GiB' });
