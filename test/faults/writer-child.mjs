@@ -7,7 +7,7 @@ import { writeFileAtomic } from '../../out/main/engine/io/atomic.js';
 import { writeJsonAtomic } from '../../out/main/engine/models/registry.js';
 import { saveBoundary } from '../../out/main/engine/sr/store.js';
 import { GalleryStore } from '../../out/main/engine/gallery/store.js';
-import { withTextChunks } from '../../out/main/engine/image/png-text.js';
+import { withPngText } from '../../out/main/api/png-text.js';
 import sharp from 'sharp';
 
 const [kind, dir] = process.argv.slice(2);
@@ -31,7 +31,7 @@ export const galleryParameters = (n) => `version ${n}\nSteps: 1, Sampler: Euler,
 async function writeVersion(n) {
   if (kind === 'gallery') {
     const parameters = galleryParameters(n);
-    await gallery.add([{ png: withTextChunks(galleryPixels, { parameters }), parameters, width: 256, height: 256, settings: { model: 'test', prompt: `version ${n}`, sampler: 'euler', steps: 1, seed: n } }]);
+    await gallery.add([{ png: withPngText(galleryPixels, { parameters }), parameters, width: 256, height: 256, settings: { model: 'test', prompt: `version ${n}`, sampler: 'euler', steps: 1, seed: n } }]);
     for (const old of (await gallery.list(0, 1000)).entries) if (old.settings.seed <= n - 3) await gallery.delete(old.id);
     return;
   }
