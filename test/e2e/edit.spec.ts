@@ -235,7 +235,12 @@ test.describe.serial('editing on the canvas', () => {
     await dragDoc(page, [[20, 2], [25, 5], [30, 8]]);
     await settled(page);
     expect((await snapshot(page)).doc.reference).toMatchObject({ x: 20, y: 2, width: 10, height: 6 });
-    s = await run('appearance', /^Edited \(replace appearance\)/);
+    // Region guidance on the model's features (Advanced): the status line says it ran.
+    await page.locator('.edit-advanced summary').click();
+    await page.locator('#edit-guidance-kind').selectOption('features');
+    s = await run('appearance', /^Edited \(replace appearance\).*, feature guidance\./);
+    await page.locator('#edit-guidance-kind').selectOption('');
+    await page.locator('.edit-advanced summary').click();
     expect(s.doc.reference, 'the edit consumed the reference region').toBeNull();
     await shot(page, info, '8-appearance');
 

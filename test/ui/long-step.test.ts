@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { JobClock } from '../../renderer/src/ui/generate/progress.js';
-import { LONG_STEP_MS, longStepNote, longStepThreshold } from '../../renderer/src/ui/progress/long-step.js';
+import { LONG_STEP_MS, longStepMsFrom, longStepNote, longStepThreshold } from '../../renderer/src/ui/progress/long-step.js';
 import { promptPlaceholder, takesPrompt } from '../../renderer/src/ui/generate/placeholder.js';
 
 describe('a long step is said so, with when a cancel takes effect', () => {
@@ -15,6 +15,10 @@ describe('a long step is said so, with when a cancel takes effect', () => {
     expect(longStepThreshold(100)).toBe(1000); // 3 × 100 ms, never under 1 s
     expect(longStepThreshold(500)).toBe(1500);
     expect(longStepThreshold(5000)).toBe(LONG_STEP_MS); // slow steps: still said after 3 s
+    expect(longStepThreshold(null, 300)).toBe(300);
+    expect(longStepThreshold(5000, 300)).toBe(300);
+    expect(longStepMsFrom('?longStepMs=300')).toBe(300);
+    for (const q of ['', '?longStepMs=5', '?longStepMs=abc', '?longStepMs=1e9']) expect(longStepMsFrom(q)).toBe(LONG_STEP_MS);
   });
 
   it('names the running step and how long it has run; nothing before the first step, after the last, or within the threshold', () => {

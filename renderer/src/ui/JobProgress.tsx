@@ -4,10 +4,12 @@
  */
 import { useEffect, useState, type ReactNode } from 'react';
 import type { ProgressSnapshot } from './generate/progress.js';
-import { longStepNote } from './progress/long-step.js';
+import { longStepMsFrom, longStepNote } from './progress/long-step.js';
 
 /** How often the long-step note is re-read while a job runs. */
-const TICK_MS = 500;
+const TICK_MS = 100;
+/** When a step counts as long (the page address may say; see `longStepMsFrom`). */
+const LONG_STEP = longStepMsFrom(globalThis.location?.search ?? '');
 
 export interface JobProgressProps {
   progress: Pick<ProgressSnapshot, 'step' | 'total'> & Partial<Pick<ProgressSnapshot, 'perStepMs' | 'stepStartedAt'>>;
@@ -36,7 +38,7 @@ function useNow(running: boolean): number {
 
 export function JobProgress({ progress, label, caption, captionClass, phase, id, testId, cancelling }: JobProgressProps) {
   const now = useNow(progress.total > 0 && progress.step < progress.total);
-  const note = longStepNote({ perStepMs: null, ...progress }, now, cancelling);
+  const note = longStepNote({ perStepMs: null, ...progress }, now, cancelling, LONG_STEP);
   return (
     <div className="progress" role="status" aria-live="polite" data-testid={testId}>
       <progress id={id} value={progress.step} max={Math.max(1, progress.total)} aria-label={label} />
