@@ -19,7 +19,7 @@
  *                content as above.
  */
 import type { Vec } from '../tensor.js';
-import type { Energy } from './energies.js';
+import { sumEnergies, type Energy } from './energies.js';
 import { cellsOf, contrastFeatures, inpaintFeatures, matchFeatures, meanFeature, type FeatureGrid } from './feature-energies.js';
 import { minus, placeRegions, type Grid, type RegionCopy } from './regions.js';
 
@@ -88,7 +88,7 @@ export function tapEnergy(task: FeatureTask, w: FeatureWeights, ref: FeatureMap,
     const refCells = rr ? cellsOf(resampleMask(rr.mask, rr, other.grid)) : new Int32Array(0);
     const base = cellsOf(at(task.target));
     if (w.edit > 0 && base.length && refCells.length) terms.push(inpaintFeatures(g, w.edit, base, meanFeature(other.grid, other.data, refCells)));
-    return sum(terms);
+    return sumEnergies(terms);
   }
   const target = at(task.target);
   const r = g.width / s.width, ry = g.height / s.height;
@@ -113,20 +113,7 @@ export function tapEnergy(task: FeatureTask, w: FeatureWeights, ref: FeatureMap,
   const vacated = cellsOf(minus(at(task.vacated), target));
   if (vacated.length && w.contrast > 0) terms.push(contrastFeatures(g, w.contrast, vacated, ref.data));
   if (vacated.length && w.inpaint > 0 && ring.length) terms.push(inpaintFeatures(g, w.inpaint, vacated, meanFeature(g, ref.data, ring)));
-  return sum(terms);
-}
-
-function sum(terms: readonly Energy[]): Energy {
-  return (x) => {
-    const grad = new Float64Array(x.length);
-    let value = 0;
-    for (const t of terms) {
-      const e = t(x);
-      value += e.value;
-      for (let j = 0; j < grad.length; j++) grad[j] += e.grad[j];
-    }
-    return { value, grad };
-  };
+  return sumEnergies(terms);
 }
 
 /**

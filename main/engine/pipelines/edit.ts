@@ -10,6 +10,7 @@
  * to a temporary folder; otherwise the edit runs without it and the result says why.
  */
 import type { Tensor, Vec } from '../tensor.js';
+import type { EditMemoryReport } from '../../api/contract.js';
 import { makeDenoiser, usesGuidance } from '../denoiser.js';
 import type { LoadedPack, UNetExtras } from '../packs/types.js';
 import { alphaOf } from '../schedules.js';
@@ -62,17 +63,6 @@ export interface EditPipelineResult {
   memory: EditMemoryReport;
   /** The region guidance that ran, and why not feature guidance where it was asked for. */
   guidance: { kind: 'x0' | 'features'; reason?: string };
-}
-
-/** What attention memory did: used or not (and why not), what it held per step, at most at once, and on disk. */
-export interface EditMemoryReport {
-  used: boolean;
-  reason?: string;
-  layers: string[];
-  steps: number;
-  bytesPerStep: number;
-  peakBytes: number;
-  spilledBytes: number;
 }
 
 /** Attention memory held in RAM per edit before the rest goes to disk. */
