@@ -16,6 +16,8 @@ import { vjpModel } from '../vjp/index.js';
 import { tapFeatures, type FeatureTap } from './features.js';
 
 export const DOT_OUTPUT = 'feature_dot';
+/** Protobuf's limit, less room for the graph itself. */
+const MAX_MODEL_BYTES = 2 ** 31 - 2 ** 26;
 export const cotangentOf = (tap: FeatureTap): string => `cotangent.${tap.output}`;
 
 export interface FeatureGuidanceModels {
@@ -32,6 +34,15 @@ export interface FeatureGuidanceModels {
 /** Derive both models from the UNet at `file` (see the module docstring). */
 export async function featureGuidanceModels(file: string, blocks?: readonly string[]): Promise<FeatureGuidanceModels> {
   const features = await OnnxModel.load(file);
+  // Both models are handed to ONNX Runtime as bytes, and a protobuf holds at most 2 GiB.
+  const bytes = features.initializerNames().reduce((sum, n) => {
+    const { type, dims } = features.initializerInfo(n);
+    return sum + dims.reduce((a, b) => a * b, 1) * (type === 'float16' ? 2 : type === 'float64' || type === 'int64' ? 8 : 4);
+  }, 0);
+  const widenedBytes = bytes * (features.initializerNames().some((n) => features.initializerInfo(n).type === 'float16') ? 2 : 1);
+  if (widenedBytes > MAX_MODEL_BYTES) {
+    throw new Error(`the UNet's weights (${(widenedBytes / 2 ** 30).toFixed(1)} GiB as the gradient model holds them) are more than the 2 GiB a model built in memory can hold`);
+  }
   const taps = tapFeatures(features, { blocks });
   const gradient = await OnnxModel.load(file);
   tapFeatures(gradient, { blocks: taps.map((t) => t.block) });
