@@ -5,16 +5,12 @@
  *
  * A block's output is found by the graph, not assumed: the one value produced inside the block's
  * nodes (names `/up_blocks.N/…`, as torch exports module paths) and read outside them — after the
- * block's upsampler where it has one. `tapFeatures` adds each as an output `features.up_blocks.N`
- * and, unless asked to keep it, drops everything the features do not need (the rest of the decoder
- * and `out_sample`): DiffEditor runs a separate UNet that stops after the features, which halves a
- * forward pass and the reverse pass built on it.
+ * block's upsampler where it has one. The VJP generator (`../vjp`) makes the models that return
+ * them: with no inputs to differentiate, the UNet pruned to what the features need (DiffEditor runs
+ * a separate UNet that stops after them); with `sample`, their vector–Jacobian product.
  */
 import type { onnx } from 'onnx-proto';
-import type { ElemType, OnnxModel } from '../builder.js';
 import { outerReferences, subgraphsOf } from './graph.js';
-
-export const featureOutput = (block: string): string => `features.${block}`;
 
 /** The up blocks the export names, in order (`up_blocks.0`, `up_blocks.1`, …). */
 export function upBlocks(graph: onnx.IGraphProto): string[] {
@@ -56,51 +52,13 @@ export function blockOutput(graph: onnx.IGraphProto, block: string): string {
 
 export interface FeatureTap {
   block: string;
-  /** The graph output that carries it, [B, C, h, w]. */
+  /** The graph value that carries it, [B, C, h, w]. */
   output: string;
 }
 
-/**
- * Add `features.<block>` outputs for `blocks` (default DiffEditor's) to `model`, in place; unless
- * `keepOutput`, remove `out_sample` and every node the features do not need. Inputs stay as they
- * are, so the derived model is fed exactly like the UNet.
- */
-export function tapFeatures(model: OnnxModel, opts: { blocks?: readonly string[]; keepOutput?: boolean } = {}): FeatureTap[] {
-  const graph = model.graph;
-  const blocks = opts.blocks ?? diffEditorBlocks(upBlocks(graph));
-  if (!blocks.length) throw new Error('the UNet has no up blocks named as diffusers exports them (/up_blocks.N/…)');
-  const dtype: ElemType = model.outputs().find((o) => o.name === 'out_sample')?.type ?? 'float32';
-  const taps = blocks.map((block) => {
-    const value = blockOutput(graph, block);
-    const output = featureOutput(block);
-    model.opTo(output, 'Identity', [value]);
-    model.addOutput(output, dtype, [null, null, null, null]);
-    return { block, output };
-  });
-  if (!opts.keepOutput) {
-    model.removeOutput('out_sample');
-    prune(graph);
-  }
-  return taps;
-}
-
-/** Keep only the nodes (and initializers) some graph output depends on. */
-function prune(graph: onnx.IGraphProto): void {
-  const producer = new Map<string, onnx.INodeProto>();
-  for (const n of graph.node ?? []) for (const o of n.output ?? []) if (o) producer.set(o, n);
-  const needed = new Set<onnx.INodeProto>();
-  const values = new Set<string>();
-  const stack = (graph.output ?? []).map((o) => o.name ?? '');
-  while (stack.length) {
-    const v = stack.pop()!;
-    if (!v || values.has(v)) continue;
-    values.add(v);
-    const n = producer.get(v);
-    if (!n || needed.has(n)) continue;
-    needed.add(n);
-    stack.push(...(n.input ?? []), ...subgraphsOf(n).flatMap((g) => [...outerReferences(g)]));
-  }
-  graph.node = (graph.node ?? []).filter((n) => needed.has(n));
-  graph.initializer = (graph.initializer ?? []).filter((t) => values.has(t.name ?? ''));
-  graph.valueInfo = (graph.valueInfo ?? []).filter((v) => values.has(v.name ?? ''));
+/** The values of `blocks` (default DiffEditor's) in the UNet's graph. */
+export function featureTaps(graph: onnx.IGraphProto, blocks?: readonly string[]): FeatureTap[] {
+  const chosen = blocks ?? diffEditorBlocks(upBlocks(graph));
+  if (!chosen.length) throw new Error('the UNet has no up blocks named as diffusers exports them (/up_blocks.N/…)');
+  return chosen.map((block) => ({ block, output: blockOutput(graph, block) }));
 }
