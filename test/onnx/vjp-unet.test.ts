@@ -18,6 +18,7 @@ import { OnnxModel } from '../../main/engine/onnx/builder.js';
 import { addVjp } from '../../main/engine/onnx/vjp/vjp.js';
 import { VjpUnsupported } from '../../main/engine/onnx/vjp/errors.js';
 import { hasFloat16, widenToFloat32 } from '../../main/engine/onnx/vjp/precision.js';
+import { unpackAttention } from '../../main/engine/onnx/vjp/unpack.js';
 import { float16ToFloat32, float32ToFloat16 } from '../../main/engine/fp16.js';
 import { buildAttentionUnet, type AttentionUnetForm } from '../fixtures/attention-unets.js';
 import { gradCheck, normals, sessionOptions, vjpModelOf } from '../fixtures/gradcheck.js';
@@ -130,11 +131,37 @@ describe('VJP of SD-shaped UNets', () => {
     }
   }
 
-  it('packed QKV (which ONNX Runtime cannot run on CPU) is refused, naming the node', () => {
-    let err: unknown;
-    try { addVjp(buildAttentionUnet({ form: 'mha-packed' }), { wrt: ['sample'], output: 'out_sample' }); } catch (e) { err = e; }
-    expect(err).toBeInstanceOf(VjpUnsupported);
-    expect((err as VjpUnsupported).opType).toBe('com.microsoft.MultiHeadAttention');
-    expect((err as Error).message).toMatch(/packed QKV/);
+  it('packed QKV (which ONNX Runtime cannot run on CPU) is written out first: the same function as separate q, k, v, and its VJP matches central differences', async () => {
+    const packed = buildAttentionUnet({ form: 'mha-packed' });
+    expect(unpackAttention(packed)).toBe(3); // the three self-attention layers; cross-attention is separate already
+    const f = feeds(1);
+    const run = async (m: OnnxModel) => {
+      const s = await ort.InferenceSession.create(await m.toBytes(), sessionOptions);
+      const y = (await s.run({ sample: new ort.Tensor('float32', sample, [1, 4, 8, 8]), ...f })).out_sample.data as Float32Array;
+      await s.release();
+      return y;
+    };
+    // The fixture gives every form the same weights: written out, packed QKV computes what separate q, k, v do.
+    const want = await run(buildAttentionUnet({ form: 'mha' })), got = await run(packed);
+    let d = 0, m = 0;
+    for (let i = 0; i < got.length; i++) { d = Math.max(d, Math.abs(got[i] - want[i])); m = Math.max(m, Math.abs(want[i])); }
+    expect(d / m).toBeLessThan(1e-5);
+    const results = await gradCheck(packed, [{ name: 'sample', dims: [1, 4, 8, 8], data: sample }], ['sample'], 'out_sample', { h: H, directions: 2, seed: 5, extraFeeds: f });
+    for (const r of results) expect(r.relErr).toBeLessThan(TOL);
+  });
+
+  it('packed KV is written out the same way: the VJP for the query and the packed keys and values matches central differences', async () => {
+    const m = OnnxModel.create({ opset: 17 });
+    (m.proto.opsetImport ??= []).push({ domain: 'com.microsoft', version: 1 });
+    m.addInput('q', 'float32', [1, 3, 4]);
+    m.addInput('kv', 'float32', [1, 5, 2, 2, 2]);
+    m.graph.node!.push({ opType: 'MultiHeadAttention', domain: 'com.microsoft', name: 'mha', input: ['q', 'kv'], output: ['y'], attribute: [{ name: 'num_heads', type: 2, i: 2 }] });
+    m.addOutput('y', 'float32', [1, 3, 4]);
+    expect(unpackAttention(m)).toBe(1);
+    const results = await gradCheck(m, [
+      { name: 'q', dims: [1, 3, 4], data: normals(8, new Float32Array(12)) },
+      { name: 'kv', dims: [1, 5, 2, 2, 2], data: normals(9, new Float32Array(40)) },
+    ], ['q', 'kv'], 'y', { h: 1e-2, directions: 2, seed: 7 });
+    for (const r of results) expect(r.relErr).toBeLessThan(1e-3);
   });
 });

@@ -12,8 +12,8 @@
  *   V̄ = Pᵀ Ō,   P̄ = Ō Vᵀ,   S̄ = P ⊙ (P̄ − rowsum(P̄ ⊙ P)),   Q̄ = s·S̄ K,   K̄ = s·S̄ᵀ Q
  *
  * (Vaswani et al., "Attention Is All You Need", 2017, eq. 1; the Softmax and MatMul adjoints of
- * this module's other rules, composed). Masks, attention biases, past keys/values, packed QKV and
- * unequal qkv_hidden_sizes are refused.
+ * this module's other rules, composed). Packed QKV and KV are written out before differentiation
+ * (`../unpack.ts`); masks, attention biases, past keys/values and unequal qkv_hidden_sizes are refused.
  */
 import { attr } from '../../builder.js';
 import { attrInt, attrInts, attrOf } from '../../surgery/graph.js';
