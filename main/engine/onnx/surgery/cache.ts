@@ -19,16 +19,14 @@
  * processes building at once each leave a complete, identical result.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { copyFile, link, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, link, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize, resolve, sep } from 'node:path';
 import onnxProto from 'onnx-proto';
-import type { onnx } from 'onnx-proto';
 import { OnnxModel } from '../builder.js';
+import { digestFile, externalLocations, fingerprint, removeBuilds } from '../derived-files.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { dataDir } from '../../models/paths.js';
 import { addAttentionMemory, AttentionMemoryUnavailable, type MemoryInterface } from './memory.js';
-import { subgraphsOf } from './graph.js';
 
 /** Bumped whenever the surgery's output changes, so older cached builds are rebuilt. */
 export const SURGERY_VERSION = 1;
@@ -85,7 +83,7 @@ export async function attentionMemoryModel(source: string, opts: CacheOptions = 
   const cached = await readValidMap(dir, file, sha256);
   if (cached) return { dir, file: join(dir, MODEL_FILE), map: cached, rebuilt: false };
   const map = await build(file, sha256, dir);
-  await removeStale(root, dir, file);
+  await removeBuilds<LayerMapFile>(root, MAP_FILE, (m) => m.source?.file === file, dir);
   return { dir, file: join(dir, MODEL_FILE), map, rebuilt: true };
 }
 
@@ -140,55 +138,8 @@ async function readValidMap(dir: string, file: string, sha256: string): Promise<
  * derived model, the links to the pack's weights and its layer map. Returns how many were removed.
  */
 export async function forgetAttentionMemory(folder: string, opts: CacheOptions = {}): Promise<number> {
-  const root = attentionMemoryCacheRoot(opts);
   const inside = resolve(folder) + sep;
-  let removed = 0;
-  for (const name of await readdir(root).catch(() => [] as string[])) {
-    const dir = join(root, name);
-    try {
-      const map = JSON.parse(await readFile(join(dir, MAP_FILE), 'utf8')) as Partial<LayerMapFile>;
-      if (typeof map.source?.file !== 'string' || !resolve(map.source.file).startsWith(inside)) continue;
-    } catch {
-      continue; // not a finished build of ours, or being written: leave it
-    }
-    await rm(dir, { recursive: true, force: true });
-    removed++;
-  }
-  return removed;
-}
-
-/** Remove the cached builds of earlier versions of the same source file (best effort). */
-async function removeStale(root: string, keep: string, file: string): Promise<void> {
-  const entries = await readdir(root).catch(() => [] as string[]);
-  for (const name of entries) {
-    const dir = join(root, name);
-    if (dir === keep) continue;
-    try {
-      const map = JSON.parse(await readFile(join(dir, MAP_FILE), 'utf8')) as Partial<LayerMapFile>;
-      if (map.source?.file === file) await rm(dir, { recursive: true, force: true });
-    } catch {
-      // not a finished build of ours, or being written by another process: leave it
-    }
-  }
-}
-
-/** Every external-data location the model's tensors name (initializers and attribute tensors, subgraphs included). */
-function externalLocations(g: onnx.IGraphProto): Set<string> {
-  const out = new Set<string>();
-  const visit = (graph: onnx.IGraphProto) => {
-    const tensors: onnx.ITensorProto[] = [...(graph.initializer ?? [])];
-    for (const n of graph.node ?? []) {
-      for (const a of n.attribute ?? []) { if (a.t) tensors.push(a.t); tensors.push(...(a.tensors ?? [])); }
-      for (const sub of subgraphsOf(n)) visit(sub);
-    }
-    for (const t of tensors) {
-      if (t.dataLocation !== onnxProto.onnx.TensorProto.DataLocation.EXTERNAL) continue;
-      const loc = (t.externalData ?? []).find((e) => e.key === 'location')?.value;
-      if (loc) out.add(loc);
-    }
-  };
-  visit(g);
-  return out;
+  return removeBuilds<LayerMapFile>(attentionMemoryCacheRoot(opts), MAP_FILE, (m) => typeof m.source?.file === 'string' && resolve(m.source.file).startsWith(inside));
 }
 
 /** `location` resolved under `folder`; refuses absolute paths and paths that climb out (as ONNX Runtime does). */
@@ -217,15 +168,4 @@ async function linkOrCopy(src: string, dst: string): Promise<boolean> {
     throw e;
   }
   return linked;
-}
-
-async function fingerprint(file: string): Promise<{ bytes: number; mtimeMs: number; identity: string }> {
-  const s = await stat(file);
-  return { bytes: s.size, mtimeMs: s.mtimeMs, identity: `${s.dev}:${s.ino}` };
-}
-
-async function digestFile(file: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
-  return h.digest('hex');
 }

@@ -19,11 +19,10 @@
  * vjp.json last), so two processes building at once each leave a complete, identical result.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import onnxProto from 'onnx-proto';
 import { OnnxModel } from '../builder.js';
+import { digestFile, externalLocations, fingerprint, removeBuilds } from '../derived-files.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { dataDir } from '../../models/paths.js';
 import { vjpModel, type VjpModelInfo } from './index.js';
@@ -70,41 +69,23 @@ export async function cachedVjpModel(source: string, request: VjpOptions, opts: 
   const cached = await readValid(dir, file, sha256);
   if (cached) return { dir, file: join(dir, MODEL_FILE), info: cached, rebuilt: false };
   const info = await build(file, sha256, wrt, outputs, dir);
-  await removeBuilds(vjpCacheRoot(opts), (i) => i.source.file === file && sameRequest(i, wrt, outputs), dir);
+  await removeBuilds<VjpCacheFile>(vjpCacheRoot(opts), INFO_FILE, (i) => i.source?.file === file && sameRequest(i, wrt, outputs), dir);
   return { dir, file: join(dir, MODEL_FILE), info, rebuilt: true };
 }
 
 /** Remove every cached VJP model made from a model inside `folder` (a pack being removed). Returns how many. */
 export async function forgetVjpModels(folder: string, opts: { dataDir?: string } = {}): Promise<number> {
   const inside = resolve(folder) + sep;
-  return removeBuilds(vjpCacheRoot(opts), (i) => resolve(i.source.file).startsWith(inside));
+  return removeBuilds<VjpCacheFile>(vjpCacheRoot(opts), INFO_FILE, (i) => typeof i.source?.file === 'string' && resolve(i.source.file).startsWith(inside));
 }
 
-const sameRequest = (i: VjpCacheFile, wrt: readonly string[], outputs: readonly string[]) =>
+const sameRequest = (i: Partial<VjpCacheFile>, wrt: readonly string[], outputs: readonly string[]) =>
   JSON.stringify(i.wrt) === JSON.stringify(wrt) && JSON.stringify(i.outputs) === JSON.stringify(outputs);
-
-/** Remove the finished builds whose vjp.json matches (best effort: unreadable or unfinished ones are left alone). */
-async function removeBuilds(root: string, match: (info: VjpCacheFile) => boolean, keep?: string): Promise<number> {
-  let removed = 0;
-  for (const name of await readdir(root).catch(() => [] as string[])) {
-    const dir = join(root, name);
-    if (dir === keep) continue;
-    try {
-      const info = JSON.parse(await readFile(join(dir, INFO_FILE), 'utf8')) as VjpCacheFile;
-      if (typeof info.source?.file !== 'string' || !match(info)) continue;
-    } catch {
-      continue;
-    }
-    await rm(dir, { recursive: true, force: true });
-    removed++;
-  }
-  return removed;
-}
 
 async function build(file: string, sha256: string, wrt: string[], output: string[], dir: string): Promise<VjpCacheFile> {
   const t0 = performance.now();
   const model = await OnnxModel.load(file);
-  const externalData = await Promise.all(externalLocations(model).map((location) => fingerprint(join(dirname(file), location), location)));
+  const externalData = await Promise.all([...externalLocations(model.graph)].map(async (location) => ({ location, ...(await fingerprint(join(dirname(file), location))) })));
   const iface = await vjpModel(model, { wrt, output });
   await mkdir(dir, { recursive: true });
   const target = join(dir, MODEL_FILE);
@@ -133,7 +114,7 @@ async function readValid(dir: string, file: string, sha256: string): Promise<Vjp
     const info = JSON.parse(await readFile(join(dir, INFO_FILE), 'utf8')) as VjpCacheFile;
     if (info.version !== VJP_VERSION || info.source?.sha256 !== sha256 || info.source.file !== file) return undefined;
     for (const e of info.source.externalData ?? []) {
-      const now = await fingerprint(join(dirname(file), e.location), e.location);
+      const now = await fingerprint(join(dirname(file), e.location));
       if (now.bytes !== e.bytes || now.mtimeMs !== e.mtimeMs || now.identity !== e.identity) return undefined;
     }
     const model = join(dir, info.model.file);
@@ -143,26 +124,4 @@ async function readValid(dir: string, file: string, sha256: string): Promise<Vjp
   } catch {
     return undefined; // missing, unreadable or malformed: rebuild
   }
-}
-
-/** The external-data locations the source's initializers name (OnnxModel refuses ones outside its folder on load). */
-function externalLocations(model: OnnxModel): string[] {
-  const out = new Set<string>();
-  for (const t of model.graph.initializer ?? []) {
-    if (t.dataLocation !== onnxProto.onnx.TensorProto.DataLocation.EXTERNAL) continue;
-    const loc = (t.externalData ?? []).find((e) => e.key === 'location')?.value;
-    if (loc) out.add(loc);
-  }
-  return [...out];
-}
-
-async function fingerprint(path: string, location: string): Promise<FileFingerprint> {
-  const s = await stat(path);
-  return { location, bytes: s.size, mtimeMs: s.mtimeMs, identity: `${s.dev}:${s.ino}` };
-}
-
-async function digestFile(file: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
-  return h.digest('hex');
 }
