@@ -29,7 +29,7 @@ import { vjpModel, type VjpModelInfo } from './index.js';
 import type { VjpOptions } from './vjp.js';
 
 /** Bumped whenever the generated graphs change, so older cached builds are rebuilt. */
-export const VJP_VERSION = 2;
+export const VJP_VERSION = 3;
 const MODEL_FILE = 'model.onnx';
 const DATA_FILE = 'model.onnx_data';
 const INFO_FILE = 'vjp.json';
