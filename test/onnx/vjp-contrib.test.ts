@@ -17,6 +17,7 @@ import { decomposeContribOps } from '../../main/engine/onnx/vjp/decompose.js';
 import { VjpUnsupported } from '../../main/engine/onnx/vjp/errors.js';
 import { vjpModel } from '../../main/engine/onnx/vjp/index.js';
 import { addVjp } from '../../main/engine/onnx/vjp/vjp.js';
+import { float16ToFloat32, float32ToFloat16 } from '../../main/engine/fp16.js';
 import { gradCheck, normals, sessionOptions, type GradInput } from '../fixtures/gradcheck.js';
 
 type Arrays = Record<string, Float64Array>;
@@ -127,9 +128,14 @@ const CASES: Record<string, Case> = {
     op: 'SkipLayerNormalization', attrs: { epsilon: attr.float(1e-5) },
     inputs: [['input', [2, 3, 16]], ['skip', [2, 3, 16]], ['gamma', [16]], ['beta', [16]], ['bias', [16]]], outputs: ['y', '', '', 'sum'],
   },
-  'SkipLayerNormalization with all four outputs (opset 14: spelt out)': {
+  'SkipLayerNormalization with all four outputs, skip [1, S, H] (opset 14: spelt out)': {
     op: 'SkipLayerNormalization', attrs: { epsilon: attr.float(1e-5) }, opset: 14,
     inputs: [['input', [2, 3, 16]], ['skip', [1, 3, 16]], ['gamma', [16]], ['beta', [16]], ['bias', [16]]], outputs: ['y', 'mean', 'inv_std_var', 'sum'],
+  },
+  'SkipLayerNormalization with inv_std_var and the skip-sum output, skip [S, H] (opset 18: spelt out, axes as inputs)': {
+    op: 'SkipLayerNormalization', attrs: { epsilon: attr.float(1e-5) }, opset: 18,
+    inputs: [['input', [2, 3, 16]], ['skip', [3, 16]], ['gamma', [16]], '', ['bias', [16]]], outputs: ['y', '', 'inv_std_var', 'sum'],
+    h: 3e-3, // inv_std_var's curvature: at 1e-2 the differences' truncation reaches 1e-3
   },
   'SkipLayerNormalization with bias and the skip-sum output (opset 14: spelt out)': {
     op: 'SkipLayerNormalization', attrs: { epsilon: attr.float(1e-5) }, opset: 14,
@@ -259,20 +265,24 @@ describe('contrib operators written out in standard operators', () => {
     expect(relDiff((await run(model, inputs, outputs))[0], want[0])).toBeGreaterThan(1e-3);
   });
 
-  it('vjpModel writes them out first: a chain the generator refused before gives the decomposed chain\'s gradient', async () => {
+  it('vjpModel writes them out first (float16 models after widening): a chain the generator refused before gives the decomposed chain\'s gradient', async () => {
     // NhwcConv → GroupNorm (NHWC, SiLU) → [N, HW, C] → BiasSplitGelu → SkipLayerNormalization, as the optimizer fuses a UNet block.
-    const chain = () => {
+    // Weights rounded to float16 in both types, so that the float16 chain widened is the float32 one.
+    const chain = (type: 'float32' | 'float16' = 'float32') => {
       const m = OnnxModel.create({ opset: 17 });
       (m.proto.opsetImport ??= []).push({ domain: 'com.microsoft', version: 1 });
-      m.addInput('x', 'float32', [1, 4, 4, 3]);
-      const k = (dims: number[], seed: number) => m.constant({ type: 'float32', dims, data: normals(seed, new Float32Array(dims.reduce((a, b) => a * b, 1))) });
+      m.addInput('x', type, [1, 4, 4, 3]);
+      const k = (dims: number[], seed: number) => {
+        const half = float32ToFloat16(normals(seed, new Float32Array(dims.reduce((a, b) => a * b, 1))));
+        return m.constant(type === 'float16' ? { type, dims, data: half } : { type, dims, data: float16ToFloat32(half) });
+      };
       const ms = (op: string, ins: string[], attrs?: Record<string, Attr>) => m.addNode(op, ins, { domain: 'com.microsoft', attrs })[0];
       const conv = ms('NhwcConv', ['x', k([8, 3, 3, 3], 1), k([8], 2)], { pads: attr.ints([1, 1, 1, 1]) });
       const gn = ms('GroupNorm', [conv, k([8], 3), k([8], 4)], { groups: attr.int(2), activation: attr.int(1) });
       const tokens = m.op('Reshape', [gn, m.constant({ type: 'int64', dims: [3], data: BigInt64Array.from([0n, -1n, 8n]) })]);
       const ff = ms('BiasSplitGelu', [tokens, k([8], 5)]);
       m.addNode('SkipLayerNormalization', [ff, k([1, 16, 4], 6), k([4], 7), k([4], 8)], { outputs: ['y'], domain: 'com.microsoft', attrs: { epsilon: attr.float(1e-5) } });
-      m.addOutput('y', 'float32', [1, 16, 4]);
+      m.addOutput('y', type, [1, 16, 4]);
       return m;
     };
     expect(() => addVjp(chain(), { wrt: ['x'], output: 'y' })).toThrow(VjpUnsupported);
@@ -291,8 +301,12 @@ describe('contrib operators written out in standard operators', () => {
     console.log('contrib chain VJP vs central differences:', results.map((r) => r.relErr.toExponential(1)).join(', '));
     // Four nonlinear layers: at h = 1e-2 the differences' truncation reaches 1.4e-3, so the UNet tests' step and bound.
     for (const r of results) expect(r.relErr).toBeLessThan(5e-4);
+    const half = chain('float16');
+    expect((await vjpModel(half, { wrt: ['x'], output: 'y' })).widened).toBe(true);
     addVjp(decomposed, { wrt: ['x'], output: 'y' });
-    expect(relDiff(await grad(viaVjpModel), await grad(decomposed))).toBeLessThan(1e-6);
+    const want = await grad(decomposed);
+    expect(relDiff(await grad(viaVjpModel), want)).toBeLessThan(1e-6);
+    expect(relDiff(await grad(half), want)).toBeLessThan(1e-6);
   });
 
   it('leaves other operators and other domains alone', () => {

@@ -27,7 +27,8 @@
  *
  * The group normalisation is written as Reshape [N, G, −1] → InstanceNormalization → Reshape,
  * with the per-channel affine after it (the form torch exports; ONNX InstanceNormalization spec).
- * LayerNorm is LayerNormalization from opset 17, spelt out with ReduceMean below it.
+ * LayerNorm is LayerNormalization from opset 17, spelt out with ReduceMean below it or where its
+ * mean or inv_std_var output is used.
  */
 import type { onnx } from 'onnx-proto';
 import { DATA_TYPE, attr, i64, type Attr, type OnnxModel, type TensorData } from '../builder.js';
@@ -109,16 +110,22 @@ const addAll = (w: Writer, terms: readonly string[], out?: string): string => {
   return present.slice(1).reduce((acc, v, i) => w.op('Add', [acc, v], undefined, i === present.length - 2 ? out : undefined), present[0]);
 };
 
-/** y = LayerNorm(s)·gamma + beta over the last axis; outputs [y, mean, inv_std_var] where named. */
+/**
+ * y = LayerNorm(s)·gamma + beta over the last axis; outputs [y, mean, inv_std_var] where named.
+ * LayerNormalization (opset 17) where only y is used; spelt out otherwise, so that the statistics
+ * are values of their own the backward pass can differentiate.
+ */
 function layerNorm(w: Writer, s: string, gamma: string, beta: string, eps: number, outs: readonly string[]): void {
   const [y, mean, invStd] = outs;
-  if (w.model.opset >= 17) {
-    const named = invStd ? [y, mean, invStd] : mean ? [y, mean] : [y];
-    w.ops('LayerNormalization', beta ? [s, gamma, beta] : [s, gamma], named, { axis: attr.int(-1), epsilon: attr.float(eps) });
+  if (w.model.opset >= 17 && !mean && !invStd) {
+    w.ops('LayerNormalization', beta ? [s, gamma, beta] : [s, gamma], [y], { axis: attr.int(-1), epsilon: attr.float(eps) });
     return;
   }
   const t = w.type(s);
-  const reduce = (v: string, out?: string) => w.op('ReduceMean', [v], { axes: attr.ints([-1]), keepdims: attr.int(1) }, out);
+  const keep = { keepdims: attr.int(1) };
+  const reduce = (v: string, out?: string) => (w.model.opset >= 18
+    ? w.op('ReduceMean', [v, w.ints([-1])], keep, out)
+    : w.op('ReduceMean', [v], { ...keep, axes: attr.ints([-1]) }, out));
   const mu = reduce(s, mean || undefined);
   const d = w.op('Sub', [s, mu]);
   const rstd = w.op('Reciprocal', [w.op('Sqrt', [w.op('Add', [reduce(w.op('Mul', [d, d])), w.scalar(eps, t)])])], undefined, invStd || undefined);
