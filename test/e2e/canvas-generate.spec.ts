@@ -11,7 +11,7 @@ import { expect, test, type Page, type TestInfo } from '@playwright/test';
 import { frameMask } from '../../renderer/src/document/frame.js';
 import { createDocument } from '../../renderer/src/document/create.js';
 import type { PageWindow, RectLike } from './helpers/page-types.js';
-import { addScene, blurFields, dragDoc, openStudio, setGenerateFields, settled, shot, snapshot } from './helpers/studio.js';
+import { addScene, blurFields, dragDoc, openStudio, setGenerateFields, settled, shot, snapshot, newStudioPage } from './helpers/studio.js';
 
 const SIZE = 32;
 const PROMPT = 'a smiling yellow face';
@@ -103,13 +103,8 @@ test.describe.serial('generating on the canvas', () => {
   let page: Page;
   let scene: number[];
 
-  test.beforeAll(async ({ browser }) => {
-    page = await browser.newPage();
-    page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
-  });
-  test.afterAll(async () => {
-    await page?.close();
-  });
+  test.beforeAll(async ({ browser }) => { page = await newStudioPage(browser); });
+  test.afterAll(async () => page?.close());
 
   test('the frame is the model’s trained size over the image', async ({}, info) => {
     await openStudio(page);

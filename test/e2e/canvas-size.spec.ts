@@ -8,7 +8,7 @@
 import { expect, test, type Page, type TestInfo } from '@playwright/test';
 import sharp from 'sharp';
 import type { PageWindow } from './helpers/page-types.js';
-import { blurFields, docToPage, dragDoc, openStudio, settled, shot, snapshot } from './helpers/studio.js';
+import { blurFields, docToPage, dragDoc, openStudio, settled, shot, snapshot, newStudioPage } from './helpers/studio.js';
 
 type Rgb = [number, number, number];
 
@@ -75,13 +75,8 @@ const uiOf = (page: Page) => page.evaluate(() => (globalThis as unknown as PageW
 test.describe.serial('the canvas: its size, fitted images and the mask', () => {
   let page: Page;
 
-  test.beforeAll(async ({ browser }) => {
-    page = await browser.newPage();
-    page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
-  });
-  test.afterAll(async () => {
-    await page?.close();
-  });
+  test.beforeAll(async ({ browser }) => { page = await newStudioPage(browser); });
+  test.afterAll(async () => page?.close());
 
   test('extending the canvas shows the new area inside a visible edge, in one undo step', async ({}, info) => {
     await openStudio(page);

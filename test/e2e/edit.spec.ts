@@ -6,7 +6,7 @@
  */
 import { expect, test, type Page } from '@playwright/test';
 import type { PageWindow } from './helpers/page-types.js';
-import { blurFields, dragDoc, openStudio, settled, shot, snapshot, type Snapshot } from './helpers/studio.js';
+import { blurFields, dragDoc, openStudio, settled, shot, snapshot, type Snapshot, newStudioPage } from './helpers/studio.js';
 
 const SIZE = 32;
 /** The object, and where the move puts it. */
@@ -83,13 +83,8 @@ test.describe.serial('editing on the canvas', () => {
   let original: number[];
   let beforeEdit: Snapshot;
 
-  test.beforeAll(async ({ browser }) => {
-    page = await browser.newPage();
-    page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
-  });
-  test.afterAll(async () => {
-    await page?.close();
-  });
+  test.beforeAll(async ({ browser }) => { page = await newStudioPage(browser); });
+  test.afterAll(async () => page?.close());
 
   test('select an object and move the selection', async ({}, info) => {
     await openStudio(page);

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import type { PageWindow } from './helpers/page-types.js';
 import { serve, type Served } from './helpers/server.js';
-import { openStudio, setGenerateFields, shot, snapshot } from './helpers/studio.js';
+import { openStudio, setGenerateFields, shot, snapshot, newStudioPage } from './helpers/studio.js';
 import { GalleryStore } from '../../main/engine/gallery/store.js';
 import { readPngText } from '../../main/api/png-text.js';
 
@@ -48,8 +48,7 @@ test.describe.serial('the gallery on disk', () => {
     test.setTimeout(120_000);
     home = await mkdtemp(path.join(tmpdir(), 'driftline-e2e-gallery-'));
     server = await serve(['--port', '0'], 30_000, { home });
-    page = await browser.newPage();
-    page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
+    page = await newStudioPage(browser);
   });
   test.afterAll(async () => {
     await page?.close();

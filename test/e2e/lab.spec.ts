@@ -9,7 +9,7 @@
 import { execFile } from 'node:child_process';
 import { expect, test, type Page } from '@playwright/test';
 import { CLI, serve, type Served } from './helpers/server.js';
-import { openStudio, setGenerateFields, shot, snapshot, watchFor, appeared } from './helpers/studio.js';
+import { openStudio, setGenerateFields, shot, snapshot, watchFor, appeared, newStudioPage } from './helpers/studio.js';
 
 const measure = (home: string) => new Promise<void>((resolve, reject) => {
   execFile(process.execPath, [CLI, 'solvers', '--model', 'emoji-32', '--measure', '--nfe', '10', '--prompts', 'red heart', '--seeds', '2',
@@ -24,8 +24,7 @@ test.describe.serial('solver lab', () => {
   test.beforeAll(async ({ browser }) => {
     test.setTimeout(360_000);
     server = await serve(['--port', '0'], 30_000, { before: measure });
-    page = await browser.newPage();
-    page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
+    page = await newStudioPage(browser);
   });
   test.afterAll(async () => {
     await page?.close();

@@ -10,7 +10,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { readPngText } from '../../main/api/png-text.js';
 import { parseParameters } from '../../main/api/parameters.js';
 import type { PageWindow } from './helpers/page-types.js';
-import { blurFields, dragDoc, openStudio, recordJobs, recorded, setGenerateFields, settled, shot, snapshot, type Snapshot } from './helpers/studio.js';
+import { blurFields, dragDoc, openStudio, recordJobs, recorded, setGenerateFields, settled, shot, snapshot, type Snapshot, newStudioPage } from './helpers/studio.js';
 
 const PROMPT = 'a smiling yellow face';
 const STEPS = 16;
@@ -21,13 +21,8 @@ test.describe.serial('a studio session', () => {
   /** The document after each step, for the undo/redo walk. */
   const after: Record<string, Snapshot> = {};
 
-  test.beforeAll(async ({ browser }) => {
-    page = await browser.newPage();
-    page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
-  });
-  test.afterAll(async () => {
-    await page?.close();
-  });
+  test.beforeAll(async ({ browser }) => { page = await newStudioPage(browser); });
+  test.afterAll(async () => page?.close());
 
   test('generate: progress and a live preview, then the result on the canvas and in the gallery', async ({}, info) => {
     await openStudio(page);

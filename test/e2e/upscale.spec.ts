@@ -10,7 +10,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import type { PageWindow } from './helpers/page-types.js';
 import { serve, type Served } from './helpers/server.js';
-import { addScene, appeared, blurFields, openStudio, shot, snapshot, watchFor } from './helpers/studio.js';
+import { addScene, appeared, blurFields, openStudio, shot, snapshot, watchFor, newStudioPage } from './helpers/studio.js';
 
 const SIZE = 32;
 
@@ -24,13 +24,8 @@ const statusOf = async (page: Page) => (await snapshot(page)).app.status;
 test.describe.serial('upscaling', () => {
   let page: Page;
 
-  test.beforeAll(async ({ browser }) => {
-    page = await browser.newPage();
-    page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
-  });
-  test.afterAll(async () => {
-    await page?.close();
-  });
+  test.beforeAll(async ({ browser }) => { page = await newStudioPage(browser); });
+  test.afterAll(async () => page?.close());
 
   test('upscale a layer: a new layer twice the size, the canvas grows with it, one Ctrl+Z removes it', async ({}, info) => {
     await openStudio(page);

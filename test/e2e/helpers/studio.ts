@@ -1,5 +1,5 @@
 /** Helpers for driving the studio page: open it, read its state, map canvas coordinates, screenshots. */
-import { expect, type Page, type TestInfo } from '@playwright/test';
+import { expect, type Browser, type Page, type TestInfo } from '@playwright/test';
 import type { AppStateLike, DocLike, PageWindow } from './page-types.js';
 
 /** Open the studio at `url` (default the configured server) and wait until the engine answered. */
@@ -167,4 +167,11 @@ export async function watchFor(page: Page, key: string, selector: string): Promi
 
 export function appeared(page: Page, key: string): Promise<boolean> {
   return page.evaluate((key) => (globalThis as unknown as PageWindow)[`__e2e${key}`] === true, key);
+}
+
+/** A page for a serial block of tests, its script errors printed to the test's output. */
+export async function newStudioPage(browser: Browser): Promise<Page> {
+  const page = await browser.newPage();
+  page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
+  return page;
 }
