@@ -115,6 +115,15 @@ describe('memory calls per task', () => {
     expect(() => injectCall(plan, bank, 4)).toThrow(/layer 3 at step 4, was not recorded/);
   });
 
+  it('a move that resizes concatenates the base instead of replacing', () => {
+    const plan = memoryPlan('move', settings('move'), EMOJI, N, undefined, true);
+    const bank = new MemoryBank(1 << 20);
+    const call = recordCall(plan, bank, 'base', 2)!;
+    for (const l of call.record!.layers) call.record!.sink(l, kv(4, 1));
+    expect(injectCall(plan, bank, 2)!.inject!.every((i) => i.mode === 'concat')).toBe(true);
+    expect(memoryPlan('drag', settings('drag'), EMOJI, N, undefined, true).resized).toBe(false);
+  });
+
   it('drag concatenates the base', () => {
     const plan = memoryPlan('drag', settings('drag'), EMOJI, N);
     const bank = new MemoryBank(1 << 20);

@@ -204,7 +204,7 @@ export async function runEdit(models: EditModels, task: EditTask, sigmas: ArrayL
   const masks = checkEditTask(task);
   const N = sigmas.length - 1;
 
-  const plan = models.memory && s.memory.enabled ? memoryPlan(task.kind, s.memory, models.memory.layers, N, memoryRegion(task)) : undefined;
+  const plan = models.memory && s.memory.enabled ? memoryPlan(task.kind, s.memory, models.memory.layers, N, memoryRegion(task), !!task.move && (task.move.scale.x !== 1 || task.move.scale.y !== 1)) : undefined;
   const half = new Set(models.memory?.layers.filter((l) => l.dtype === 'float16').map((l) => l.index));
   const bank = plan ? new MemoryBank(models.memory!.budgetBytes, models.memory!.spill, half) : undefined;
   try {
