@@ -85,9 +85,10 @@ export async function runEditJob(pack: LoadedPack, req: Request, opts: EditJobOp
   // rest goes to disk.
   const memoryBytes = settings.memory.enabled ? 2 * pack.info.geometry.weightBytes : 0;
   // Feature guidance's reverse pass keeps every activation of its forward pass: 6–10× one forward
-  // call's (docs/vjp.md), counted at 10×.
+  // call's (docs/vjp.md), counted at 10×; and its two models (the pruned features, the gradient) are
+  // two more copies of the weights, each counted twice as ONNX Runtime re-packs them.
   const featureBytes = settings.guidance.kind === 'features'
-    ? 10 * jobCost(pack.info, { width, height, batch: 1, guided: false, evaluations: 1, decodes: 0 }).parts.unet : 0;
+    ? 10 * jobCost(pack.info, { width, height, batch: 1, guided: false, evaluations: 1, decodes: 0 }).parts.unet + 4 * pack.info.geometry.weightBytes : 0;
   const admitted = opts.admit?.(
     { width, height, batch: 1, guided: isGuided(pack.info, settings.cfgScale), evaluations, decodes: 1, encodes: true, extraBytes: featureBytes },
     { bounds: { multiple: s, maxSide: limit }, what: featureBytes ? `${width}×${height} with feature guidance` : undefined, optional: memoryBytes ? { bytes: memoryBytes, what: 'attention memory (a second copy of the UNet)' } : undefined },
