@@ -37,7 +37,8 @@ import { contrastEnergy, fillEnergy, guidanceStep, matchEnergy, sumEnergies, typ
 import { inversionEvaluations, invertTrajectory, rewindStep, type Trajectory } from './inversion.js';
 import { isGuidedStep, stepAt, timeTravelSteps, type EditSettings, type EditTaskKind } from './presets.js';
 import { featureGuidanceStep, tapEnergy, type FeatureModel, type FeatureTask } from './feature-guidance.js';
-import { injectCall, MemoryBank, memoryPlan, recordCall, type MemoryLayerInfo, type MemoryPlan, type MemoryRegion, type MemorySource, type MemoryStats, type SpillStore } from './memory.js';
+import type { MemoryLayerInfo, MemorySource, SpillStore } from './memory.js';
+import { editMemory, type EditMemory, type EditMemoryOutcome, type MemoryModels } from './edit-memory.js';
 import { area, dilate, matchStats, minus, placedMask, placeRegions, regionStats, union, type Grid, type Placement, type RegionCopy } from './regions.js';
 
 export interface EditTask {
@@ -74,17 +75,6 @@ export interface EditModels {
   memory?: { layers: readonly MemoryLayerInfo[]; budgetBytes: number; spill?: SpillStore; invert?: Denoiser; invertReference?: Denoiser };
   /** Exact region guidance's model (decoder features and their gradient), where the pack supports it; used when the settings ask for feature guidance. */
   features?: FeatureModel;
-}
-
-/** What attention memory did in an edit. */
-export interface EditMemoryOutcome {
-  /** Layer labels recorded and injected. */
-  layers: string[];
-  /** Steps recorded (each injected while sampling). */
-  steps: number;
-  /** Bytes recorded per step (all layers and sources). */
-  bytesPerStep: number;
-  stats: MemoryStats;
 }
 
 export interface EditProgress {
@@ -204,45 +194,17 @@ export async function runEdit(models: EditModels, task: EditTask, sigmas: ArrayL
   const masks = checkEditTask(task);
   const N = sigmas.length - 1;
 
-  const plan = models.memory && s.memory.enabled ? memoryPlan(task.kind, s.memory, models.memory.layers, N, memoryRegion(task), !!task.move && (task.move.scale.x !== 1 || task.move.scale.y !== 1)) : undefined;
-  const half = new Set(models.memory?.layers.filter((l) => l.dtype === 'float16').map((l) => l.index));
-  const bank = plan ? new MemoryBank(models.memory!.budgetBytes, models.memory!.spill, half) : undefined;
+  const memory = editMemory(models, task, N, s.memory);
   try {
-    return await editWith(withMemory(models, plan, bank), task, masks, sigmas, s, opts, plan && bank ? { plan, bank, all: models.memory!.layers } : undefined);
+    return await editWith(memory.models, task, masks, sigmas, s, opts, memory);
   } finally {
-    bank?.dispose();
+    memory.dispose();
   }
 }
 
-/** The denoisers with attention memory: inversion calls record (base, and the reference with its own denoiser); sampling calls inject. */
-function withMemory(models: EditModels, plan?: MemoryPlan, bank?: MemoryBank): EditModels & { recordReference?: Denoiser } {
-  if (!plan || !bank) return models;
-  const recording = (plain: Denoiser, recorder: Denoiser | undefined, source: MemorySource): Denoiser => (x, sigma, ctx) => {
-    const call = ctx && recordCall(plan, bank, source, ctx.step);
-    return call ? (recorder ?? plain)(x, sigma, { ...ctx, memory: call }) : plain(x, sigma, ctx);
-  };
-  const injecting = (d: Denoiser): Denoiser => (x, sigma, ctx) => d(x, sigma, ctx && { ...ctx, memory: injectCall(plan, bank, ctx.step) });
-  const m = models.memory;
-  const invertReference = models.invertReference ?? models.invert;
-  return {
-    features: models.features,
-    sample: injecting(models.sample),
-    invert: recording(models.invert, m?.invert, 'base'),
-    invertReference: models.invertReference,
-    recordReference: plan.source === 'reference' ? recording(invertReference, m?.invertReference ?? m?.invert, 'reference') : undefined,
-  };
-}
-
-/** The reference region of appearance's and paste's masked concatenation. */
-function memoryRegion(task: EditTask): MemoryRegion | undefined {
-  const rf = task.reference;
-  if (!rf || (task.kind !== 'appearance' && task.kind !== 'paste')) return undefined;
-  return { mask: rf.region, width: rf.grid.width, height: rf.grid.height };
-}
-
 async function editWith(
-  models: EditModels & { recordReference?: Denoiser }, task: EditTask, masks: EditMasks, sigmas: ArrayLike<number>, s: EditSettings, opts: EditRunOptions,
-  memory?: { plan: MemoryPlan; bank: MemoryBank; all: readonly MemoryLayerInfo[] },
+  models: MemoryModels, task: EditTask, masks: EditMasks, sigmas: ArrayLike<number>, s: EditSettings, opts: EditRunOptions,
+  memory: EditMemory,
 ): Promise<EditOutcome> {
   const g = task.grid, n = g.width * g.height, N = sigmas.length - 1;
   const seed = opts.seed ?? 0;
@@ -254,7 +216,7 @@ async function editWith(
   const featureModel = s.guidance.kind === 'features' ? models.features : undefined;
   const invertRef = withRef || models.recordReference !== undefined || (featureModel !== undefined && task.kind === 'appearance');
   // The recorded image is also evaluated at the top level when the memory's window starts at step 0.
-  const topOf = (source: MemorySource) => memory !== undefined && memory.plan.source === source && memory.plan.steps[0] === 0;
+  const topOf = (source: MemorySource) => memory.plan !== undefined && memory.plan.source === source && memory.plan.steps[0] === 0;
   const invTotal = inversionEvaluations(s.inversion, N, topOf('base')) + (invertRef ? inversionEvaluations('ddim', N, topOf('reference')) : 0);
   let invDone = 0;
   const onInv = (_d: number, _t: number, denoised: Vec) => opts.onProgress?.({ phase: 'invert', step: ++invDone, total: invTotal, denoised });
@@ -323,17 +285,7 @@ async function editWith(
       return { x: next };
     },
   });
-  return { x: out, masks, energies, trajectory: traj, memory: memory && memoryOutcome(memory.plan, memory.bank, memory.all) };
-}
-
-function memoryOutcome(plan: MemoryPlan, bank: MemoryBank, all: readonly MemoryLayerInfo[]): EditMemoryOutcome {
-  const stats = bank.report();
-  return {
-    layers: plan.layers.map((i) => all.find((l) => l.index === i)?.label ?? `layer ${i}`),
-    steps: plan.steps.length,
-    bytesPerStep: plan.steps.length ? stats.recordedBytes / plan.steps.length : 0,
-    stats,
-  };
+  return { x: out, masks, energies, trajectory: traj, memory: memory.outcome() };
 }
 
 /**
