@@ -28,7 +28,7 @@ export function StatusBar({ studio }: { studio: Studio }) {
     <footer className="status-bar" aria-label="Status">
       <span className={`conn conn-${connection}`} title={mode === 'electron' ? 'Desktop app' : mode === 'browser' ? 'Browser mode' : ''}>{CONNECTION[connection]}</span>
       <span title="Execution provider of the current model">{model ? `${model}: ${provider ?? 'provider known after the first image'}` : 'No model'}</span>
-      <span className={`message ${status?.level ?? ''}`} role="status" aria-live="polite">{status?.text ?? ''}</span>
+      <span className={`message ${status?.level ?? ''}`} role="status" aria-live="polite" title={status?.text}>{status?.text ?? ''}</span>
       <span className="right">
         <span className="tool-status" data-state={toolState}>{toolStatusText(studio.editor.tools, toolState)}</span>
         <span>{canvas.width}×{canvas.height}</span>
