@@ -9,7 +9,7 @@ import { openPack } from '../../main/engine/packs/pack.js';
 import type { LoadedPack } from '../../main/engine/packs/types.js';
 import { editImage } from '../../main/engine/pipelines/edit.js';
 import { resolveEditSettings } from '../../main/engine/editing/presets.js';
-import { resampleMask } from '../../main/engine/editing/feature-guidance.js';
+import { resampleMask } from '../../main/engine/pipelines/mask.js';
 import { gaussian } from '../../main/engine/random.js';
 import { editScenarios, renderScene } from '../fixtures/edit-scenes.js';
 import { cachedTinyPack } from '../fixtures/tiny-packs.js';

@@ -22,6 +22,7 @@ import type { Vec } from '../tensor.js';
 import { sumEnergies, type Energy } from './energies.js';
 import { cellsOf, contrastFeatures, inpaintFeatures, matchFeatures, meanFeature, type FeatureGrid } from './feature-energies.js';
 import { minus, placeRegions, type Grid, type RegionCopy } from './regions.js';
+import { resampleMask } from '../pipelines/mask.js';
 
 /** A tap's features for one state: [C, h, w] on its grid. */
 export interface FeatureMap {
@@ -57,19 +58,6 @@ export interface FeatureWeights {
   edit: number;
   contrast: number;
   inpaint: number;
-}
-
-/** Nearest resampling of a state-grid mask to a w × h grid (cell centres). */
-export function resampleMask(mask: Float32Array, from: { width: number; height: number }, to: { width: number; height: number }): Float32Array {
-  const out = new Float32Array(to.width * to.height);
-  for (let y = 0; y < to.height; y++) {
-    const sy = Math.min(from.height - 1, Math.floor(((y + 0.5) * from.height) / to.height));
-    for (let x = 0; x < to.width; x++) {
-      const sx = Math.min(from.width - 1, Math.floor(((x + 0.5) * from.width) / to.width));
-      out[y * to.width + x] = mask[sy * from.width + sx] >= 0.5 ? 1 : 0;
-    }
-  }
-  return out;
 }
 
 /**

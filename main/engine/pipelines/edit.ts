@@ -19,7 +19,7 @@ import { planForSampler } from '../scheduler-config/index.js';
 import { runEdit, type EditTask } from '../editing/edit.js';
 import type { EditSettings, EditTaskKind } from '../editing/presets.js';
 import { dilate } from '../editing/regions.js';
-import { poolMask } from './mask.js';
+import { poolMask, resampleMask } from './mask.js';
 import { diskSpill } from './memory-spill.js';
 import { AttentionMemoryUnavailable, type MemoryLayer } from '../onnx/surgery/memory.js';
 import type { Preview } from './preview.js';
@@ -105,16 +105,23 @@ export async function editImage(pack: LoadedPack, req: EditPipelineRequest, opts
   const counter = { evaluations: 0 };
   const guided = info.family !== 'lcm' && info.hasTextEncoder && usesGuidance(settings.cfgScale);
   const plan = planForSampler(info.schedulerConfig, 'ddim', settings.steps);
+  const extras: UNetExtras | undefined = info.family === 'lcm' ? { guidanceScale: settings.cfgScale } : undefined;
+  // Each prompt is encoded once, with or without its unconditional pair, however many denoisers read it.
+  const contexts = new Map<string, Promise<Tensor>>();
+  const contextFor = (prompt: string, pair: boolean): Promise<Tensor> => {
+    const key = `${pair ? 1 : 0}${prompt}`;
+    if (!contexts.has(key)) contexts.set(key, conditioning(pack, prompt, req.negativePrompt, 1, pair));
+    return contexts.get(key)!;
+  };
   // `branches`: both guidance branches in one call, the conditional one's output — an inversion that
   // records attention memory for each branch of a guided sampling.
   const denoiserFor = async (prompt: string, withGuidance: boolean, branches = false) => makeDenoiser(
-    packNetwork(pack, { context: await conditioning(pack, prompt, req.negativePrompt, 1, withGuidance || branches), counter, extras: info.family === 'lcm' ? { guidanceScale: settings.cfgScale } : undefined }),
+    packNetwork(pack, { context: await contextFor(prompt, withGuidance || branches), counter, extras }),
     { ...plan.denoiser, shape, guidanceScale: withGuidance ? settings.cfgScale : undefined, bothBranches: branches },
   );
   const sample = await denoiserFor(req.prompt, guided);
   const invert = await denoiserFor(req.prompt, false);
   const memory = opts.memoryDeclined && settings.memory.enabled ? { reason: opts.memoryDeclined } : await memoryLayers(pack, settings);
-  const recordFor = async (prompt: string) => (memory.layers && guided ? denoiserFor(prompt, false, true) : undefined);
 
   const t0 = performance.now();
   const image = await encodeImage(pack, req.image);
@@ -134,9 +141,10 @@ export async function editImage(pack: LoadedPack, req: EditPipelineRequest, opts
       offset: req.kind === 'paste' && req.offset ? { x: req.offset.x / s, y: req.offset.y / s } : undefined,
       scale: req.kind === 'paste' ? req.scale : undefined,
     };
-    if (req.kind === 'paste' && rf.prompt !== undefined && rf.prompt !== req.prompt) invertReference = await denoiserFor(rf.prompt, false);
   }
+  // A pasted image is inverted with its own prompt where it has one.
   const referencePrompt = req.kind === 'paste' && req.reference?.prompt !== undefined ? req.reference.prompt : req.prompt;
+  if (req.reference && referencePrompt !== req.prompt) invertReference = await denoiserFor(referencePrompt, false);
   const task: EditTask = {
     kind: req.kind,
     grid: { channels: C, width: w, height: h },
@@ -147,15 +155,16 @@ export async function editImage(pack: LoadedPack, req: EditPipelineRequest, opts
     reference,
   };
 
-  const features = settings.guidance.kind === 'features' ? await featureModel(pack, {
-    context: await conditioning(pack, req.prompt, req.negativePrompt, 1, false),
-    shape, timestep: plan.denoiser.timestep, counter, extras: info.family === 'lcm' ? { guidanceScale: settings.cfgScale } : undefined,
-  }) : { reason: 'x̂₀ guidance chosen' };
+  const features = settings.guidance.kind === 'features'
+    ? await featureModel(pack, { context: await contextFor(req.prompt, false), shape, timestep: plan.denoiser.timestep, counter, extras })
+    : { reason: 'x̂₀ guidance chosen' };
+  const recordBase = memory.layers && guided ? await denoiserFor(req.prompt, false, true) : undefined;
+  const recordReference = recordBase && referencePrompt !== req.prompt ? await denoiserFor(referencePrompt, false, true) : recordBase;
   const models = {
     sample, invert, invertReference, features: features.model,
     memory: memory.layers && {
       layers: memory.layers, budgetBytes: opts.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET, spill: diskSpill(opts.spillDir),
-      invert: await recordFor(req.prompt), invertReference: await recordFor(referencePrompt),
+      invert: recordBase, invertReference: recordReference,
     },
   };
   let sampleStart = 0;
@@ -172,7 +181,7 @@ export async function editImage(pack: LoadedPack, req: EditPipelineRequest, opts
   const t1 = performance.now();
   const state: Tensor = { data: outcome.x instanceof Float32Array ? outcome.x : Float32Array.from(outcome.x), shape };
   const uncomposited = await decodeState(pack, state);
-  const region = dilate(upsampleMask(outcome.masks.edit, w, h, s), width, height, Math.max(1, s >> 1));
+  const region = dilate(resampleMask(outcome.masks.edit, { width: w, height: h }, { width, height }), width, height, Math.max(1, s >> 1));
   const result = settings.composite ? composite(uncomposited, req.image, region, width, height, Math.max(1, s >> 1)) : uncomposited;
   const m = outcome.memory;
   const report: EditMemoryReport = m
@@ -229,12 +238,4 @@ async function memoryLayers(pack: LoadedPack, settings: EditSettings): Promise<{
     if (e instanceof AttentionMemoryUnavailable) return { reason: e.message };
     throw e;
   }
-}
-
-/** Nearest-neighbour upsampling of a grid mask to pixels. */
-function upsampleMask(m: Float32Array, w: number, h: number, s: number): Float32Array {
-  if (s === 1) return m.slice();
-  const out = new Float32Array(w * s * h * s);
-  for (let y = 0; y < h * s; y++) for (let x = 0; x < w * s; x++) out[y * w * s + x] = m[Math.floor(y / s) * w + Math.floor(x / s)];
-  return out;
 }

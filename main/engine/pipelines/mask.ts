@@ -1,4 +1,4 @@
-/** Mask helpers for inpainting: resampling to latent resolution and feathering. */
+/** Mask helpers: resampling between grids (pixels, latents, UNet feature levels) and feathering. */
 
 /** Average-pool an H×W mask by an integer factor to (H/f)×(W/f). */
 export function poolMask(mask: Float32Array, width: number, height: number, factor: number): Float32Array {
@@ -42,5 +42,18 @@ export function featherMask(mask: Float32Array, width: number, height: number, r
 export function broadcastMask(mask: Float32Array, batch: number, channels: number): Float32Array {
   const out = new Float32Array(batch * channels * mask.length);
   for (let p = 0; p < batch * channels; p++) out.set(mask, p * mask.length);
+  return out;
+}
+
+/** Nearest resampling of a mask to another grid by cell centres, binary (≥ ½ is inside). */
+export function resampleMask(mask: Float32Array, from: { width: number; height: number }, to: { width: number; height: number }): Float32Array {
+  const out = new Float32Array(to.width * to.height);
+  for (let y = 0; y < to.height; y++) {
+    const sy = Math.min(from.height - 1, Math.floor(((y + 0.5) * from.height) / to.height));
+    for (let x = 0; x < to.width; x++) {
+      const sx = Math.min(from.width - 1, Math.floor(((x + 0.5) * from.width) / to.width));
+      out[y * to.width + x] = mask[sy * from.width + sx] >= 0.5 ? 1 : 0;
+    }
+  }
   return out;
 }
