@@ -55,13 +55,11 @@ function withMemory(models: EditModels, plan: MemoryPlan, bank: MemoryBank): Mem
   };
   const injecting = (d: Denoiser): Denoiser => (x, sigma, ctx) => d(x, sigma, ctx && { ...ctx, memory: injectCall(plan, bank, ctx.step) });
   const m = models.memory;
-  const invertReference = models.invertReference ?? models.invert;
   return {
-    features: models.features,
+    ...models,
     sample: injecting(models.sample),
     invert: recording(models.invert, m?.invert, 'base'),
-    invertReference: models.invertReference,
-    recordReference: plan.source === 'reference' ? recording(invertReference, m?.invertReference ?? m?.invert, 'reference') : undefined,
+    recordReference: plan.source === 'reference' ? recording(models.invertReference ?? models.invert, m?.invertReference ?? m?.invert, 'reference') : undefined,
   };
 }
 

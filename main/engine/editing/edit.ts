@@ -295,7 +295,7 @@ async function editWith(
  */
 function featureStepEnergies(model: FeatureModel, task: EditTask, m: EditMasks, s: EditSettings, traj: Trajectory, refTraj?: Trajectory): (k: number) => Promise<Energy[]> {
   const g = task.grid;
-  const ring = minus(minus(minus(m.edit, m.source), m.vacated), m.target);
+  const ring = contentRing(m);
   const ftask: FeatureTask = {
     kind: task.kind, grid: g, source: m.source, target: m.target, vacated: m.vacated, ring,
     copies: copiesOf(task, task.image, task.reference?.image).map((c) => ({ mask: c.mask, grid: c.grid, placement: c.placement, fromReference: task.kind === 'paste' })),
@@ -325,7 +325,7 @@ function featureStepEnergies(model: FeatureModel, task: EditTask, m: EditMasks, 
  */
 function stepEnergies(task: EditTask, g: Grid, m: EditMasks, s: EditSettings, surround: Float64Array): (refDenoised: Vec, placed: Vec) => Energy {
   const w = s.guidance;
-  const ring = minus(minus(minus(m.edit, m.source), m.vacated), m.target);
+  const ring = contentRing(m);
   const content = w.content > 0 && area(ring) > 0;
   const edit = w.edit > 0 && area(m.target) > 0;
   const vacated = area(m.vacated) > 0;
@@ -339,6 +339,9 @@ function stepEnergies(task: EditTask, g: Grid, m: EditMasks, s: EditSettings, su
     return sumEnergies(terms);
   };
 }
+
+/** The ring the content term holds: the edit region less the source, the vacated area and the target. */
+const contentRing = (m: EditMasks): Float32Array => minus(minus(minus(m.edit, m.source), m.vacated), m.target);
 
 /** Per-channel mean of the clean image on a ring around the source, outside the edit's source and target (else the whole rest). */
 function surroundings(image: Vec, g: Grid, m: EditMasks): Float64Array {

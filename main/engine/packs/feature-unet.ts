@@ -21,13 +21,21 @@ export interface FeatureUnetOptions {
 }
 
 export class FeatureUnet {
+  /** The features model keeps the generator's cotangent inputs, unread: the smallest zeros their declared shapes allow. */
+  private readonly unread: Record<string, Feed>;
+
   private constructor(
     private readonly featureSession: ModelSession,
     private readonly gradientSession: ModelSession,
     readonly taps: readonly FeatureTap[],
     private readonly cotangents: readonly string[],
     private readonly sampleGradient: string,
-  ) {}
+  ) {
+    this.unread = Object.fromEntries(cotangents.map((n) => {
+      const shape = (featureSession.input(n)?.shape ?? [1, 1, 1, 1]).map((d) => (typeof d === 'number' ? d : 1));
+      return [n, { data: new Float32Array(shape.reduce((a, b) => a * b, 1)), shape }];
+    }));
+  }
 
   static async open(file: string, opts: FeatureUnetOptions = {}): Promise<FeatureUnet> {
     const taps = featureTaps((await OnnxModel.load(file)).graph);
@@ -47,12 +55,7 @@ export class FeatureUnet {
 
   /** The decoder features [B, C_t, h_t, w_t] of one call, per tap. */
   async features(feeds: Record<string, Feed>): Promise<Tensor[]> {
-    // The features model keeps the generator's cotangent inputs, unread: the smallest zeros their declared shapes allow.
-    const unread = Object.fromEntries(this.cotangents.map((n) => {
-      const shape = (this.featureSession.input(n)?.shape ?? [1, 1, 1, 1]).map((d) => (typeof d === 'number' ? d : 1));
-      return [n, { data: new Float32Array(shape.reduce((a, b) => a * b, 1)), shape }];
-    }));
-    const out = await this.featureSession.run({ ...feeds, ...unread }, this.taps.map((t) => t.output));
+    const out = await this.featureSession.run({ ...feeds, ...this.unread }, this.taps.map((t) => t.output));
     return this.taps.map((t) => out[t.output]);
   }
 
